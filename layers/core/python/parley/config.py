@@ -1,0 +1,40 @@
+"""Settings parsed once from the environment; the rest of the core never reads `os.environ`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel
+
+from parley.names import PARAMETER_PREFIX, Env, Table, physical_name
+
+
+class Settings(BaseModel):
+    tables: dict[Table, str]
+    publish_queue_url: str
+    schedule_group: str
+    scheduler_role_arn: str
+    scheduler_dlq_arn: str
+    publish_function_arn: str
+    parameter_prefix: str = PARAMETER_PREFIX
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        from parley.names import TABLE_ENV
+
+        return cls(
+            tables={t: env.get(TABLE_ENV[t], physical_name(t)) for t in Table},
+            publish_queue_url=env.get(Env.PUBLISH_QUEUE_URL, ""),
+            schedule_group=env.get(Env.SCHEDULE_GROUP, ""),
+            scheduler_role_arn=env.get(Env.SCHEDULER_ROLE_ARN, ""),
+            scheduler_dlq_arn=env.get(Env.SCHEDULER_DLQ_ARN, ""),
+            publish_function_arn=env.get(Env.PUBLISH_FUNCTION_ARN, ""),
+            parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,116 @@
+"""Every AWS resource parley uses, and the environment variables that carry their names.
+
+The CDK app (infra/) and the local runtime (infra/local/) both read this module, so the deployed
+system and the one on a laptop cannot drift apart. On AWS, CloudFormation chooses physical names and
+the CDK app passes them in these variables; locally, `local_names()` fills in fixed ones.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+APP = "parley"
+METRICS_NAMESPACE = "Parley"
+
+
+class Table(StrEnum):
+    WORKSPACES = "workspaces"
+    MEMBERS = "members"
+    TOKENS = "tokens"
+    CHANNELS = "channels"
+    POSTS = "posts"
+    DELIVERIES = "deliveries"
+    IDEMPOTENCY = "idempotency"  # Powertools' idempotency records for POST /posts
+
+
+class Queue(StrEnum):
+    # Second-precise hand-over: a schedule fires early, the message waits here with DelaySeconds.
+    PUBLISH = "publish"
+    # Everything that went wrong outside our own code: Scheduler's dead letters, Lambda's on-failure
+    # records and the publish queue's redrive. The reconciler reads it.
+    FAILURES = "failures"
+    # What the reconciler itself could not settle: a person looks (alarmed).
+    FAILURES_DLQ = "failures-dlq"
+
+
+class Function(StrEnum):
+    API = "api"
+    PUBLISH = "publish"
+    RECONCILER = "reconciler"
+
+
+class ScheduleGroup(StrEnum):
+    DELIVERIES = "deliveries"
+
+
+class Env(StrEnum):
+    """Environment variables read once by `parley.config.Settings`."""
+
+    TABLE_WORKSPACES = "PARLEY_TABLE_WORKSPACES"
+    TABLE_MEMBERS = "PARLEY_TABLE_MEMBERS"
+    TABLE_TOKENS = "PARLEY_TABLE_TOKENS"
+    TABLE_CHANNELS = "PARLEY_TABLE_CHANNELS"
+    TABLE_POSTS = "PARLEY_TABLE_POSTS"
+    TABLE_DELIVERIES = "PARLEY_TABLE_DELIVERIES"
+    TABLE_IDEMPOTENCY = "PARLEY_TABLE_IDEMPOTENCY"
+    PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
+    SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
+    SCHEDULER_ROLE_ARN = "PARLEY_SCHEDULER_ROLE_ARN"
+    SCHEDULER_DLQ_ARN = "PARLEY_SCHEDULER_DLQ_ARN"
+    PUBLISH_FUNCTION_ARN = "PARLEY_PUBLISH_FUNCTION_ARN"
+    PARAMETER_PREFIX = "PARLEY_PARAMETER_PREFIX"
+    PUBLIC_BASE_URL = "PARLEY_PUBLIC_BASE_URL"
+
+
+TABLE_ENV: dict[Table, Env] = {
+    Table.WORKSPACES: Env.TABLE_WORKSPACES,
+    Table.MEMBERS: Env.TABLE_MEMBERS,
+    Table.TOKENS: Env.TABLE_TOKENS,
+    Table.CHANNELS: Env.TABLE_CHANNELS,
+    Table.POSTS: Env.TABLE_POSTS,
+    Table.DELIVERIES: Env.TABLE_DELIVERIES,
+    Table.IDEMPOTENCY: Env.TABLE_IDEMPOTENCY,
+}
+
+# The variables each function is given (the CDK app sets exactly these; a test compares).
+FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {
+    Function.API: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
+                   Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
+    Function.PUBLISH: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
+                       Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
+    Function.RECONCILER: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
+                          Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
+}
+
+PARAMETER_PREFIX = f"/{APP}"
+
+# How the publish path keeps time (docs/publishing-on-time.md explains the numbers).
+SCHEDULE_LEAD_SECONDS = 90  # a schedule fires this long before publish_at; Scheduler may be 60 s late
+MAX_SQS_DELAY_SECONDS = 900
+PUBLISH_TIMEOUT_SECONDS = 30  # the publish function's timeout
+LEASE_SECONDS = 60  # > the publish timeout: an expired lease means its holder is gone
+PUBLISH_VISIBILITY_SECONDS = 90  # > the lease: a crashed attempt's message returns after the lease expired
+PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the reconciler
+MAX_ATTEMPTS = 5
+
+
+def physical_name(kind: Table | Queue | Function | ScheduleGroup) -> str:
+    """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
+    return f"{APP}-{kind.value}"
+
+
+def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, str]:
+    """Environment for the functions when they run on this machine against the embedded AWS."""
+    queue_base = f"{endpoint_url.rstrip('/')}/{account}"
+    env = {TABLE_ENV[t].value: physical_name(t) for t in Table}
+    env |= {
+        Env.PUBLISH_QUEUE_URL.value: f"{queue_base}/{physical_name(Queue.PUBLISH)}",
+        Env.SCHEDULE_GROUP.value: physical_name(ScheduleGroup.DELIVERIES),
+        Env.SCHEDULER_ROLE_ARN.value: f"arn:aws:iam::{account}:role/{APP}-scheduler",
+        Env.SCHEDULER_DLQ_ARN.value: f"arn:aws:sqs:{region}:{account}:{physical_name(Queue.FAILURES)}",
+        Env.PUBLISH_FUNCTION_ARN.value: (
+            f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.PUBLISH)}"
+        ),
+        Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
+    }
+    return env
