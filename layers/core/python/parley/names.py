@@ -74,12 +74,33 @@ TABLE_ENV: dict[Table, Env] = {
 
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {
-    Function.API: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
-                   Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
-    Function.PUBLISH: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
-                       Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
-    Function.RECONCILER: (*TABLE_ENV.values(), Env.PUBLISH_QUEUE_URL, Env.SCHEDULE_GROUP, Env.SCHEDULER_ROLE_ARN,
-                          Env.SCHEDULER_DLQ_ARN, Env.PUBLISH_FUNCTION_ARN, Env.PARAMETER_PREFIX),
+    Function.API: (
+        *TABLE_ENV.values(),
+        Env.PUBLISH_QUEUE_URL,
+        Env.SCHEDULE_GROUP,
+        Env.SCHEDULER_ROLE_ARN,
+        Env.SCHEDULER_DLQ_ARN,
+        Env.PUBLISH_FUNCTION_ARN,
+        Env.PARAMETER_PREFIX,
+    ),
+    Function.PUBLISH: (
+        *TABLE_ENV.values(),
+        Env.PUBLISH_QUEUE_URL,
+        Env.SCHEDULE_GROUP,
+        Env.SCHEDULER_ROLE_ARN,
+        Env.SCHEDULER_DLQ_ARN,
+        Env.PUBLISH_FUNCTION_ARN,
+        Env.PARAMETER_PREFIX,
+    ),
+    Function.RECONCILER: (
+        *TABLE_ENV.values(),
+        Env.PUBLISH_QUEUE_URL,
+        Env.SCHEDULE_GROUP,
+        Env.SCHEDULER_ROLE_ARN,
+        Env.SCHEDULER_DLQ_ARN,
+        Env.PUBLISH_FUNCTION_ARN,
+        Env.PARAMETER_PREFIX,
+    ),
 }
 
 PARAMETER_PREFIX = f"/{APP}"
@@ -114,3 +135,28 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
     }
     return env
+
+
+# Wiring shared by the CDK app and the local firer.
+# Queue -> the function it triggers (SQS event source mapping).
+EVENT_SOURCES: dict[Queue, Function] = {
+    Queue.PUBLISH: Function.PUBLISH,
+    Queue.FAILURES: Function.RECONCILER,
+}
+# Queue -> (where its messages go after too many receives, how many receives).
+REDRIVE: dict[Queue, tuple[Queue, int]] = {
+    Queue.PUBLISH: (Queue.FAILURES, PUBLISH_MAX_RECEIVES),
+    Queue.FAILURES: (Queue.FAILURES_DLQ, 5),
+}
+VISIBILITY_SECONDS: dict[Queue, int] = {
+    Queue.PUBLISH: PUBLISH_VISIBILITY_SECONDS,
+    Queue.FAILURES: 180,
+    Queue.FAILURES_DLQ: 30,
+}
+# Functions invoked asynchronously (by Scheduler): Lambda's retries, then this on-failure destination.
+ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
+    Function.PUBLISH: (2, Queue.FAILURES),
+}
+# Scheduler's own retry policy for handing an event to Lambda; its dead letters go to FAILURES.
+SCHEDULER_MAX_RETRIES = 10
+SCHEDULER_MAX_EVENT_AGE_SECONDS = 3600

@@ -1,0 +1,29 @@
+"""Scheduler (a delivery is due soon) and the publish queue (it is due now) -> the publish step."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from parley import publishing, store
+from parley.observability import logger, metrics
+from parley.scheduling import PublishMessage
+from parley.scheduling.wiring import arming
+
+store.bind()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def publish_one(record: SQSRecord) -> None:
+    outcome = publishing.handle_due(PublishMessage.from_dict(record.json_body), arming())
+    logger.info("publish step done", extra={"state": outcome.state, "detail": outcome.detail})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return process_partial_response(event=event, record_handler=publish_one, processor=processor, context=context)
+    # A schedule fired (up to a minute late, maybe twice): hand the attempt to the delay queue.
+    arming().hand_over(PublishMessage.from_dict(event))
+    return {"armed": True}

@@ -1,0 +1,28 @@
+"""The failures queue -> settle the delivery that a crash, a timeout or a lost event left behind."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from parley import publishing, store
+from parley.observability import logger, metrics
+from parley.scheduling.wiring import arming, failed_message
+
+store.bind()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def settle_one(record: SQSRecord) -> None:
+    message = failed_message(record.json_body)
+    if message is None:
+        logger.error("not a parley delivery message; left for a person", extra={"body": record.body[:500]})
+        raise ValueError("unrecognised failure record")
+    outcome = publishing.settle(message.key, arming())
+    logger.info("settled", extra={"delivery_id": message.key.id, "state": outcome.state, "detail": outcome.detail})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=settle_one, processor=processor, context=context)

@@ -1,0 +1,70 @@
+"""Connected accounts. Connecting checks the credential by opening a session before accepting it."""
+
+from __future__ import annotations
+
+from parley import clock, credentials, ids
+from parley.config import Settings
+from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from parley.members import Principal
+from parley.networks.base import Account, Credential, InvalidCredential, TransientNetworkError
+from parley.networks.registry import NETWORKS, adapter_for
+from parley.store import ChannelRecord
+from parley.timeparse import zone
+
+
+class _NoSessions:
+    """Verification opens a session only to check the credential; the publish path keeps its own."""
+
+    def load(self) -> dict[str, str] | None:
+        return None
+
+    def save(self, session: dict[str, str]) -> None:
+        return None
+
+
+def connect(
+    principal: Principal, settings: Settings, network: str, credential: Credential, time_zone: str = "UTC"
+) -> ChannelRecord:
+    principal.require_writer()
+    if network not in NETWORKS:
+        raise ValidationFailed(FieldProblem("network", f"must be one of {', '.join(NETWORKS)}"))
+    zone(time_zone)
+    try:
+        account: Account = adapter_for(network, credential, _NoSessions()).verify(credential)
+    except InvalidCredential as exc:
+        raise ValidationFailed(FieldProblem("app_password", exc.reason)) from exc
+    except TransientNetworkError as exc:
+        raise ValidationFailed(FieldProblem("service_url", f"could not reach the service: {exc.reason}")) from exc
+
+    for existing in ChannelRecord.query(principal.workspace_id):
+        if existing.network == network and existing.remote_id == account.remote_id:
+            raise Conflict(f"{account.handle} is already connected", {"channel_id": existing.channel_id})
+
+    channel_id = "ch_" + ids.new_id()
+    parameter = credentials.credential_parameter(settings.parameter_prefix, principal.workspace_id, channel_id)
+    credentials.save_credential(parameter, credential)
+    record = ChannelRecord(
+        principal.workspace_id,
+        channel_id,
+        network=network,
+        handle=account.handle,
+        remote_id=account.remote_id,
+        service_url=credential.service_url,
+        credential_parameter=parameter,
+        time_zone=time_zone,
+        created_at=clock.now(),
+        created_by=principal.member_id,
+    )
+    record.save(condition=ChannelRecord.channel_id.does_not_exist())
+    return record
+
+
+def list_channels(workspace_id: str) -> list[ChannelRecord]:
+    return list(ChannelRecord.query(workspace_id))
+
+
+def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
+    try:
+        return ChannelRecord.get(workspace_id, channel_id)
+    except ChannelRecord.DoesNotExist as exc:
+        raise NotFound(f"no channel {channel_id}") from exc

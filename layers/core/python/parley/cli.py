@@ -1,0 +1,125 @@
+"""`parley`: the command line. `parley admin ...` creates workspaces and member tokens.
+
+It talks to DynamoDB with the caller's AWS credentials. Table names come from the environment
+(`PARLEY_TABLE_*`, as the local runtime prints them) or, for a deployed stack, from its outputs
+(`--stack parley`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from parley.names import Env
+
+
+def output_key(env: Env) -> str:
+    """The CloudFormation output that carries an env var's value (the CDK app writes them)."""
+    return env.value.replace("_", "")
+
+
+def _load_stack_outputs(stack: str) -> None:
+    import boto3
+
+    outputs = boto3.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0].get("Outputs", [])
+    by_key = {o["OutputKey"]: o["OutputValue"] for o in outputs}
+    for env in Env:
+        if output_key(env) in by_key:
+            os.environ[env.value] = by_key[output_key(env)]
+
+
+def _bind(stack: str | None) -> None:
+    from parley import store
+    from parley.config import get_settings
+
+    if stack:
+        _load_stack_outputs(stack)
+    get_settings.cache_clear()
+    store.bind()
+
+
+@click.group()
+def main() -> None:
+    """parley: queue posts, publish them on time exactly once, listen to what comes back."""
+
+
+@main.group()
+@click.option("--stack", default=None, help="Read table names from this CloudFormation stack's outputs.")
+@click.pass_context
+def admin(ctx: click.Context, stack: str | None) -> None:
+    """Workspaces, members and tokens (needs AWS credentials, or the local runtime's environment)."""
+    _bind(stack)
+
+
+def _print_token(issued: object, what: str) -> None:
+    from parley.members import IssuedToken
+
+    assert isinstance(issued, IssuedToken)
+    click.echo(f"{what}")
+    click.echo(f"  workspace: {issued.workspace_id}")
+    click.echo(f"  member:    {issued.member_id} ({issued.role.value})")
+    click.echo(f"  token id:  {issued.token_id}  (to revoke it)")
+    click.echo(f"  token:     {issued.token}")
+    click.echo("The token is shown once; keep it somewhere safe.", err=True)
+
+
+@admin.command("create-workspace")
+@click.option("--name", required=True, help="The brand or team.")
+@click.option("--admin", "admin_name", required=True, help="The first admin's name.")
+def create_workspace(name: str, admin_name: str) -> None:
+    """Create a workspace and its first admin token."""
+    from parley import members
+
+    _print_token(members.create_workspace(name, admin_name), f"Created workspace {name!r}.")
+
+
+@admin.command("add-member")
+@click.option("--workspace", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="editor", show_default=True)
+def add_member(workspace: str, name: str, role: str) -> None:
+    """Add a member to a workspace and issue their first token."""
+    from parley import members
+    from parley.errors import NotFound
+
+    try:
+        issued = members.add_member(workspace, name, members.Role(role))
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_token(issued, f"Added {name!r} as {role}.")
+
+
+@admin.command("create-token")
+@click.option("--workspace", required=True)
+@click.option("--member", required=True)
+@click.option("--label", default=None, help="What the token is for, e.g. 'CI'.")
+def create_token(workspace: str, member: str, label: str | None) -> None:
+    """Issue another token for an existing member."""
+    from parley import members
+    from parley.errors import NotFound
+
+    try:
+        issued = members.issue_token(workspace, member, label)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_token(issued, "Issued a token.")
+
+
+@admin.command("revoke-token")
+@click.argument("token_id")
+def revoke_token(token_id: str) -> None:
+    """Revoke a token by its id (tok_...); it stops working at once."""
+    from parley import members
+    from parley.errors import NotFound
+
+    try:
+        members.revoke_token(token_id)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Revoked {token_id}.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

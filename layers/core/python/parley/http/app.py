@@ -1,0 +1,283 @@
+"""Routes of the marketers' API. Each route: who is calling, one call into the core, the answer.
+
+Authentication is a bearer token looked up by its hash (one GetItem); every read and write is scoped
+to the token's workspace, and another workspace's ids answer 404 like missing ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from parley import channels, members, posts
+from parley.config import get_settings
+from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parley.http.problems import field_of, problem
+from parley.http.schemas import ConnectChannel, CreatePost, EditPost
+from parley.names import Table
+from parley.networks.base import Credential
+from parley.observability import logger
+from parley.scheduling.wiring import arming as _arming
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.enable_swagger(
+    path="/docs",
+    title="parley",
+    version="1",
+    description="Queue posts, publish them on time exactly once, and read how they went.",
+    security_schemes={"bearer": HTTPBearer(description="A member token (pk_...) from `parley admin`")},
+    security=[{"bearer": []}],
+)
+
+
+PUBLIC_PATHS = ("/openapi.json", "/docs")
+
+
+def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
+    """Before validation, so that a caller without a valid token learns nothing else (401 first)."""
+    if app.current_event.path not in PUBLIC_PATHS:
+        app.append_context(principal=members.authenticate(app.current_event.headers.get("authorization")))
+    return next_middleware(app)
+
+
+app.use(middlewares=[_authenticate])
+
+
+def _caller() -> members.Principal:
+    principal: members.Principal = app.context["principal"]
+    return principal
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            errors.append({"field": "body", "reason": "is not valid JSON"})
+            continue
+        errors.append({"field": field_of(error.get("loc", ())), "reason": str(error.get("msg", "is invalid"))})
+    return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
+
+
+@app.exception_handler(ResponseValidationError)
+def _invalid_response(exc: ResponseValidationError) -> Response[dict[str, Any]]:
+    logger.error("response does not match its schema", extra={"errors": str(exc.errors())[:2000]})
+    return problem(500, "Something went wrong on our side; it has been logged.")
+
+
+@app.exception_handler(ValidationFailed)
+def _validation_failed(exc: ValidationFailed) -> Response[dict[str, Any]]:
+    errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+    return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
+
+
+@app.exception_handler(NotFound)
+def _not_found(exc: NotFound) -> Response[dict[str, Any]]:
+    return problem(404, str(exc), instance=app.current_event.path)
+
+
+@app.exception_handler(Unauthenticated)
+def _unauthenticated(exc: Unauthenticated) -> Response[dict[str, Any]]:
+    return problem(
+        401, f"A valid bearer token is needed ({exc}).", headers={"WWW-Authenticate": 'Bearer realm="parley"'}
+    )
+
+
+@app.exception_handler(Forbidden)
+def _forbidden(exc: Forbidden) -> Response[dict[str, Any]]:
+    return problem(403, str(exc), instance=app.current_event.path)
+
+
+@app.exception_handler(Conflict)
+def _conflict(exc: Conflict) -> Response[dict[str, Any]]:
+    return problem(409, exc.detail, instance=app.current_event.path, **exc.extra)
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _idempotency_mismatch(exc: IdempotencyValidationError) -> Response[dict[str, Any]]:
+    errors = [{"field": "Idempotency-Key", "reason": "was already used with a different request body"}]
+    return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[dict[str, Any]]:
+    return problem(409, "A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
+@app.not_found
+def _no_route(exc: Exception) -> Response[dict[str, Any]]:
+    return problem(404, f"No route {app.current_event.http_method} {app.current_event.path}.")
+
+
+@app.exception_handler(Exception)
+def _bug(exc: Exception) -> Response[dict[str, Any]]:
+    logger.exception("unhandled error")
+    return problem(500, "Something went wrong on our side; it has been logged.")
+
+
+# ---- meta -------------------------------------------------------------------------------------
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=app.get_openapi_json_schema(
+            title="parley", version="1", security_schemes={"bearer": HTTPBearer()}, security=[{"bearer": []}]
+        ),
+    )
+
+
+# ---- channels ---------------------------------------------------------------------------------
+
+
+def channel_view(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.channel_id,
+        "network": record.network,
+        "handle": record.handle,
+        "remote_id": record.remote_id,
+        "service_url": record.service_url,
+        "status": record.status,
+        "time_zone": record.time_zone,
+        "created_at": record.created_at.isoformat(),
+    }
+
+
+@app.post("/channels", summary="Connect an account (the credential is checked first)")
+def connect_channel(body: ConnectChannel) -> Response[dict[str, Any]]:
+    principal = _caller()
+    credential = Credential(body.identifier, body.app_password.get_secret_value(), body.service_url.rstrip("/"))
+    record = channels.connect(principal, get_settings(), body.network, credential, body.time_zone)
+    return Response(201, "application/json", body=channel_view(record))
+
+
+@app.get("/channels", summary="Connected accounts")
+def list_channels() -> dict[str, Any]:
+    principal = _caller()
+    return {"items": [channel_view(c) for c in channels.list_channels(principal.workspace_id)]}
+
+
+# ---- posts ------------------------------------------------------------------------------------
+
+
+def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
+    principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
+    body = request["body"]
+    draft = posts.PostDraft(
+        text=body["text"],
+        channel_ids=body["channels"],
+        publish_at=body["publish_at"],
+        time_zone=body.get("time_zone"),
+        campaign=body.get("campaign"),
+    )
+    return posts.create_post(principal, _arming(), draft)
+
+
+@cache
+def _create_once() -> Any:
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().tables[Table.IDEMPOTENCY])
+    config = IdempotencyConfig(
+        event_key_jmespath="[workspace_id, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=24 * 3600,
+    )
+    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
+        _idempotent_create
+    )
+
+
+@app.post("/posts", summary="Queue a post on one or more channels")
+def create_post(
+    body: CreatePost,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Retries with the same key return the first answer"),
+    ] = None,
+) -> Response[dict[str, Any]]:
+    principal = _caller()
+    principal.require_writer()
+    request = {
+        "workspace_id": principal.workspace_id,
+        "member_id": principal.member_id,
+        "role": principal.role.value,
+        "key": idempotency_key,
+        "body": body.model_dump(),
+    }
+    if idempotency_key:
+        if len(idempotency_key) > 255:
+            raise ValidationFailed(FieldProblem("Idempotency-Key", "at most 255 characters"))
+        created = _create_once()(request=request)
+    else:
+        created = _idempotent_create(request)
+    return Response(201, "application/json", body=created, headers={"Location": f"/posts/{created['id']}"})
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed(FieldProblem(field, "is not an ISO 8601 date-time")) from exc
+    if parsed.tzinfo is None:
+        raise ValidationFailed(FieldProblem(field, "needs an offset, e.g. Z or +01:00"))
+    return parsed
+
+
+@app.get("/posts", summary="Posts by publish time, newest first (filter by status and time range)")
+def list_posts(
+    status: Annotated[str | None, Query(description="scheduled, publishing, retrying, published, ...")] = None,
+    since: Annotated[str | None, Query(description="publish_at >= since (ISO 8601 with offset)")] = None,
+    until: Annotated[str | None, Query(description="publish_at < until (ISO 8601 with offset)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> dict[str, Any]:
+    principal = _caller()
+    query = posts.PostQuery(
+        status=status, since=_time(since, "since"), until=_time(until, "until"), limit=limit, cursor=cursor
+    )
+    return posts.list_posts(principal, query)
+
+
+@app.get("/posts/<post_id>", summary="A post and its deliveries")
+def get_post(post_id: str) -> dict[str, Any]:
+    return posts.get_post(_caller(), post_id)
+
+
+@app.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
+def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
+    changes = posts.PostChanges(
+        text=body.text, publish_at=body.publish_at, time_zone=body.time_zone, campaign=body.campaign
+    )
+    return posts.edit_post(_caller(), _arming(), post_id, changes)
+
+
+@app.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
+def cancel_post(post_id: str) -> dict[str, Any]:
+    return posts.cancel_post(_caller(), _arming(), post_id)
+
+
+@app.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
+def publish_now(post_id: str) -> dict[str, Any]:
+    return posts.publish_now(_caller(), _arming(), post_id)

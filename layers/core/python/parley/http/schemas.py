@@ -1,0 +1,49 @@
+"""Request bodies, validated by Powertools before a route runs (and documented in the OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+
+class ConnectChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    network: Literal["bluesky"] = "bluesky"
+    identifier: str = Field(min_length=1, max_length=253, description="The account's handle, DID or e-mail")
+    app_password: SecretStr = Field(description="An app password; checked now, stored encrypted, never returned")
+    service_url: str = Field(
+        default="https://bsky.social",
+        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        description="The account's PDS (https://bsky.social for most accounts)",
+    )
+    time_zone: str = Field(default="UTC", description="IANA zone for times given without one")
+
+
+class CreatePost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=10_000)
+    channels: list[str] = Field(min_length=1, description="Channel ids to publish on")
+    publish_at: str = Field(
+        description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
+        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone",
+    )
+    time_zone: str | None = Field(default=None, description="IANA zone for a publish_at without an offset")
+    campaign: str | None = Field(default=None, max_length=100)
+
+
+class EditPost(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, max_length=10_000)
+    publish_at: str | None = None
+    time_zone: str | None = None
+    campaign: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> EditPost:
+        if self.text is None and self.publish_at is None and self.campaign is None:
+            raise ValueError("give at least one of text, publish_at, campaign")
+        return self

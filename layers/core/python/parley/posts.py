@@ -1,0 +1,362 @@
+"""Queueing, reading, editing and cancelling posts. A post fans out into one delivery per channel;
+edits and cancels act on the deliveries that have not gone out and say which changed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.transactions import TransactWrite
+
+from parley import clock, deliveries, ids
+from parley.channels import get_channel
+from parley.deliveries import EDITABLE, DeliveryKey, State
+from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
+from parley.members import Principal
+from parley.networks.registry import check_text
+from parley.scheduling import Arming, PublishMessage
+from parley.store import ChannelRecord, DeliveryRecord, PostRecord
+from parley.timeparse import parse_publish_at
+
+MAX_CHANNELS = 20
+MAX_PAGE = 100
+NETWORK_NAMES = {"bluesky": "Bluesky"}
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    text: str
+    channel_ids: list[str]
+    publish_at: str
+    time_zone: str | None = None
+    campaign: str | None = None
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    text: str | None = None
+    publish_at: str | None = None
+    time_zone: str | None = None
+    campaign: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What an edit, a cancel or a publish-now did to each delivery."""
+
+    post: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"post": self.post, "changed": self.changed, "unchanged": self.unchanged}
+
+
+def publish_key(publish_at: datetime, post_id: str) -> str:
+    return f"{publish_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
+
+
+def _check_text(text: str, channels: list[ChannelRecord]) -> None:
+    if not text.strip():
+        raise ValidationFailed(FieldProblem("text", "must not be empty"))
+    problems = []
+    for network in sorted({c.network for c in channels}):
+        for problem in check_text(network, text):
+            problems.append(FieldProblem(problem.field, f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _channels(workspace_id: str, channel_ids: list[str]) -> list[ChannelRecord]:
+    if not channel_ids:
+        raise ValidationFailed(FieldProblem("channels", "name at least one channel"))
+    if len(set(channel_ids)) != len(channel_ids):
+        raise ValidationFailed(FieldProblem("channels", "a channel is named twice"))
+    if len(channel_ids) > MAX_CHANNELS:
+        raise ValidationFailed(FieldProblem("channels", f"at most {MAX_CHANNELS} channels per post"))
+    channels = [get_channel(workspace_id, cid) for cid in channel_ids]
+    for channel in channels:
+        if channel.status != "active":
+            raise ValidationFailed(
+                FieldProblem("channels", f"channel {channel.channel_id} is {channel.status}: reconnect it first")
+            )
+    return channels
+
+
+def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
+    """Validate everything, then arm the deliveries, then write post and deliveries in one transaction.
+
+    Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
+    does nothing; the other order could leave a delivery that nothing will ever publish."""
+    principal.require_writer()
+    now = clock.now()
+    channels = _channels(principal.workspace_id, draft.channel_ids)
+    problems: list[FieldProblem] = []
+    try:
+        _check_text(draft.text, channels)
+    except ValidationFailed as exc:
+        problems += exc.problems
+    try:
+        publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now)
+    except ValidationFailed as exc:
+        problems += exc.problems
+    if problems:
+        raise ValidationFailed(problems)
+
+    post_id = "p_" + ids.new_id()
+    key = publish_key(publish_at, post_id)
+    post = PostRecord(
+        principal.workspace_id,
+        post_id,
+        text=draft.text,
+        channel_ids=draft.channel_ids,
+        publish_at=publish_at,
+        publish_key=key,
+        campaign=draft.campaign,
+        created_by=principal.member_id,
+        created_at=now,
+        updated_at=now,
+    )
+    records = [
+        deliveries.new_delivery(
+            DeliveryKey(principal.workspace_id, post_id, c.channel_id),
+            network=c.network,
+            text=draft.text,
+            publish_at=publish_at,
+            publish_key=key,
+        )
+        for c in channels
+    ]
+    for record in records:
+        # At least a second of delay: the transaction below lands before the message is received.
+        arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
+    with TransactWrite(connection=Connection()) as transaction:
+        transaction.save(post, condition=PostRecord.post_id.does_not_exist())
+        for record in records:
+            transaction.save(record, condition=DeliveryRecord.channel_id.does_not_exist())
+    return post_view(post, records)
+
+
+def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
+    try:
+        post = PostRecord.get(principal.workspace_id, post_id, consistent_read=True)
+    except PostRecord.DoesNotExist as exc:
+        raise NotFound(f"no post {post_id}") from exc
+    records = list(DeliveryRecord.query(post_id, consistent_read=True))
+    return post, [r for r in records if r.workspace_id == principal.workspace_id]
+
+
+def get_post(principal: Principal, post_id: str) -> dict[str, Any]:
+    post, records = _load(principal, post_id)
+    return post_view(post, records)
+
+
+def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostChanges) -> dict[str, Any]:
+    principal.require_writer()
+    post, records = _load(principal, post_id)
+    editable = [r for r in records if r.state in EDITABLE]
+    if not editable:
+        raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": _states(records)})
+    if changes.text is not None:
+        channels = [get_channel(principal.workspace_id, r.channel_id) for r in editable]
+        _check_text(changes.text, channels)
+    new_time = None
+    if changes.publish_at is not None:
+        new_time = parse_publish_at(changes.publish_at, changes.time_zone, clock.now())
+    new_key = publish_key(new_time, post_id) if new_time else None
+
+    outcome = Outcome(post={})
+    for record in records:
+        if record.state not in EDITABLE:
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": record.state, "reason": "already " + record.state}
+            )
+            continue
+        try:
+            deliveries.edit(record, by=principal.member_id, text=changes.text, publish_at=new_time, publish_key=new_key)
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        if new_time is not None and record.state == State.SCHEDULED.value:
+            arming.arm(PublishMessage(DeliveryKey.of(record), new_time), attempt=0)
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": outcome.unchanged})
+
+    post_actions = [PostRecord.updated_at.set(clock.now())]
+    if changes.text is not None:
+        post_actions.append(PostRecord.text.set(changes.text))
+    if changes.campaign is not None:
+        post_actions.append(PostRecord.campaign.set(changes.campaign))
+    if new_time is not None and new_key is not None:
+        post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
+    post.update(actions=post_actions)  # type: ignore[arg-type]
+    outcome.post = get_post(principal, post_id)
+    return outcome.to_dict()
+
+
+def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    _, records = _load(principal, post_id)
+    outcome = Outcome(post={})
+    for record in records:
+        try:
+            deliveries.cancel(record, by=principal.member_id)
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        arming.cancel(DeliveryKey.of(record), attempt=0)  # a schedule that is gone already is fine
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to cancel: every delivery has gone out or ended", {"deliveries": outcome.unchanged})
+    outcome.post = get_post(principal, post_id)
+    return outcome.to_dict()
+
+
+def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    _, records = _load(principal, post_id)
+    now = clock.now()
+    key = publish_key(now, post_id)
+    outcome = Outcome(post={})
+    for record in records:
+        if record.state != State.SCHEDULED.value:
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": record.state, "reason": "not scheduled"}
+            )
+            continue
+        try:
+            deliveries.edit(record, by=principal.member_id, publish_at=now, publish_key=key)
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        arming.cancel(DeliveryKey.of(record), attempt=0)
+        arming.hand_over(PublishMessage(DeliveryKey.of(record), now))
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to publish: no delivery is still scheduled", {"deliveries": outcome.unchanged})
+    outcome.post = get_post(principal, post_id)
+    return outcome.to_dict()
+
+
+@dataclass(frozen=True)
+class PostQuery:
+    status: str | None = None
+    since: datetime | None = None  # publish_at >= since
+    until: datetime | None = None  # publish_at < until
+    limit: int = 25
+    cursor: str | None = None
+
+
+def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
+    """One page, newest publish time first; a Query on a GSI, never a scan."""
+    if query.since and query.until and query.since >= query.until:
+        raise ValidationFailed(FieldProblem("since", "must be before until"))
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
+    low = publish_key(query.since, "") if query.since else "0"
+    high = publish_key(query.until, "") if query.until else "9"
+    start = _decode_cursor(query.cursor)
+    ws = principal.workspace_id
+
+    if query.status:
+        try:
+            state = State(query.status)
+        except ValueError as exc:
+            raise ValidationFailed(
+                FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")
+            ) from exc
+        page = DeliveryRecord.by_state.query(
+            deliveries.state_key(ws, state),
+            DeliveryRecord.publish_key.between(low, high),
+            scan_index_forward=False,
+            limit=query.limit,
+            last_evaluated_key=start,
+        )
+        post_ids = list(dict.fromkeys(d.post_id for d in page))
+        posts = {p.post_id: p for p in PostRecord.batch_get([(ws, pid) for pid in post_ids])}
+        ordered = [posts[pid] for pid in post_ids if pid in posts]
+    else:
+        page = PostRecord.by_publish_at.query(
+            ws,
+            PostRecord.publish_key.between(low, high),
+            scan_index_forward=False,
+            limit=query.limit,
+            last_evaluated_key=start,
+        )
+        ordered = list(page)
+    items = [post_view(p, list(DeliveryRecord.query(p.post_id))) for p in ordered]
+    return {"items": items, "next_cursor": _encode_cursor(page.last_evaluated_key)}
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out")) from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out"))
+    return data
+
+
+def _states(records: list[DeliveryRecord]) -> list[dict[str, str]]:
+    return [{"channel_id": r.channel_id, "state": r.state} for r in records]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def delivery_view(record: DeliveryRecord) -> dict[str, Any]:
+    return {
+        "channel_id": record.channel_id,
+        "network": record.network,
+        "state": record.state,
+        "text": record.text,
+        "publish_at": _iso(record.publish_at),
+        "attempts": int(record.attempt or 0),
+        "next_attempt_at": _iso(record.due_at) if record.state == State.RETRYING.value else None,
+        "published_at": _iso(record.published_at),
+        "lag_ms": int(record.lag_ms) if record.lag_ms is not None else None,
+        "url": record.url,
+        "remote_id": record.remote_id,
+        "last_error": record.last_error,
+        "failure_reason": record.failure_reason,
+    }
+
+
+def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]:
+    states = {r.state for r in records}
+    return {
+        "id": post.post_id,
+        "text": post.text,
+        "publish_at": _iso(post.publish_at),
+        "campaign": post.campaign,
+        "status": states.pop() if len(states) == 1 else "mixed",
+        "created_by": post.created_by,
+        "created_at": _iso(post.created_at),
+        "updated_at": _iso(post.updated_at),
+        "deliveries": [delivery_view(r) for r in sorted(records, key=lambda r: r.channel_id)],
+    }

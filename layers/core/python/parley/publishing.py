@@ -1,0 +1,164 @@
+"""The publish step and the reconciler's settling: where a delivery leaves parley for its network.
+
+Exactly once comes from two things together: the lease (only the holder of a live lease calls the
+network, and an expired lease can be taken over) and the network-side idempotency key (the adapter's
+record key is derived from the delivery, so a takeover finds the post instead of making another).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from parley import clock, credentials, deliveries
+from parley.deliveries import FINAL, DeliveryKey, State
+from parley.errors import LostRace
+from parley.names import MAX_ATTEMPTS
+from parley.networks.base import (
+    NetworkError,
+    PermanentNetworkError,
+    PublishRequest,
+    TransientNetworkError,
+)
+from parley.networks.registry import adapter_for
+from parley.observability import logger, metrics
+from parley.scheduling import Arming, PublishMessage
+from parley.store import ChannelRecord, DeliveryRecord
+
+# Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
+MAX_WAIT_IN_FUNCTION = 2.0
+
+
+class LeaseBusy(Exception):
+    """Someone holds a live lease on this delivery: try the message again later, don't drop it."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    detail: str = ""
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 900))
+
+
+def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> Outcome:
+    """A publish-queue message arrived (about) at its due second."""
+    record = deliveries.get(message.key)
+    if record is None:
+        return Outcome("missing", "no such delivery (its post was never written)")
+    if record.state in FINAL or record.state == State.HELD.value:
+        return Outcome(record.state, "nothing to do")
+    if record.state in (State.SCHEDULED.value, State.RETRYING.value) and record.due_at != message.due_at:
+        # An edit moved it; make sure the current time is armed (a duplicate is harmless: the lease).
+        arming.arm(PublishMessage(message.key, record.due_at), attempt=int(record.attempt or 0))
+        return Outcome(record.state, "stale message: re-armed for the current time")
+    if record.state == State.PUBLISHING.value and not deliveries.lease_expired(record, clock.now()):
+        raise LeaseBusy(f"{message.key.id} is being published by someone else")
+
+    wait = (message.due_at - clock.now()).total_seconds()
+    if wait > MAX_WAIT_IN_FUNCTION:
+        arming.hand_over(message)  # arrived early (a clock or a queue hiccup): never publish early
+        return Outcome(record.state, "early: handed back to the queue")
+    clock.get_clock().sleep(wait)
+    return attempt(record, arming, due_at=message.due_at, by=by)
+
+
+def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str, look_only: bool = False) -> Outcome:
+    """Take the lease, call the network (or only look, when the attempts ran out), record the end."""
+    takeover = record.state == State.PUBLISHING.value
+    try:
+        record = deliveries.start_publishing(record, due_at=due_at, by=by)
+    except LostRace:
+        return Outcome("lost", "someone else is publishing it")
+    key = DeliveryKey.of(record)
+    logger.append_keys(delivery_id=key.id, post_id=key.post_id)
+    request = PublishRequest(
+        delivery_id=key.id,
+        text=record.text,
+        due_at=record.publish_at,
+        look_first=takeover or int(record.attempt) > 1,
+    )
+    try:
+        channel = ChannelRecord.get(key.workspace_id, key.channel_id)
+        credential = credentials.load_credential(channel.credential_parameter)
+        sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
+        adapter = adapter_for(channel.network, credential, sessions)
+        published = adapter.find(request) if look_only else adapter.publish(request)
+    except ChannelRecord.DoesNotExist:
+        return _fail(record, "the channel was disconnected", by)
+    except TransientNetworkError as exc:
+        return _retry_or_fail(record, arming, exc, by)
+    except PermanentNetworkError as exc:
+        return _fail(record, exc.reason, by)
+    if published is None:
+        return _fail(
+            record,
+            f"gave up after {int(record.attempt) - 1} attempts: {record.last_error or 'no answer'}",
+            by,
+        )
+
+    try:
+        deliveries.mark_published(
+            record,
+            remote_id=published.remote_id,
+            url=published.url,
+            published_at=published.acknowledged_at,
+            by=by,
+        )
+    except LostRace:
+        # Our lease ran out while the network was answering; whoever took over looks first and finds it.
+        logger.warning("lease lost after publishing; the taker will find the post")
+        return Outcome("lost", "lease expired during the call")
+    lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
+    metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
+    logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
+    return Outcome(State.PUBLISHED.value, published.url)
+
+
+def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:
+    attempts = int(record.attempt)
+    if attempts >= MAX_ATTEMPTS:
+        return _fail(record, f"gave up after {attempts} attempts: {exc.reason}", by)
+    retry_at = getattr(exc, "retry_at", None) or clock.now() + backoff(attempts)
+    try:
+        deliveries.mark_retrying(record, next_attempt_at=retry_at, error=exc.reason, by=by)
+    except LostRace:
+        return Outcome("lost", "lease expired during the call")
+    arming.arm(PublishMessage(DeliveryKey.of(record), retry_at), attempt=attempts)
+    metrics.add_metric(name="PublishRetried", unit=MetricUnit.Count, value=1)
+    logger.warning("publish will be retried", extra={"reason": exc.reason, "retry_at": retry_at.isoformat()})
+    return Outcome(State.RETRYING.value, exc.reason)
+
+
+def _fail(record: DeliveryRecord, reason: str, by: str) -> Outcome:
+    try:
+        deliveries.mark_failed(record, reason=reason, by=by)
+    except LostRace:
+        return Outcome("lost", "someone else settled it")
+    metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
+    logger.error("publish failed", extra={"reason": reason})
+    return Outcome(State.FAILED.value, reason)
+
+
+def settle(key: DeliveryKey, arming: Arming) -> Outcome:
+    """The reconciler: something outside our code failed around this delivery (a crash, a timeout,
+    an event Scheduler could not hand over). Move it on: re-arm, take over and look, or fail."""
+    record = deliveries.get(key)
+    if record is None:
+        return Outcome("missing", "no such delivery")
+    now = clock.now()
+    if record.state in FINAL or record.state == State.HELD.value:
+        return Outcome(record.state, "already settled")
+    if record.state in (State.SCHEDULED.value, State.RETRYING.value):
+        arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))
+        return Outcome(record.state, "re-armed")
+    if not deliveries.lease_expired(record, now):
+        raise LeaseBusy(f"{key.id} is still leased until {record.lease_until}")
+    # Out of attempts: one last look on the network; a published post must never end `failed`.
+    look_only = int(record.attempt) >= MAX_ATTEMPTS
+    return attempt(record, arming, due_at=record.due_at, by="reconciler", look_only=look_only)

@@ -1,0 +1,28 @@
+"""The Arming of this process, and reading the three shapes that reach the failures queue."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from parley import aws
+from parley.config import get_settings
+from parley.scheduling.arming import ARM, Arming, PublishMessage
+
+
+@cache
+def arming() -> Arming:
+    return Arming(get_settings(), aws.client("scheduler"), aws.client("sqs"))
+
+
+def failed_message(body: Any) -> PublishMessage | None:
+    """A Lambda on-failure record (`requestPayload` is the schedule's input), a publish-queue message
+    redriven after too many receives, or a schedule's input that Scheduler could not hand over."""
+    if isinstance(body, dict) and isinstance(body.get("requestPayload"), dict):
+        body = body["requestPayload"]
+    if isinstance(body, dict) and body.get("action") == ARM:
+        try:
+            return PublishMessage.from_dict(body)
+        except (KeyError, ValueError):
+            return None
+    return None

@@ -1,0 +1,196 @@
+"""PynamoDB models. Every key is scoped by workspace (or by something that belongs to one), and every
+access pattern is a GetItem or a Query on a key or a GSI: no scans on any request or event path.
+
+Table names are bound at start-up from `Settings` (`bind`), so the CDK app and the local runtime
+decide them, not this module.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from parley.config import Settings, get_settings
+from parley.names import Table, physical_name
+
+
+class WorkspaceRecord(Model):
+    class Meta:
+        table_name = physical_name(Table.WORKSPACES)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    # What resuming a held post whose time has passed does: "publish" at once or "refuse".
+    past_due_rule = UnicodeAttribute(default="publish")
+
+
+class MemberRecord(Model):
+    class Meta:
+        table_name = physical_name(Table.MEMBERS)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    member_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()  # admin | editor | viewer
+    created_at = UTCDateTimeAttribute()
+
+
+class TokenIdIndex(GlobalSecondaryIndex["TokenRecord"]):
+    class Meta:
+        index_name = "by_token_id"
+        projection = AllProjection()
+
+    token_id = UnicodeAttribute(hash_key=True)
+
+
+class TokenRecord(Model):
+    """A member's API token, stored as the SHA-256 of the secret and looked up by it."""
+
+    class Meta:
+        table_name = physical_name(Table.TOKENS)
+
+    token_hash = UnicodeAttribute(hash_key=True)
+    token_id = UnicodeAttribute()  # public handle for revoking; never the secret
+    workspace_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    label = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+
+    by_token_id = TokenIdIndex()
+
+
+class ChannelRecord(Model):
+    class Meta:
+        table_name = physical_name(Table.CHANNELS)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+    network = UnicodeAttribute()
+    handle = UnicodeAttribute()
+    remote_id = UnicodeAttribute()  # the account's id on the network (Bluesky: its DID)
+    service_url = UnicodeAttribute()
+    credential_parameter = UnicodeAttribute()  # SSM SecureString name; the secret itself is never here
+    status = UnicodeAttribute(default="active")  # active | needs_reauth | paused
+    time_zone = UnicodeAttribute(default="UTC")
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute()
+
+
+class PublishAtIndex(GlobalSecondaryIndex["PostRecord"]):
+    class Meta:
+        index_name = "by_publish_at"
+        projection = AllProjection()
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    publish_key = UnicodeAttribute(range_key=True)
+
+
+class PostRecord(Model):
+    class Meta:
+        table_name = physical_name(Table.POSTS)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    post_id = UnicodeAttribute(range_key=True)
+    text = UnicodeAttribute()
+    channel_ids = ListAttribute(of=UnicodeAttribute)
+    publish_at = UTCDateTimeAttribute()
+    publish_key = UnicodeAttribute()  # "<publish_at ISO>#<post_id>": time-ordered, unique
+    campaign = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_publish_at = PublishAtIndex()
+
+
+class DeliveryStateIndex(GlobalSecondaryIndex["DeliveryRecord"]):
+    class Meta:
+        index_name = "by_state"
+        projection = AllProjection()
+
+    state_key = UnicodeAttribute(hash_key=True)  # "<workspace_id>#<state>"
+    publish_key = UnicodeAttribute(range_key=True)
+
+
+class DeliveryRecord(Model):
+    """One post on one channel. Its state changes only through `parley.deliveries`."""
+
+    class Meta:
+        table_name = physical_name(Table.DELIVERIES)
+
+    post_id = UnicodeAttribute(hash_key=True)
+    channel_id = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    network = UnicodeAttribute()
+    text = UnicodeAttribute()  # what goes out on this channel (edited only while still editable)
+    state = UnicodeAttribute()
+    state_key = UnicodeAttribute()
+    publish_at = UTCDateTimeAttribute()  # what the marketer asked for
+    publish_key = UnicodeAttribute()
+    due_at = UTCDateTimeAttribute()  # when the pending attempt is due (publish_at, or a retry's time)
+    attempt = NumberAttribute(default=0)  # attempts started
+    lease_until = UTCDateTimeAttribute(null=True)
+    lease_token = UnicodeAttribute(null=True)
+    remote_id = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+    lag_ms = NumberAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    failure_reason = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    history = ListAttribute(of=MapAttribute, default=list)  # [{at, from, to, by}]
+
+    by_state = DeliveryStateIndex()
+
+
+ALL_MODELS: dict[Table, type[Model]] = {
+    Table.WORKSPACES: WorkspaceRecord,
+    Table.MEMBERS: MemberRecord,
+    Table.TOKENS: TokenRecord,
+    Table.CHANNELS: ChannelRecord,
+    Table.POSTS: PostRecord,
+    Table.DELIVERIES: DeliveryRecord,
+}
+
+
+def bind(settings: Settings | None = None) -> None:
+    """Point every model at the table names of this deployment (or of the local runtime)."""
+    settings = settings or get_settings()
+    for table, model in ALL_MODELS.items():
+        model.Meta.table_name = settings.tables[table]
+        model._connection = None  # PynamoDB caches the connection with the old name
+
+
+def create_tables(settings: Settings | None = None) -> None:
+    """Create missing tables (the local runtime and tests; on AWS the CDK app owns them)."""
+    import boto3
+
+    settings = settings or get_settings()
+    bind(settings)
+    for model in ALL_MODELS.values():
+        if not model.exists():
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    _create_idempotency_table(boto3.client("dynamodb"), settings.tables[Table.IDEMPOTENCY])
+
+
+def _create_idempotency_table(client: object, name: str) -> None:
+    dynamodb = client
+    try:
+        dynamodb.describe_table(TableName=name)  # type: ignore[attr-defined]
+    except dynamodb.exceptions.ResourceNotFoundException:  # type: ignore[attr-defined]
+        dynamodb.create_table(  # type: ignore[attr-defined]
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )

@@ -1,0 +1,71 @@
+"""An embedded AWS (moto's server, on loopback) for integration tests, with parley's resources."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[str]:
+    """moto's server with parley's tables, queues and schedule group; the env points at it."""
+    from moto.server import ThreadedMotoServer
+
+    from parley import aws as parley_aws
+    from parley import store
+    from parley.config import Settings, get_settings
+    from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, local_names, physical_name
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = local_names(endpoint_url=endpoint, account=ACCOUNT, region=REGION) | {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_SERVICE_NAME": "parley",
+        "POWERTOOLS_METRICS_NAMESPACE": "Parley",
+        "POWERTOOLS_DEV": "false",
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    parley_aws.reset()
+    settings = Settings.from_env()
+    store.create_tables(settings)
+    sqs = parley_aws.client("sqs")
+    urls = {}
+    for queue in reversed(list(Queue)):
+        attributes = {"VisibilityTimeout": str(VISIBILITY_SECONDS[queue])}
+        if queue in REDRIVE:
+            target, receives = REDRIVE[queue]
+            target_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical_name(target)}"
+            attributes["RedrivePolicy"] = f'{{"deadLetterTargetArn":"{target_arn}","maxReceiveCount":"{receives}"}}'
+        urls[queue] = sqs.create_queue(QueueName=physical_name(queue), Attributes=attributes)["QueueUrl"]
+    for group in ScheduleGroup:
+        parley_aws.client("scheduler").create_schedule_group(Name=physical_name(group))
+    yield endpoint
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+    parley_aws.reset()

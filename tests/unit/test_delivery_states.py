@@ -1,0 +1,29 @@
+from parley.deliveries import FINAL, TRANSITIONS, State
+
+
+def test_final_states_have_no_way_out() -> None:
+    assert not [t for t in TRANSITIONS if t[0] in FINAL]
+
+
+def test_every_state_but_the_final_ones_can_reach_a_final_one() -> None:
+    reachable = {s: {to for frm, to in TRANSITIONS if frm == s} for s in State}
+    for state in set(State) - FINAL:
+        seen, frontier = {state}, [state]
+        while frontier:
+            for nxt in reachable[frontier.pop()]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+        assert seen & FINAL, state
+
+
+def test_only_scheduled_and_held_deliveries_can_be_cancelled() -> None:
+    assert {frm for frm, to in TRANSITIONS if to == State.CANCELLED} == {State.SCHEDULED, State.HELD}
+
+
+def test_publishing_is_entered_only_from_a_due_attempt_or_an_expired_lease() -> None:
+    assert {frm for frm, to in TRANSITIONS if to == State.PUBLISHING} == {
+        State.SCHEDULED,
+        State.RETRYING,
+        State.PUBLISHING,
+    }

@@ -1,0 +1,85 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from parley.errors import ValidationFailed
+from parley.timeparse import parse_publish_at
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def reason(exc: pytest.ExceptionInfo[ValidationFailed]) -> str:
+    return exc.value.problems[0].reason
+
+
+def test_an_offset_is_converted_to_utc() -> None:
+    assert parse_publish_at("2026-03-02T10:00:00+01:00", None, NOW) == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_z_means_utc() -> None:
+    assert parse_publish_at("2026-03-02T10:00:00Z", None, NOW) == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_a_local_time_takes_the_given_zone() -> None:
+    got = parse_publish_at("2026-07-01T10:00:00", "Europe/Paris", NOW)
+    assert got == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+
+
+def test_a_bracketed_zone_is_understood() -> None:
+    got = parse_publish_at("2026-07-01T10:00:00[America/New_York]", None, NOW)
+    assert got == datetime(2026, 7, 1, 14, 0, tzinfo=UTC)
+
+
+def test_an_offset_that_contradicts_its_bracketed_zone_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-07-01T10:00:00+01:00[America/New_York]", None, NOW)
+    assert "America/New_York" in reason(exc)
+
+
+def test_a_time_without_offset_or_zone_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-03-02T10:00:00", None, NOW)
+    assert exc.value.problems[0].field == "publish_at"
+    assert "offset" in reason(exc)
+
+
+def test_an_unknown_zone_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-03-02T10:00:00", "Mars/Olympus", NOW)
+    assert exc.value.problems[0].field == "time_zone"
+    assert "Mars/Olympus" in reason(exc)
+
+
+def test_a_time_in_the_dst_gap_is_refused_not_shifted() -> None:
+    # Europe/Paris skips 02:00-03:00 on 2026-03-29.
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-03-29T02:30:00", "Europe/Paris", NOW)
+    assert "does not exist" in reason(exc)
+
+
+def test_a_time_in_the_dst_overlap_is_refused_without_an_offset() -> None:
+    # Europe/Paris passes 02:00-03:00 twice on 2026-10-25.
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-10-25T02:30:00", "Europe/Paris", NOW)
+    assert "twice" in reason(exc)
+
+
+def test_an_offset_picks_one_side_of_the_overlap() -> None:
+    got = parse_publish_at("2026-10-25T02:30:00+01:00[Europe/Paris]", None, NOW)
+    assert got == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_the_past_beyond_the_grace_is_refused() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("2026-03-01T11:58:00Z", None, NOW)
+    assert "past" in reason(exc)
+
+
+def test_a_few_seconds_late_is_still_accepted() -> None:
+    assert parse_publish_at("2026-03-01T11:59:30Z", None, NOW) == datetime(2026, 3, 1, 11, 59, 30, tzinfo=UTC)
+
+
+def test_garbage_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at("next tuesday", None, NOW)
+    assert exc.value.problems[0].field == "publish_at"
