@@ -72,4 +72,6 @@ class ApiClient:
             parsed = json.loads(text) if text else None
         except ValueError:
             parsed = text
-        return Answer(result["statusCode"], dict(result.get("headers") or {}), parsed)
+        headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items() if v}
+        headers |= result.get("headers") or {}
+        return Answer(result["statusCode"], headers, parsed)

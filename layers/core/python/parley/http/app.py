@@ -194,15 +194,17 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
     return posts.create_post(principal, _arming(), draft)
 
 
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[workspace_id, key]",  # keys are per workspace
+    payload_validation_jmespath="body",  # the same key with another body is refused
+    expires_after_seconds=24 * 3600,
+)
+
+
 @cache
 def _create_once() -> Any:
     persistence = DynamoDBPersistenceLayer(table_name=get_settings().tables[Table.IDEMPOTENCY])
-    config = IdempotencyConfig(
-        event_key_jmespath="[workspace_id, key]",
-        payload_validation_jmespath="body",
-        expires_after_seconds=24 * 3600,
-    )
-    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)(
+    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY)(
         _idempotent_create
     )
 
@@ -227,6 +229,7 @@ def create_post(
     if idempotency_key:
         if len(idempotency_key) > 255:
             raise ValidationFailed(FieldProblem("Idempotency-Key", "at most 255 characters"))
+        IDEMPOTENCY.register_lambda_context(app.lambda_context)
         created = _create_once()(request=request)
     else:
         created = _idempotent_create(request)

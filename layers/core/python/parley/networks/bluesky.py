@@ -1,0 +1,413 @@
+"""Bluesky: posts are `app.bsky.feed.post` records written to the account's PDS over XRPC.
+
+Exactly once: the record key is a TID derived from the delivery (`tid.for_delivery`), so a repeated
+attempt asks for the same key and the PDS cannot hold two posts for one delivery.
+
+Sessions: `createSession` is rate-limited per account (a few hundred a day), so a session is opened once
+and reused: kept in memory, saved to the channel's SessionStore, refreshed with its refresh token when
+the access token expires, and only re-created when the refresh token is no longer accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+import regex
+import requests
+
+from parley.clock import Clock, get_clock
+from parley.errors import FieldProblem
+from parley.networks import richtext, tid
+from parley.networks.base import (
+    Account,
+    Credential,
+    InvalidCredential,
+    NetworkError,
+    PermanentNetworkError,
+    Published,
+    PublishRequest,
+    SessionStore,
+    TransientNetworkError,
+)
+
+logger = logging.getLogger(__name__)
+
+NETWORK = "bluesky"
+POST_COLLECTION = "app.bsky.feed.post"
+MAX_GRAPHEMES = 300
+MAX_BYTES = 3000
+APP_URL = "https://bsky.app"
+
+# XRPC error names that mean "this access (or refresh) token is no longer good".
+_TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
+_SESSION_KEYS = ("accessJwt", "refreshJwt", "did", "handle")
+
+
+def check_text(text: str) -> list[FieldProblem]:
+    """Queue-time rules for a Bluesky post's text: 300 graphemes and 3000 UTF-8 bytes at most."""
+    if not text.strip():
+        return [FieldProblem("text", "is empty; a Bluesky post needs some text")]
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return [FieldProblem("text", "contains characters that are not valid Unicode (lone surrogates)")]
+    problems = []
+    graphemes = len(regex.findall(r"\X", text))
+    if graphemes > MAX_GRAPHEMES:
+        problems.append(FieldProblem("text", f"{graphemes} graphemes; Bluesky allows at most {MAX_GRAPHEMES}"))
+    if size > MAX_BYTES:
+        problems.append(FieldProblem("text", f"{size} bytes in UTF-8; Bluesky allows at most {MAX_BYTES}"))
+    return problems
+
+
+def record_key(request: PublishRequest) -> str:
+    """The post's record key: the same for every attempt at one delivery."""
+    return tid.for_delivery(request.delivery_id, request.due_at)
+
+
+def post_url(handle: str, rkey: str) -> str:
+    return f"{APP_URL}/profile/{handle}/post/{rkey}"
+
+
+class _AuthFailed(Exception):
+    """Internal: the token (or the password) was refused; the caller decides what to try next."""
+
+    def __init__(self, error: str, message: str) -> None:
+        super().__init__(error)
+        self.error = error
+        self.message = message
+
+
+class BlueskyAdapter:
+    network = NETWORK
+
+    def __init__(
+        self,
+        credential: Credential,
+        sessions: SessionStore,
+        clock: Clock | None = None,
+        http: requests.Session | None = None,
+        timeout: float = 10,
+    ) -> None:
+        self._credential = credential
+        self._sessions = sessions
+        self._clock = clock or get_clock()
+        self._http = http or requests.Session()
+        self._timeout = timeout
+        self._session: dict[str, str] | None = None  # the in-process copy of the stored session
+
+    # -- the Adapter interface -------------------------------------------------------------------------
+
+    def check_text(self, text: str) -> list[FieldProblem]:
+        return check_text(text)
+
+    def verify(self, credential: Credential) -> Account:
+        """Log in with the password (always: verifying a stored session would not test the password)."""
+        session = self._create_session(credential)
+        if credential == self._credential:
+            self._keep(session)
+        return Account(handle=session["handle"], remote_id=session["did"])
+
+    def publish(self, request: PublishRequest) -> Published:
+        if request.look_first:
+            found = self.find(request)
+            if found is not None:
+                return found
+        rkey = record_key(request)
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": request.text,
+            "createdAt": _iso(self._clock.now()),
+        }
+        facets = richtext.build_facets(request.text, self._resolve_handle)
+        if facets:
+            record["facets"] = facets
+        try:
+            body = self._call(
+                "POST",
+                "com.atproto.repo.createRecord",
+                json_body={
+                    "repo": self._did(),
+                    "collection": POST_COLLECTION,
+                    "rkey": rkey,
+                    "record": record,
+                },
+                doing="publish the post",
+            )
+        except NetworkError as exc:
+            # A duplicate key, or a write that landed before the answer was lost: look before failing.
+            if _maybe_written(exc):
+                found = self._find_quietly(request)
+                if found is not None:
+                    return found
+            raise
+        acknowledged_at = self._clock.now()
+        return Published(
+            remote_id=str(body["uri"]),
+            url=post_url(self._handle(), rkey),
+            acknowledged_at=acknowledged_at,
+        )
+
+    def find(self, request: PublishRequest) -> Published | None:
+        rkey = record_key(request)
+        params = {"repo": self._did(), "collection": POST_COLLECTION, "rkey": rkey}
+        try:
+            body = self._call("GET", "com.atproto.repo.getRecord", params=params, doing="look for the post", read=True)
+        except _NotThere:
+            return None
+        created = _parse_time((body.get("value") or {}).get("createdAt"))
+        return Published(
+            remote_id=str(body["uri"]),
+            url=post_url(self._handle(), rkey),
+            # Its own createdAt (our clock when it was sent) says best when it went out.
+            acknowledged_at=created or self._clock.now(),
+            already_there=True,
+        )
+
+    # -- sessions ----------------------------------------------------------------------------------------
+
+    def _did(self) -> str:
+        return self._current_session()["did"]
+
+    def _handle(self) -> str:
+        return self._current_session()["handle"]
+
+    def _current_session(self) -> dict[str, str]:
+        if self._session is None:
+            stored = self._load_stored()
+            self._session = stored if stored is not None else self._open_session()
+        return self._session
+
+    def _load_stored(self) -> dict[str, str] | None:
+        stored = self._sessions.load()
+        if not stored or any(not stored.get(key) for key in _SESSION_KEYS):
+            return None
+        # A session of another account or server (the channel was reconnected) is not ours to use.
+        if stored.get("identifier") != self._credential.identifier:
+            return None
+        if stored.get("service_url") != _base(self._credential.service_url):
+            return None
+        return dict(stored)
+
+    def _open_session(self) -> dict[str, str]:
+        session = self._create_session(self._credential)
+        self._keep(session)
+        return session
+
+    def _keep(self, session: dict[str, str]) -> None:
+        self._session = session
+        self._sessions.save(session)
+
+    def _renew_session(self, refused: dict[str, str]) -> None:
+        """The access token of `refused` was turned down: find or make a session that works."""
+        stored = self._load_stored()
+        if stored is not None and stored["accessJwt"] != refused["accessJwt"]:
+            self._session = stored  # another invocation renewed it already
+            return
+        try:
+            body = self._xrpc("POST", "com.atproto.server.refreshSession", token=refused["refreshJwt"], doing="sign in")
+        except _AuthFailed as exc:
+            logger.info("bluesky refresh token refused (%s); logging in again", exc.error)
+            self._open_session()
+            return
+        self._keep(self._session_from(body, self._credential))
+
+    def _create_session(self, credential: Credential) -> dict[str, str]:
+        logger.info("bluesky: opening a new session")
+        try:
+            body = self._xrpc(
+                "POST",
+                "com.atproto.server.createSession",
+                base=credential.service_url,
+                json_body={"identifier": credential.identifier, "password": credential.secret},
+                doing="sign in",
+            )
+        except _AuthFailed as exc:
+            raise InvalidCredential(_login_refused(exc.error, exc.message)) from None
+        return self._session_from(body, credential)
+
+    @staticmethod
+    def _session_from(body: dict[str, Any], credential: Credential) -> dict[str, str]:
+        try:
+            session = {key: str(body[key]) for key in _SESSION_KEYS}
+        except KeyError:
+            raise TransientNetworkError("Bluesky answered the sign-in with something unexpected") from None
+        session["identifier"] = credential.identifier
+        session["service_url"] = _base(credential.service_url)
+        return session
+
+    # -- XRPC --------------------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        doing: str,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        read: bool = False,
+    ) -> dict[str, Any]:
+        """An authenticated call; a refused access token is renewed once, then the call is repeated."""
+        session = self._current_session()
+        try:
+            return self._xrpc(
+                method,
+                nsid,
+                params=params,
+                json_body=json_body,
+                token=session["accessJwt"],
+                doing=doing,
+                read=read,
+            )
+        except _AuthFailed:
+            self._renew_session(session)
+        token = self._current_session()["accessJwt"]
+        try:
+            return self._xrpc(method, nsid, params=params, json_body=json_body, token=token, doing=doing, read=read)
+        except _AuthFailed as exc:
+            raise InvalidCredential(_login_refused(exc.error, exc.message)) from None
+
+    def _resolve_handle(self, handle: str) -> str | None:
+        try:
+            body = self._xrpc(
+                "GET",
+                "com.atproto.identity.resolveHandle",
+                params={"handle": handle},
+                doing="resolve a mention",
+                read=True,
+            )
+        except (_NotThere, _AuthFailed):
+            return None  # no such account: the mention stays plain text
+        did = body.get("did")
+        return did if isinstance(did, str) and did.startswith("did:") else None
+
+    def _find_quietly(self, request: PublishRequest) -> Published | None:
+        try:
+            return self.find(request)
+        except NetworkError:
+            return None
+
+    def _xrpc(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        doing: str,
+        base: str | None = None,
+        params: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        token: str | None = None,
+        read: bool = False,
+    ) -> dict[str, Any]:
+        """One XRPC request. `read`: a 4xx that is not about the token means "no such thing" (_NotThere)."""
+        url = f"{_base(base or self._credential.service_url)}/xrpc/{nsid}"
+        headers = {"Accept": "application/json", "User-Agent": "parley"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self._http.request(
+                method, url, params=params, json=json_body, headers=headers, timeout=self._timeout
+            )
+        except requests.Timeout:
+            raise TransientNetworkError(f"Bluesky did not answer in time (trying to {doing})") from None
+        except requests.ConnectionError:
+            raise TransientNetworkError(f"Bluesky could not be reached (trying to {doing})") from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema):
+            raise PermanentNetworkError("The Bluesky server address of this channel is not valid") from None
+        except requests.RequestException as exc:
+            raise TransientNetworkError(f"Bluesky could not be reached (trying to {doing})") from exc
+        if response.ok:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise TransientNetworkError(f"Bluesky answered with something unexpected (trying to {doing})")
+            return body
+        self._fail(response, doing, read)
+
+    def _fail(self, response: requests.Response, doing: str, read: bool) -> NoReturn:
+        """Turn an XRPC error answer into the error the caller acts on."""
+        error, message = _error_of(response)
+        status = response.status_code
+        if status == 429:
+            raise _RateLimited(
+                f"Bluesky's rate limit was reached (trying to {doing})", retry_at=self._retry_at(response)
+            )
+        if status >= 500:
+            raise TransientNetworkError(f"Bluesky is having trouble: HTTP {status} (trying to {doing})")
+        # A suspended account is refused with 401 too, but no new token or login will change that.
+        if error == "AccountTakedown":
+            raise InvalidCredential("Bluesky has taken down this account")
+        if error in ("AccountDeactivated", "RepoDeactivated"):
+            raise InvalidCredential("This Bluesky account is deactivated")
+        if status == 401 or error in _TOKEN_ERRORS:
+            raise _AuthFailed(error, message)
+        if read:
+            raise _NotThere(message or error)
+        detail = message or error or f"HTTP {status}"
+        raise PermanentNetworkError(f"Bluesky refused to {doing}: {detail}")
+
+    def _retry_at(self, response: requests.Response) -> datetime | None:
+        reset = response.headers.get("ratelimit-reset")
+        if reset and reset.strip().isdigit():
+            return datetime.fromtimestamp(int(reset), UTC)
+        after = response.headers.get("retry-after")
+        if after and after.strip().isdigit():
+            return self._clock.now() + timedelta(seconds=int(after))
+        return None
+
+
+class _NotThere(Exception):
+    """Internal: a read answered that there is no such record (or handle)."""
+
+
+class _RateLimited(TransientNetworkError):
+    """A 429: the request was turned away before it did anything."""
+
+
+def _maybe_written(exc: NetworkError) -> bool:
+    """After this failure of createRecord, the record may exist: a lost answer (timeout, 5xx: the PDS
+    answers a duplicate key with a 500) or a refusal that names the duplicate."""
+    if isinstance(exc, TransientNetworkError):
+        return not isinstance(exc, _RateLimited)
+    return "already exist" in exc.reason.lower()
+
+
+def _error_of(response: requests.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("error") or ""), str(body.get("message") or "")
+
+
+def _login_refused(error: str, message: str) -> str:
+    if error == "AuthFactorTokenRequired":
+        return "Bluesky asks this account for an emailed sign-in code: connect it with an app password"
+    if "password" in message.lower() or error == "AuthenticationRequired":
+        return "Bluesky did not accept the handle and app password: check them, or create a new app password"
+    return "Bluesky no longer accepts this channel's sign-in: connect the account again"
+
+
+def _base(url: str) -> str:
+    return url.rstrip("/")
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
