@@ -41,7 +41,9 @@ def make_workspace(name: str = "Acme") -> Workspace:
         created_at=clock.now(),
         created_by=admin.member_id,
     ).save()
-    return Workspace(admin.workspace_id, ApiClient(admin.token), ApiClient(editor.token), ApiClient(viewer.token), channel_id)
+    return Workspace(
+        admin.workspace_id, ApiClient(admin.token), ApiClient(editor.token), ApiClient(viewer.token), channel_id
+    )
 
 
 @pytest.fixture
