@@ -29,7 +29,7 @@ class FakeScheduler:
     def update_schedule(self, **request: Any) -> None:
         self.schedules[request["Name"]] = request
 
-    def delete_schedule(self, Name: str, GroupName: str) -> None:  # noqa: N803 (boto3's names)
+    def delete_schedule(self, Name: str, GroupName: str) -> None:
         if Name not in self.schedules:
             raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no"}}, "DeleteSchedule")
         del self.schedules[Name]

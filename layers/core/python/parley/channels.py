@@ -12,7 +12,7 @@ from parley.store import ChannelRecord
 from parley.timeparse import zone
 
 
-class _NoSessions:
+class NoSessions:
     """Verification opens a session only to check the credential; the publish path keeps its own."""
 
     def load(self) -> dict[str, str] | None:
@@ -30,7 +30,7 @@ def connect(
         raise ValidationFailed(FieldProblem("network", f"must be one of {', '.join(NETWORKS)}"))
     zone(time_zone)
     try:
-        account: Account = adapter_for(network, credential, _NoSessions()).verify(credential)
+        account: Account = adapter_for(network, credential, NoSessions()).verify(credential)
     except InvalidCredential as exc:
         raise ValidationFailed(FieldProblem("app_password", exc.reason)) from exc
     except TransientNetworkError as exc:

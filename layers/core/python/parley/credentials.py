@@ -36,11 +36,20 @@ def load_credential(name: str) -> Credential:
 
 def delete_credential(name: str) -> None:
     for parameter in (name, session_parameter(name)):
-        try:
-            aws.client("ssm").delete_parameter(Name=parameter)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ParameterNotFound":
-                raise
+        _delete(parameter)
+
+
+def delete_session(credential_parameter: str) -> None:
+    """Forget a channel's login session (its credential changed)."""
+    _delete(session_parameter(credential_parameter))
+
+
+def _delete(parameter: str) -> None:
+    try:
+        aws.client("ssm").delete_parameter(Name=parameter)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ParameterNotFound":
+            raise
 
 
 class SsmSessionStore:

@@ -212,6 +212,12 @@ class BlueskyAdapter:
             logger.info("bluesky refresh token refused (%s); logging in again", exc.error)
             self._open_session()
             return
+        except PermanentNetworkError as exc:
+            if isinstance(exc, InvalidCredential):
+                raise  # taken down or deactivated: a new login will not help either
+            logger.info("bluesky refresh refused; logging in again")
+            self._open_session()
+            return
         self._keep(self._session_from(body, self._credential))
 
     def _create_session(self, credential: Credential) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 Bluesky does not find links or mentions in text by itself: the client sends them as facets. The rules
 follow the official client (`@atproto/api` RichText.detectFacets) with small, deliberate differences:
-hyphenated bare domains are links, all trailing sentence punctuation is stripped from a link (not just
-one character), and a tag's 64-character limit is counted in graphemes, as the lexicon counts it.
+hyphenated bare domains and links in quotes or square brackets are links, all trailing sentence
+punctuation is stripped from a link (not just one character), bare domains are checked against a short
+list of common top-level domains (not the whole IANA list), and a tag's 64-character limit is counted in
+graphemes, as the lexicon counts it.
 """
 
 from __future__ import annotations
