@@ -7,7 +7,6 @@ to the token's workspace, and another workspace's ids answer 404 like missing on
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -25,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from parley import channels, members, posts
+from parley import aws, channels, members, posts
 from parley.config import get_settings
 from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from parley.http.problems import field_of, problem
@@ -201,9 +200,10 @@ IDEMPOTENCY = IdempotencyConfig(
 )
 
 
-@cache
 def _create_once() -> Any:
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().tables[Table.IDEMPOTENCY])
+    persistence = DynamoDBPersistenceLayer(
+        table_name=get_settings().tables[Table.IDEMPOTENCY], boto3_client=aws.client("dynamodb")
+    )
     return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY)(
         _idempotent_create
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from parley import aws
@@ -10,8 +9,8 @@ from parley.config import get_settings
 from parley.scheduling.arming import ARM, Arming, PublishMessage
 
 
-@cache
 def arming() -> Arming:
+    # Cheap to make: the clients are cached in parley.aws (and reset with it).
     return Arming(get_settings(), aws.client("scheduler"), aws.client("sqs"))
 
 
