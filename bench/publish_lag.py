@@ -1,0 +1,135 @@
+"""Publish lag under AWS's delivery semantics, on the wall clock, in the local runtime.
+
+Queues POSTS posts across CHANNELS channels (accounts on a real local Bluesky network), due at random
+seconds within one minute, with the firer firing schedules 0-60 s late (uniform) and delivering 20% of
+schedule events twice (seeded). Prints publish lag (the network's acknowledgement minus publish_at)
+p50/p95/p99/max, and the number of early and of double posts (records on the network per delivery).
+
+Run: .venv/bin/python bench/publish_lag.py [--posts 200 --channels 20 --seed 1]
+Takes about 4 minutes (it waits for the posts' times on the wall clock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from infra.local.bluesky_net import BlueskyNetwork, ensure_installed  # noqa: E402
+from infra.local.runtime import LocalRuntime  # noqa: E402
+from parley import members  # noqa: E402
+from parley.clock import SystemClock  # noqa: E402
+from parley.names import SCHEDULE_LEAD_SECONDS  # noqa: E402
+from parley.store import DeliveryRecord  # noqa: E402
+
+FINAL = {"published", "failed", "cancelled"}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--channels", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--late-window", type=float, default=60)
+    parser.add_argument("--duplicates", type=float, default=0.2)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    ensure_installed("pds")
+    work = Path(tempfile.mkdtemp(prefix="parley-bench-"))
+    accounts = [(f"bench{i:02d}.test", f"bench-pass-{i:02d}") for i in range(args.channels)]
+    network = BlueskyNetwork("pds", work / "bluesky", accounts)
+    network.start(timeout=180)
+    runtime = LocalRuntime(
+        work / "state",
+        SystemClock(),
+        firer_thread=True,
+        late_window_seconds=args.late_window,
+        duplicate_rate=args.duplicates,
+        seed=args.seed,
+    )
+    try:
+        runtime.start()
+        issued = members.create_workspace("Bench", "Bench")
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {issued.token}"
+        channels = []
+        for account in network.accounts:
+            body = {"identifier": account.handle, "app_password": account.password, "service_url": network.pds_url}
+            answer = api.post(f"{runtime.api_url}/channels", json=body, timeout=30)
+            answer.raise_for_status()
+            channels.append((answer.json()["id"], account))
+
+        # Due within one minute that starts far enough ahead for every post to go through Scheduler.
+        start = datetime.now(UTC) + timedelta(seconds=SCHEDULE_LEAD_SECONDS + 30)
+        queued: list[tuple[str, str]] = []
+        for i in range(args.posts):
+            channel_id, _ = channels[i % len(channels)]
+            due = start + timedelta(seconds=rng.uniform(0, 60))
+            body = {
+                "text": f"bench post {i} {uuid.uuid4().hex[:6]}",
+                "channels": [channel_id],
+                "publish_at": due.isoformat(),
+            }
+            answer = api.post(f"{runtime.api_url}/posts", json=body, timeout=30)
+            answer.raise_for_status()
+            queued.append((answer.json()["id"], channel_id))
+        print(
+            f"queued {len(queued)} posts on {len(channels)} channels, due {start:%H:%M:%S}-{start + timedelta(seconds=60):%H:%M:%S} UTC"
+        )
+
+        deadline = time.monotonic() + SCHEDULE_LEAD_SECONDS + 30 + 60 + 240
+        records: list[DeliveryRecord] = []
+        while time.monotonic() < deadline:
+            records = [DeliveryRecord.get(post_id, channel_id) for post_id, channel_id in queued]
+            if all(r.state in FINAL for r in records):
+                break
+            time.sleep(2)
+        states = Counter(r.state for r in records)
+        lags = [(r.published_at - r.publish_at).total_seconds() for r in records if r.published_at]
+        early = sum(1 for lag in lags if lag < 0)
+
+        per_channel = Counter(channel_id for _, channel_id in queued)
+        doubles = 0
+        for channel_id, account in channels:
+            listed = requests.get(
+                f"{network.pds_url}/xrpc/com.atproto.repo.listRecords",
+                params={"repo": account.did, "collection": "app.bsky.feed.post", "limit": 100},
+                timeout=10,
+            ).json()["records"]
+            doubles += max(0, len(listed) - per_channel[channel_id])
+
+        print(f"states: {dict(states)}")
+        if lags:
+            print(
+                "publish lag (s): "
+                f"p50 {statistics.median(lags):.3f}  p95 {percentile(lags, 95):.3f}  "
+                f"p99 {percentile(lags, 99):.3f}  max {max(lags):.3f}"
+            )
+        print(f"early posts: {early}   double posts: {doubles}")
+        return 0 if early == 0 and doubles == 0 and states.get("published") == len(queued) else 1
+    finally:
+        runtime.stop()
+        network.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
