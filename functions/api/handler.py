@@ -2,6 +2,7 @@
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from parley import store
 from parley.http.app import app
 from parley.observability import logger, metrics

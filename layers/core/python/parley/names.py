@@ -148,6 +148,12 @@ REDRIVE: dict[Queue, tuple[Queue, int]] = {
     Queue.PUBLISH: (Queue.FAILURES, PUBLISH_MAX_RECEIVES),
     Queue.FAILURES: (Queue.FAILURES_DLQ, 5),
 }
+# Messages per invocation. One for the publish queue: a batch is worked through in order, so a
+# message behind another would go out late; separate invocations run side by side.
+BATCH_SIZE: dict[Queue, int] = {
+    Queue.PUBLISH: 1,
+    Queue.FAILURES: 10,
+}
 VISIBILITY_SECONDS: dict[Queue, int] = {
     Queue.PUBLISH: PUBLISH_VISIBILITY_SECONDS,
     Queue.FAILURES: 180,
