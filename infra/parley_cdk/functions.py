@@ -1,0 +1,200 @@
+"""One Lambda function per names.Function (one folder under `functions/`): its own role with only what it
+needs, its own log group with retention, the core layer, arm64 and the newest Python runtime, the SQS
+event sources of names.EVENT_SOURCES and the async retry settings of names.ASYNC_INVOKE.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from aws_cdk import (
+    Aws,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+    aws_iam,
+    aws_lambda,
+    aws_lambda_destinations,
+    aws_logs,
+)
+from aws_cdk import aws_lambda_event_sources as event_sources
+from constructs import Construct
+
+from infra.parley_cdk import settings
+from infra.parley_cdk.data import Data
+from infra.parley_cdk.nag import acknowledge, nag_arn
+from infra.parley_cdk.scheduling import Scheduling
+from parley import names
+
+
+class Access(Enum):
+    READ = "read"
+    READ_WRITE = "read_write"
+
+
+# Item-level actions only: no Scan (no path may scan: DESIGN.md), no streams, no table management.
+# Transactions need no actions of their own: each item in one is checked against these.
+READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+_PUBLISHING_TABLES: dict[names.Table, Access] = {
+    names.Table.WORKSPACES: Access.READ,
+    names.Table.CHANNELS: Access.READ_WRITE,  # rate-limit state, needs_reauth
+    names.Table.POSTS: Access.READ_WRITE,
+    names.Table.DELIVERIES: Access.READ_WRITE,
+}
+
+# Which tables each function may touch, and how (everything else is denied by omission).
+TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
+    names.Function.API: dict.fromkeys(names.Table, Access.READ_WRITE),
+    names.Function.PUBLISH: _PUBLISHING_TABLES,
+    names.Function.RECONCILER: _PUBLISHING_TABLES,
+}
+
+# SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
+# SecureStrings under the AWS-managed key aws/ssm, whose key policy lets any principal of the account use
+# it through SSM: no KMS statement is needed.
+PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
+    names.Function.API: ("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"),
+    names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
+    names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
+}
+
+# Lambda's async invocations (from Scheduler) older than this go to the on-failure destination.
+ASYNC_MAX_EVENT_AGE = Duration.seconds(names.SCHEDULER_MAX_EVENT_AGE_SECONDS)
+
+
+def function_name(stack: Stack, function: names.Function) -> str:
+    """A fixed physical name, so the publish function's ARN is known before it exists (it is in its own
+    environment and in the scheduler role's policy)."""
+    return f"{stack.stack_name}-{function.value}"
+
+
+def function_arn(stack: Stack, function: names.Function) -> str:
+    return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name(stack, function)}"
+
+
+def environment(data: Data, scheduling: Scheduling, stack: Stack) -> dict[names.Env, str]:
+    """The value of every names.Env variable on AWS."""
+    values: dict[names.Env, str] = {
+        names.TABLE_ENV[table]: resource.table_name for table, resource in data.tables.items()
+    }
+    values |= {
+        names.Env.PUBLISH_QUEUE_URL: scheduling.queues[names.Queue.PUBLISH].queue_url,
+        names.Env.SCHEDULE_GROUP: scheduling.group.schedule_group_name,
+        names.Env.SCHEDULER_ROLE_ARN: scheduling.role.role_arn,
+        names.Env.SCHEDULER_DLQ_ARN: scheduling.dead_letter_queue.queue_arn,
+        names.Env.PUBLISH_FUNCTION_ARN: function_arn(stack, names.Function.PUBLISH),
+        names.Env.PARAMETER_PREFIX: names.PARAMETER_PREFIX,
+    }
+    return values
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        scheduling: Scheduling,
+        layer: aws_lambda.ILayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        values = environment(data, scheduling, stack)
+        parameters_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/*"
+
+        self.functions: dict[names.Function, aws_lambda.Function] = {}
+        self.log_groups: dict[names.Function, aws_logs.LogGroup] = {}
+        for function in names.Function:
+            config = settings.FUNCTIONS[function]
+            construct_name = function.value.capitalize()
+            log_group = aws_logs.LogGroup(
+                self,
+                f"{construct_name}Logs",
+                retention=settings.LOG_RETENTION,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            role = aws_iam.Role(
+                self,
+                f"{construct_name}Role",
+                assumed_by=aws_iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"parley's {function.value} function",
+            )
+            log_group.grant_write(role)
+
+            async_invoke = names.ASYNC_INVOKE.get(function)
+            fn = aws_lambda.Function(
+                self,
+                construct_name,
+                function_name=function_name(stack, function),
+                description=config.description,
+                code=aws_lambda.Code.from_asset(
+                    str(settings.FUNCTIONS_DIR / function.value), exclude=["__pycache__", "*.pyc"]
+                ),
+                handler=settings.HANDLER,
+                runtime=settings.RUNTIME,
+                architecture=settings.ARCHITECTURE,
+                memory_size=config.memory_mb,
+                timeout=config.timeout,
+                layers=[layer],
+                role=role,
+                log_group=log_group,
+                logging_format=settings.LOGGING_FORMAT,
+                tracing=settings.TRACING,
+                environment={
+                    **{env.value: values[env] for env in names.FUNCTION_ENV[function]},
+                    **settings.powertools_env(),
+                },
+                retry_attempts=async_invoke[0] if async_invoke else None,
+                on_failure=(
+                    aws_lambda_destinations.SqsDestination(scheduling.queues[async_invoke[1]]) if async_invoke else None
+                ),
+                max_event_age=ASYNC_MAX_EVENT_AGE if async_invoke else None,
+            )
+
+            for table, access in TABLE_ACCESS[function].items():
+                role.add_to_policy(
+                    aws_iam.PolicyStatement(
+                        actions=[*READ_ACTIONS, *(WRITE_ACTIONS if access is Access.READ_WRITE else ())],
+                        resources=data.arns(table),
+                    )
+                )
+            role.add_to_policy(
+                aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
+            )
+            scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
+            scheduling.grant_manage_schedules(role)
+            acknowledge(
+                Validations.of(role),
+                {
+                    f"AwsSolutions-IAM5[Resource::{nag_arn(parameters_arn)}]": "Channel credentials are SSM"
+                    f" parameters created at run time under {names.PARAMETER_PREFIX}/, so only that path can"
+                    " name them."
+                },
+            )
+
+            self.functions[function] = fn
+            self.log_groups[function] = log_group
+
+        self._add_event_sources(scheduling)
+
+    def _add_event_sources(self, scheduling: Scheduling) -> None:
+        for queue, function in names.EVENT_SOURCES.items():
+            self.functions[function].add_event_source(
+                event_sources.SqsEventSource(
+                    scheduling.queues[queue],
+                    batch_size=names.BATCH_SIZE[queue],
+                    max_batching_window=Duration.seconds(0),
+                    report_batch_item_failures=True,
+                )
+            )

@@ -1,0 +1,86 @@
+"""Cross-cutting defaults for every construct, in one place.
+
+The layer's pip target (Python version, ABI, platform) is derived from RUNTIME and ARCHITECTURE, so the
+functions and the wheels they load cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, aws_lambda, aws_logs
+
+from parley import names
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+LAYER_SOURCE_DIR = REPO_ROOT / "layers" / "core"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
+
+STACK_NAME = "Parley"
+# Used only when neither context nor the CLI's environment says where to deploy: synth then needs no
+# credentials, and `cdk deploy` with real credentials gets CDK_DEFAULT_ACCOUNT/REGION from the CLI.
+OFFLINE_ACCOUNT = "123456789012"
+OFFLINE_REGION = "us-east-1"
+
+# The newest Python runtime aws-cdk-lib offers; the layer is built for the same version.
+RUNTIME = aws_lambda.Runtime.PYTHON_3_14
+ARCHITECTURE = aws_lambda.Architecture.ARM_64
+HANDLER = "handler.lambda_handler"
+LOGGING_FORMAT = aws_lambda.LoggingFormat.JSON
+# The functions use Powertools Logger and Metrics, not Tracer: X-Ray would add cost and cold-start time.
+TRACING = aws_lambda.Tracing.DISABLED
+LOG_RETENTION = aws_logs.RetentionDays.ONE_MONTH
+LOG_LEVEL = "INFO"
+
+
+def python_version() -> str:
+    """'3.14' for the runtime 'python3.14'."""
+    name = RUNTIME.name
+    if not name.startswith("python"):
+        raise ValueError(f"not a Python runtime: {name}")
+    return name.removeprefix("python")
+
+
+def pip_platforms() -> tuple[str, ...]:
+    """The manylinux tags Lambda's Amazon Linux 2023 images accept for this architecture."""
+    machine = {"arm64": "aarch64", "x86_64": "x86_64"}[ARCHITECTURE.name]
+    return (f"manylinux2014_{machine}", f"manylinux_2_28_{machine}")
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    memory_mb: int
+    timeout: Duration
+    description: str
+
+
+FUNCTIONS: dict[names.Function, FunctionSettings] = {
+    names.Function.API: FunctionSettings(
+        memory_mb=512,
+        # Below API Gateway's 29 s integration timeout, so a slow request ends as the function's own error.
+        timeout=Duration.seconds(20),
+        description="parley's HTTP API (API Gateway proxy)",
+    ),
+    names.Function.PUBLISH: FunctionSettings(
+        memory_mb=512,
+        timeout=Duration.seconds(names.PUBLISH_TIMEOUT_SECONDS),
+        description="Publishes one delivery when its schedule fires or its queued message is due",
+    ),
+    names.Function.RECONCILER: FunctionSettings(
+        memory_mb=256,
+        # The failures queue's visibility timeout must be at least six times this (AWS's advice).
+        timeout=Duration.seconds(names.VISIBILITY_SECONDS[names.Queue.FAILURES] // 6),
+        description="Settles deliveries whose publish attempt failed outside the publish function",
+    ),
+}
+
+
+def powertools_env() -> dict[str, str]:
+    """The Powertools variables every function gets besides names.FUNCTION_ENV."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": names.APP,
+        "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+    }

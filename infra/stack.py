@@ -1,0 +1,62 @@
+"""parley's one stack: it only composes the capability constructs in infra/parley_cdk/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, CfnParameter, Stack
+from constructs import Construct
+
+from infra.parley_cdk.api import Api
+from infra.parley_cdk.data import Data
+from infra.parley_cdk.functions import Functions, environment, function_arn
+from infra.parley_cdk.layer import CoreLayer
+from infra.parley_cdk.monitoring import Monitoring
+from infra.parley_cdk.scheduling import Scheduling
+from parley import names
+from parley.cli import output_key
+
+# Where parley's own command line (`parley admin --stack <name> ...`) reads its settings from, on a
+# laptop with AWS credentials: one output per variable of the API function, keyed as parley.cli expects,
+# its description the variable's name.
+CLI_ENV = names.FUNCTION_ENV[names.Function.API]
+
+
+class ParleyStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        alarm_email = CfnParameter(
+            self,
+            "AlarmEmail",
+            type="String",
+            default="",
+            allowed_pattern=r"^$|^[^\s@]+@[^\s@]+\.[^\s@]+$",
+            description="E-mail address subscribed to parley's alarms (empty: no subscription).",
+        )
+
+        data = Data(self, "Data")
+        scheduling = Scheduling(self, "Scheduling", publish_function_arn=function_arn(self, names.Function.PUBLISH))
+        layer = CoreLayer(self, "CoreLayer")
+        functions = Functions(self, "Functions", data=data, scheduling=scheduling, layer=layer.layer)
+        api = Api(self, "Api", handler=functions.functions[names.Function.API])
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            alarm_email=alarm_email,
+            functions=functions.functions,
+            queues=scheduling.queues,
+            rest_api=api.rest_api,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url, description="parley's API base URL")
+        CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        values = environment(data, scheduling, self)
+        for env in CLI_ENV:
+            CfnOutput(self, output_key(env), value=values[env], description=env.value)
+
+        self.data = data
+        self.scheduling = scheduling
+        self.functions = functions
+        self.api = api
+        self.monitoring = monitoring
