@@ -186,7 +186,7 @@ def test_queues_trigger_the_functions_of_the_names_module(template: Template) ->
                 "EventSourceArn": {"Fn::GetAtt": [queues[queue], "Arn"]},
                 "FunctionName": {"Ref": fns[fn]},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                "BatchSize": 10,
+                "BatchSize": names.BATCH_SIZE[queue],
                 "MaximumBatchingWindowInSeconds": 0,
             },
         )
