@@ -22,7 +22,7 @@ def publish_one(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=publish_one, processor=processor, context=context)
     # A schedule fired (up to a minute late, maybe twice): hand the attempt to the delay queue.

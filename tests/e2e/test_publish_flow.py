@@ -42,7 +42,7 @@ class Runtime:
         """Every post in the account's repo, straight from the PDS."""
         answer = requests.get(
             f"{self.network.pds_url}/xrpc/com.atproto.repo.listRecords",
-            params={"repo": self.account.did, "collection": "app.bsky.feed.post", "limit": 100},
+            params={"repo": self.account.did, "collection": "app.bsky.feed.post", "limit": "100"},
             timeout=10,
         )
         answer.raise_for_status()
@@ -132,7 +132,7 @@ def test_a_crash_after_the_network_call_ends_published_with_one_record(
     from parley import deliveries, publishing
 
     real = deliveries.mark_published
-    crashes = []
+    crashes: list[int] = []
 
     def crash_once(*args: Any, **kwargs: Any) -> Any:
         if not crashes:

@@ -1,4 +1,5 @@
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,7 +45,7 @@ class FakeQueue:
 
 
 @pytest.fixture
-def parts() -> tuple[Arming, FakeScheduler, FakeQueue]:
+def parts() -> Iterator[tuple[Arming, FakeScheduler, FakeQueue]]:
     clock.set_clock(clock.ManualClock(NOW))
     settings = Settings.from_env({"PARLEY_PUBLISH_QUEUE_URL": "q", "PARLEY_SCHEDULE_GROUP": "g"})
     scheduler, queue = FakeScheduler(), FakeQueue()

@@ -288,19 +288,21 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
             last_evaluated_key=start,
         )
         post_ids = list(dict.fromkeys(d.post_id for d in page))
+        last_key = page.last_evaluated_key
         posts = {p.post_id: p for p in PostRecord.batch_get([(ws, pid) for pid in post_ids])}
         ordered = [posts[pid] for pid in post_ids if pid in posts]
     else:
-        page = PostRecord.by_publish_at.query(
+        posts_page = PostRecord.by_publish_at.query(
             ws,
             PostRecord.publish_key.between(low, high),
             scan_index_forward=False,
             limit=query.limit,
             last_evaluated_key=start,
         )
-        ordered = list(page)
+        ordered = list(posts_page)
+        last_key = posts_page.last_evaluated_key
     items = [post_view(p, list(DeliveryRecord.query(p.post_id))) for p in ordered]
-    return {"items": items, "next_cursor": _encode_cursor(page.last_evaluated_key)}
+    return {"items": items, "next_cursor": _encode_cursor(last_key)}
 
 
 def _encode_cursor(key: dict[str, Any] | None) -> str | None:

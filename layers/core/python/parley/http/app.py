@@ -108,7 +108,7 @@ def _forbidden(exc: Forbidden) -> Response[dict[str, Any]]:
 
 @app.exception_handler(Conflict)
 def _conflict(exc: Conflict) -> Response[dict[str, Any]]:
-    return problem(409, exc.detail, instance=app.current_event.path, **exc.extra)
+    return problem(409, exc.detail, instance=app.current_event.path, extra=exc.extra)
 
 
 @app.exception_handler(IdempotencyValidationError)

@@ -18,7 +18,7 @@ def problem(
     errors: list[dict[str, str]] | None = None,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -30,7 +30,7 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = errors
-    body.update(extra)
+    body.update(extra or {})
     return Response(status_code=status, content_type=CONTENT_TYPE, body=json.dumps(body), headers=headers)
 
 
