@@ -92,9 +92,8 @@ def main() -> int:
             answer = api.post(f"{runtime.api_url}/posts", json=body, timeout=30)
             answer.raise_for_status()
             queued.append((answer.json()["id"], channel_id))
-        print(
-            f"queued {len(queued)} posts on {len(channels)} channels, due {start:%H:%M:%S}-{start + timedelta(seconds=60):%H:%M:%S} UTC"
-        )
+        end = start + timedelta(seconds=60)
+        print(f"queued {len(queued)} posts on {len(channels)} channels, due {start:%H:%M:%S}-{end:%H:%M:%S} UTC")
 
         deadline = time.monotonic() + SCHEDULE_LEAD_SECONDS + 30 + 60 + 240
         records: list[DeliveryRecord] = []
