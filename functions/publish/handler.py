@@ -12,7 +12,6 @@ from parley.scheduling import PublishMessage
 from parley.scheduling.wiring import arming
 
 store.bind()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def publish_one(record: SQSRecord) -> None:
@@ -24,7 +23,9 @@ def publish_one(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
-        return process_partial_response(event=event, record_handler=publish_one, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=publish_one, processor=BatchProcessor(EventType.SQS), context=context
+        )
     # A schedule fired (up to a minute late, maybe twice): hand the attempt to the delay queue.
     arming().hand_over(PublishMessage.from_dict(event))
     return {"armed": True}

@@ -11,7 +11,6 @@ from parley.observability import logger, metrics
 from parley.scheduling.wiring import arming, failed_message
 
 store.bind()
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def settle_one(record: SQSRecord) -> None:
@@ -26,4 +25,6 @@ def settle_one(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return process_partial_response(event=event, record_handler=settle_one, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=settle_one, processor=BatchProcessor(EventType.SQS), context=context
+    )

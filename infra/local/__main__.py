@@ -14,12 +14,15 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 from parley.clock import SystemClock
 from parley.networks.base import Credential
 
-DEMO_ACCOUNTS = [("acme.test", "acme-demo-pass"), ("alice.test", "alice-demo-pass"), ("bob.test", "bob-demo-pass")]
+# Fixed ports, so that the walkthrough's URLs work as written (the dev-env's own defaults).
+BLUESKY_PORTS = {"plc_port": 2582, "pds_port": 2583, "appview_port": 2584}
+DEMO_ACCOUNTS = [("demobrand.test", "demobrand-pass"), ("alice.test", "alice-demo-pass"), ("bob.test", "bob-demo-pass")]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,7 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # The functions' JSON logs and EMF metrics go to CloudWatch on AWS; here they would drown the console.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     state_dir: Path = args.state_dir.resolve()
 
     from infra.local.bluesky_net import BlueskyNetwork, ensure_installed
@@ -76,10 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         say("starting the local Bluesky network (PLC, PDS, AppView, Postgres, Redis) ...")
         ensure_installed("full")
-        network = BlueskyNetwork("full", state_dir / "bluesky", DEMO_ACCOUNTS)
+        network = BlueskyNetwork("full", state_dir / "bluesky", DEMO_ACCOUNTS, **BLUESKY_PORTS)
         network.start(timeout=180)
-        acme = network.account("acme.test")
-        credential = Credential(acme.handle, acme.password, network.pds_url)
+        brand = network.account("demobrand.test")
+        credential = Credential(brand.handle, brand.password, network.pds_url)
 
     runtime = LocalRuntime(
         state_dir,

@@ -146,7 +146,8 @@ EVENT_SOURCES: dict[Queue, Function] = {
 # Queue -> (where its messages go after too many receives, how many receives).
 REDRIVE: dict[Queue, tuple[Queue, int]] = {
     Queue.PUBLISH: (Queue.FAILURES, PUBLISH_MAX_RECEIVES),
-    Queue.FAILURES: (Queue.FAILURES_DLQ, 5),
+    # More than the publish queue's: a redriven message keeps its receive count (moto does; so may AWS).
+    Queue.FAILURES: (Queue.FAILURES_DLQ, PUBLISH_MAX_RECEIVES + 5),
 }
 # Messages per invocation. One for the publish queue: a batch is worked through in order, so a
 # message behind another would go out late; separate invocations run side by side.

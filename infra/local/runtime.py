@@ -1,0 +1,198 @@
+"""The local runtime's AWS side: embedded AWS + snapshot + firer + HTTP front, on one clock.
+
+    runtime = LocalRuntime(state_dir, clock, firer_thread=False).start()
+    ...  # requests to runtime.api_url; clock.advance(...); runtime.firer.run_due()
+    runtime.stop()  # saves the snapshot; a new LocalRuntime on the same state_dir brings it all back
+
+`start()` sets the process's clock (`parley.clock.set_clock`) and the functions' environment
+(`os.environ`); `stop()` puts both back. One runtime per process at a time (moto's state is global).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from parley import clock as parley_clock
+from parley.clock import Clock
+from parley.names import METRICS_NAMESPACE, local_names
+
+from . import aws, snapshot
+from .firer import Firer, FunctionRegistry
+from .http_front import HttpFront
+
+log = logging.getLogger("parley.local.runtime")
+
+_UNSET = object()
+
+
+def function_environment(endpoint_url: str, *, account: str = aws.ACCOUNT, region: str = aws.REGION) -> dict[str, str]:
+    """What the functions find in their environment here (on AWS the CDK app sets the same names)."""
+    env = local_names(endpoint_url=endpoint_url, account=account, region=region)
+    env |= {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": aws.ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": aws.SECRET_KEY,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "POWERTOOLS_SERVICE_NAME": "parley",
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    }
+    return env
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        state_dir: Path,
+        clock: Clock,
+        *,
+        api_port: int = 0,
+        firer_thread: bool,
+        late_window_seconds: float = 0,
+        duplicate_rate: float = 0,
+        seed: int = 0,
+        functions: FunctionRegistry | None = None,
+        snapshot_interval_seconds: float = 2.0,
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.clock = clock
+        self.functions = functions if functions is not None else FunctionRegistry()
+        self.aws = aws.EmbeddedAws()
+        self.firer = Firer(clock, self.functions, seed, late_window_seconds, duplicate_rate, tick_seconds=0.15)
+        self.front = HttpFront(self.functions, clock, port=api_port)
+        self._firer_thread = firer_thread
+        self._snapshot_interval = snapshot_interval_seconds
+        self._saved_marks: tuple[int, int] | None = None
+        self._save_lock = threading.Lock()
+        self._stop_saver = threading.Event()
+        self._saver: threading.Thread | None = None
+        self._previous_env: dict[str, Any] = {}
+        self._previous_clock: Clock | None = None
+        self._started = False
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.state_dir / snapshot.SNAPSHOT_FILE
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.aws.endpoint_url
+
+    @property
+    def api_url(self) -> str:
+        return self.front.url
+
+    def start(self) -> LocalRuntime:
+        snapshot.ensure_private_dir(self.state_dir)
+        saved = snapshot.read_snapshot(self.snapshot_path)  # fail before starting anything
+        self._previous_clock = parley_clock.get_clock()
+        parley_clock.set_clock(self.clock)
+        self.aws.start()
+        try:
+            self._set_environment(function_environment(self.aws.endpoint_url, region=self.aws.region))
+            self.firer.endpoint_url = self.aws.endpoint_url
+            self.aws.create_resources()
+            if saved is not None:
+                self.firer.restore_state(snapshot.restore(self.aws, saved))
+                log.info("restored the snapshot %s", self.snapshot_path)
+            self.front.start()
+            if self._firer_thread:
+                self.firer.start()
+            self._started = True
+            self._saver = threading.Thread(target=self._save_periodically, name="parley-snapshot", daemon=True)
+            self._saver.start()
+        except BaseException:
+            self._shutdown(save=False)
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop everything, saving the snapshot first (after the firer and the API are quiet)."""
+        self._shutdown(save=self._started)
+
+    def save_snapshot(self) -> Path:
+        """Save now (the runtime also saves every few seconds when something changed, and on stop)."""
+        with self._save_lock:
+            marks = (self.aws.changes, self.firer.version)
+            data = snapshot.capture(self.aws, self.firer.export_state())
+            snapshot.write_atomically(self.snapshot_path, data)
+            self._saved_marks = marks
+        return self.snapshot_path
+
+    def _save_periodically(self) -> None:
+        while not self._stop_saver.wait(self._snapshot_interval):
+            if self._saved_marks == (self.aws.changes, self.firer.version):
+                continue
+            try:
+                self.save_snapshot()
+            except Exception:
+                log.exception("saving the snapshot failed")
+
+    def _shutdown(self, *, save: bool) -> None:
+        self._stop_saver.set()
+        if self._saver is not None:
+            self._saver.join(timeout=30)
+            self._saver = None
+        self.firer.stop()
+        self.front.stop()
+        try:
+            if save:
+                self.save_snapshot()
+        finally:
+            self._started = False
+            self.aws.stop()
+            self._restore_environment()
+            if self._previous_clock is not None:
+                parley_clock.set_clock(self._previous_clock)
+                self._previous_clock = None
+
+    def _set_environment(self, env: dict[str, str]) -> None:
+        for name in [*env, "AWS_SESSION_TOKEN", "AWS_PROFILE"]:
+            self._previous_env.setdefault(name, os.environ.get(name, _UNSET))
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update(env)
+        _clear_settings_cache()
+
+    def _restore_environment(self) -> None:
+        for name, value in self._previous_env.items():
+            if value is _UNSET:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._previous_env = {}
+        _clear_settings_cache()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def _clear_settings_cache() -> None:
+    """Settings, cached clients and PynamoDB connections were made for the previous environment."""
+    import boto3
+
+    from parley.config import get_settings
+
+    get_settings.cache_clear()
+    boto3.DEFAULT_SESSION = None  # it caches the credentials it first found
+    try:
+        from parley import aws as parley_aws
+
+        parley_aws.reset()
+    except ImportError:
+        pass
+    try:
+        from parley.store import bind
+    except ImportError:
+        return
+    bind()
