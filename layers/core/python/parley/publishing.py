@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from parley import clock, credentials, deliveries
 from parley.deliveries import FINAL, DeliveryKey, State
 from parley.errors import LostRace
-from parley.names import MAX_ATTEMPTS
+from parley.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE
 from parley.networks.base import (
+    InvalidCredential,
     NetworkError,
     PermanentNetworkError,
     PublishRequest,
@@ -89,16 +91,19 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         adapter = adapter_for(channel.network, credential, sessions)
         published = adapter.find(request) if look_only else adapter.publish(request)
     except ChannelRecord.DoesNotExist:
-        return _fail(record, "the channel was disconnected", by)
+        return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)
     except TransientNetworkError as exc:
         return _retry_or_fail(record, arming, exc, by)
+    except InvalidCredential as exc:
+        return _fail(record, f"the account's credentials no longer work: {exc.reason}", by, Failure.CREDENTIALS)
     except PermanentNetworkError as exc:
-        return _fail(record, exc.reason, by)
+        return _fail(record, exc.reason, by, Failure.REFUSED)
     if published is None:
         return _fail(
             record,
             f"gave up after {int(record.attempt) - 1} attempts: {record.last_error or 'no answer'}",
             by,
+            Failure.GAVE_UP,
         )
 
     try:
@@ -123,7 +128,7 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
 def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:
     attempts = int(record.attempt)
     if attempts >= MAX_ATTEMPTS:
-        return _fail(record, f"gave up after {attempts} attempts: {exc.reason}", by)
+        return _fail(record, f"gave up after {attempts} attempts: {exc.reason}", by, Failure.GAVE_UP)
     retry_at = getattr(exc, "retry_at", None) or clock.now() + backoff(attempts)
     try:
         deliveries.mark_retrying(record, next_attempt_at=retry_at, error=exc.reason, by=by)
@@ -135,12 +140,29 @@ def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by
     return Outcome(State.RETRYING.value, exc.reason)
 
 
-def _fail(record: DeliveryRecord, reason: str, by: str) -> Outcome:
+class Failure(StrEnum):
+    """Why a delivery failed, as a bounded metric dimension (the reason itself is free text)."""
+
+    REFUSED = "refused"  # the network refused the post
+    CREDENTIALS = "credentials"  # the channel must be reconnected
+    GAVE_UP = "gave_up"  # transient errors until the attempts ran out
+    CHANNEL_GONE = "channel_gone"
+
+
+def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Outcome:
     try:
         deliveries.mark_failed(record, reason=reason, by=by)
     except LostRace:
         return Outcome("lost", "someone else settled it")
     metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="PublishFailed",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"service": APP, "reason": failure.value},
+    ):
+        pass
     logger.error("publish failed", extra={"reason": reason})
     return Outcome(State.FAILED.value, reason)
 
