@@ -9,7 +9,7 @@
   deleted on success, `batchItemFailures` honoured, none deleted when the function raises.
 
 Time is the runtime clock's: `run_due()` does everything due at `clock.now()`, so tests advance a
-`ManualClock` and call it; `start()` runs it every ~150 ms of wall time for the running runtime.
+`ManualClock` and call it; `start()` runs it every ~50 ms of wall time for the running runtime.
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ class Firer:
             raise RuntimeError(f"still busy after {MAX_PASSES} passes: do handlers keep feeding each other?")
 
     def start(self) -> None:
-        """Run `run_due()` in the background every ~150 ms of wall time (the running runtime)."""
+        """Run `run_due()` in the background every ~50 ms of wall time (the running runtime)."""
         if self._thread is not None:
             return
         self._stop.clear()

@@ -63,7 +63,7 @@ class LocalRuntime:
         self.clock = clock
         self.functions = functions if functions is not None else FunctionRegistry()
         self.aws = aws.EmbeddedAws()
-        self.firer = Firer(clock, self.functions, seed, late_window_seconds, duplicate_rate, tick_seconds=0.15)
+        self.firer = Firer(clock, self.functions, seed, late_window_seconds, duplicate_rate, tick_seconds=0.05)
         self.front = HttpFront(self.functions, clock, port=api_port)
         self._firer_thread = firer_thread
         self._snapshot_interval = snapshot_interval_seconds

@@ -100,3 +100,10 @@ def test_cancelling_a_missing_schedule_is_fine(parts: Any) -> None:
 def test_schedule_names_fit_schedulers_limit() -> None:
     key = DeliveryKey("ws", "p_" + "0" * 26, "ch_" + "0" * 26)
     assert len(schedule_name(key, 9)) <= 64
+
+
+def test_an_edit_to_a_near_time_removes_the_old_schedule(parts: Any) -> None:
+    arming, scheduler, queue = parts
+    arming.arm(PublishMessage(KEY, NOW + timedelta(hours=1)), attempt=0)
+    arming.arm(PublishMessage(KEY, NOW + timedelta(seconds=30)), attempt=0, replacing=True)
+    assert scheduler.schedules == {} and queue.sent[0]["DelaySeconds"] == 30

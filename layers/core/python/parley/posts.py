@@ -186,7 +186,7 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
             )
             continue
         if new_time is not None and record.state == State.SCHEDULED.value:
-            arming.arm(PublishMessage(DeliveryKey.of(record), new_time), attempt=0)
+            arming.arm(PublishMessage(DeliveryKey.of(record), new_time), attempt=0, replacing=True)
         outcome.changed.append(record.channel_id)
     if not outcome.changed:
         raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": outcome.unchanged})

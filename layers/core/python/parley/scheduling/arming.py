@@ -55,12 +55,14 @@ class Arming:
         self._scheduler = scheduler
         self._sqs = sqs
 
-    def arm(self, message: PublishMessage, attempt: int, minimum_delay: int = 0) -> None:
+    def arm(self, message: PublishMessage, attempt: int, minimum_delay: int = 0, replacing: bool = False) -> None:
         """Make sure the attempt reaches the publish queue at `due_at`: a schedule if it is far off,
-        the queue itself (delayed) if it is close."""
+        the queue itself (delayed) if it is close. `replacing`: an earlier time was armed (an edit)."""
         now = clock.now()
         fire_at = message.due_at - timedelta(seconds=SCHEDULE_LEAD_SECONDS)
         if fire_at <= now:
+            if replacing:
+                self.cancel(message.key, attempt)  # its message would only be found stale
             self.hand_over(message, minimum_delay)
         else:
             self._upsert_schedule(message, attempt, fire_at)
