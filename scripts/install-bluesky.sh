@@ -77,7 +77,12 @@ rm -f "$STAMP"
 export npm_config_nodedir="$NODE22_DIR"
 export PATH="$NODE22_DIR/bin:$HARNESS/node_modules/.bin:$PATH"
 export CI="${CI:-true}"
+# npm shows no progress when not on a terminal: say something every 20 s so a long install is visibly alive.
+( while sleep 20; do say "... still installing ($(($(date +%s) - start)) s)"; done ) &
+heartbeat=$!
+trap 'kill $heartbeat 2>/dev/null || true' EXIT
 npm ci --no-audit --no-fund --loglevel=error </dev/null
+kill $heartbeat 2>/dev/null || true
 if ! "$NODE22_DIR/bin/node" -e "new (require('better-sqlite3'))(':memory:').close()" >/dev/null; then
     say "better-sqlite3 does not load under $("$NODE22_DIR/bin/node" --version): the install is broken"
     exit 1

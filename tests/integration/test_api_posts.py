@@ -248,3 +248,10 @@ def test_the_openapi_document_is_public_and_3_1(aws: str) -> None:
     answer = ApiClient().call("GET", "/openapi.json")
     assert answer.status == 200 and answer.body["openapi"].startswith("3.1")
     assert "/posts" in answer.body["paths"]
+
+
+def test_a_posts_deliveries_are_listed_on_their_own(ws: Workspace) -> None:
+    post_id = ws.editor.call("POST", "/posts", draft(ws)).body["id"]
+    answer = ws.viewer.call("GET", f"/posts/{post_id}/deliveries")
+    assert answer.status == 200 and [d["channel_id"] for d in answer.body["items"]] == [ws.channel_id]
+    assert make_workspace("Other").viewer.call("GET", f"/posts/{post_id}/deliveries").status == 404

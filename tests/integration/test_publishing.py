@@ -15,9 +15,11 @@ import pytest
 from parley import clock, credentials, deliveries, ids, publishing
 from parley.config import get_settings
 from parley.deliveries import DeliveryKey, State
+from parley.errors import FieldProblem
 from parley.names import LEASE_SECONDS, MAX_ATTEMPTS
 from parley.networks import registry
 from parley.networks.base import (
+    Account,
     Credential,
     PermanentNetworkError,
     Published,
@@ -44,10 +46,10 @@ class FaultyNetwork:
     def adapter(self, network: str, credential: Credential, sessions: SessionStore) -> FaultyNetwork:
         return self
 
-    def check_text(self, text: str) -> list[object]:
+    def check_text(self, text: str) -> list[FieldProblem]:
         return []
 
-    def verify(self, credential: Credential) -> object:
+    def verify(self, credential: Credential) -> Account:
         raise NotImplementedError
 
     def publish(self, request: PublishRequest) -> Published:

@@ -268,6 +268,11 @@ def get_post(post_id: str) -> dict[str, Any]:
     return posts.get_post(_caller(), post_id)
 
 
+@app.get("/posts/<post_id>/deliveries", summary="A post's deliveries, one per channel, with their states")
+def get_deliveries(post_id: str) -> dict[str, Any]:
+    return {"items": posts.get_post(_caller(), post_id)["deliveries"]}
+
+
 @app.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
 def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
     changes = posts.PostChanges(
