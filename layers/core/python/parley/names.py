@@ -72,36 +72,18 @@ TABLE_ENV: dict[Table, Env] = {
     Table.IDEMPOTENCY: Env.TABLE_IDEMPOTENCY,
 }
 
+# What every function needs to queue, arm and publish (all three may arm a delivery).
+_CORE_ENV: tuple[Env, ...] = (
+    *TABLE_ENV.values(),
+    Env.PUBLISH_QUEUE_URL,
+    Env.SCHEDULE_GROUP,
+    Env.SCHEDULER_ROLE_ARN,
+    Env.SCHEDULER_DLQ_ARN,
+    Env.PUBLISH_FUNCTION_ARN,
+    Env.PARAMETER_PREFIX,
+)
 # The variables each function is given (the CDK app sets exactly these; a test compares).
-FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {
-    Function.API: (
-        *TABLE_ENV.values(),
-        Env.PUBLISH_QUEUE_URL,
-        Env.SCHEDULE_GROUP,
-        Env.SCHEDULER_ROLE_ARN,
-        Env.SCHEDULER_DLQ_ARN,
-        Env.PUBLISH_FUNCTION_ARN,
-        Env.PARAMETER_PREFIX,
-    ),
-    Function.PUBLISH: (
-        *TABLE_ENV.values(),
-        Env.PUBLISH_QUEUE_URL,
-        Env.SCHEDULE_GROUP,
-        Env.SCHEDULER_ROLE_ARN,
-        Env.SCHEDULER_DLQ_ARN,
-        Env.PUBLISH_FUNCTION_ARN,
-        Env.PARAMETER_PREFIX,
-    ),
-    Function.RECONCILER: (
-        *TABLE_ENV.values(),
-        Env.PUBLISH_QUEUE_URL,
-        Env.SCHEDULE_GROUP,
-        Env.SCHEDULER_ROLE_ARN,
-        Env.SCHEDULER_DLQ_ARN,
-        Env.PUBLISH_FUNCTION_ARN,
-        Env.PARAMETER_PREFIX,
-    ),
-}
+FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
 
 PARAMETER_PREFIX = f"/{APP}"
 

@@ -7,6 +7,8 @@ decide them, not this module.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
@@ -183,12 +185,12 @@ def create_tables(settings: Settings | None = None) -> None:
     _create_idempotency_table(boto3.client("dynamodb"), settings.tables[Table.IDEMPOTENCY])
 
 
-def _create_idempotency_table(client: object, name: str) -> None:
-    dynamodb = client
+def _create_idempotency_table(dynamodb: Any, name: str) -> None:
+    """Powertools' idempotency table: its own key schema, so not a PynamoDB model."""
     try:
-        dynamodb.describe_table(TableName=name)  # type: ignore[attr-defined]
-    except dynamodb.exceptions.ResourceNotFoundException:  # type: ignore[attr-defined]
-        dynamodb.create_table(  # type: ignore[attr-defined]
+        dynamodb.describe_table(TableName=name)
+    except dynamodb.exceptions.ResourceNotFoundException:
+        dynamodb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
