@@ -215,6 +215,7 @@ def test_publish_now_hands_the_delivery_to_the_queue_at_once(ws: Workspace) -> N
     assert not any(post_id in name for name in schedules())
     record = DeliveryRecord.get(post_id, ws.channel_id)
     assert abs((record.due_at - clock.now()).total_seconds()) < 60
+    assert answer.body["post"]["publish_at"] == record.publish_at.isoformat().replace("+00:00", "Z")
 
 
 def test_listing_pages_with_a_cursor_and_filters_by_status_and_time(ws: Workspace) -> None:

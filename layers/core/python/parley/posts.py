@@ -226,7 +226,7 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
 
 def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
     principal.require_writer()
-    _, records = _load(principal, post_id)
+    post, records = _load(principal, post_id)
     now = clock.now()
     key = publish_key(now, post_id)
     outcome = Outcome(post={})
@@ -249,6 +249,9 @@ def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str,
         outcome.changed.append(record.channel_id)
     if not outcome.changed:
         raise Conflict("nothing to publish: no delivery is still scheduled", {"deliveries": outcome.unchanged})
+    post.update(
+        actions=[PostRecord.publish_at.set(now), PostRecord.publish_key.set(key), PostRecord.updated_at.set(now)]
+    )
     outcome.post = get_post(principal, post_id)
     return outcome.to_dict()
 
