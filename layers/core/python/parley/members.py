@@ -46,7 +46,7 @@ def authenticate(authorization: str | None) -> Principal:
         raise Unauthenticated("missing bearer token")
     token = authorization[7:].strip()
     try:
-        record = TokenRecord.get(ids.token_hash(token))
+        record = TokenRecord.get(ids.token_hash(token), consistent_read=True)  # a revocation holds at once
     except TokenRecord.DoesNotExist as exc:
         raise Unauthenticated("unknown token") from exc
     if record.revoked_at is not None:
