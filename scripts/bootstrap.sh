@@ -30,6 +30,9 @@ fi
 say "Local Bluesky network (Node 22, @atproto/dev-env, Postgres, Redis)"
 scripts/install-bluesky.sh
 
+say "Prism (a validating mock of X's API, from X's own OpenAPI description)"
+scripts/install-prism.sh
+
 if [[ "${1:-}" == "--cdk" ]]; then
     say "AWS CDK CLI"
     scripts/install-cdk.sh

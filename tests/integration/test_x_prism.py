@@ -1,0 +1,97 @@
+"""Every request the X adapter makes validates against X's own OpenAPI description, served by Prism as a
+validating mock (tests/support/peers.py). Prism keeps no state and answers with placeholders, so these tests
+prove request shapes and auth only; behaviour is tested on recorded answers (tests/unit/test_x_adapter.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import requests
+
+from parley.clock import ManualClock
+from parley.networks.base import Credential, InvalidCredential, PublishRequest
+from parley.networks.x import XAdapter
+from tests.support.peers import PrismSession, PrismX
+
+pytestmark = pytest.mark.peers
+
+USER_ID = "2244994945"
+DUE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+class NoSessions:
+    def load(self) -> dict[str, str] | None:
+        return None
+
+    def save(self, session: dict[str, str]) -> None:
+        return None
+
+
+def _adapter(prism: PrismX, http: PrismSession, token: str = "user-token", user_id: str = USER_ID) -> XAdapter:
+    return XAdapter(Credential(user_id, token, prism.base_url), NoSessions(), ManualClock(DUE), http)
+
+
+def test_publish_sends_a_request_that_x_would_accept(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    published = _adapter(prism_x, http).publish(
+        PublishRequest("01jd", "Launch day \U0001f680 https://example.com/launch #parley", DUE, look_first=False)
+    )
+
+    assert http.violations == []
+    assert http.calls == [("POST", f"{prism_x.base_url}/2/tweets", 201)]
+    assert published.remote_id  # Prism's placeholder
+
+
+def test_find_asks_for_the_users_posts_in_a_shape_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    _adapter(prism_x, http).find(PublishRequest("01jd", "Hello", DUE, look_first=True))
+
+    assert http.violations == []
+    assert [(method, status) for method, _, status in http.calls] == [("GET", 200)]
+    assert "/2/users/2244994945/tweets?" in http.calls[0][1]
+
+
+def test_verify_asks_who_the_token_belongs_to_in_a_shape_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+    credential = Credential("", "user-token", prism_x.base_url)
+
+    _adapter(prism_x, http, user_id="").verify(credential)
+
+    assert http.violations == []
+    assert http.calls == [("GET", f"{prism_x.base_url}/2/users/me", 200)]
+
+
+def test_a_body_x_does_not_define_is_refused(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    response = http.post(
+        f"{prism_x.base_url}/2/tweets", json={"status": "Mastodon's field name"}, headers={"Authorization": "Bearer t"}
+    )
+
+    assert response.status_code == 422
+    assert [v["code"] for _, _, v in http.violations] == ["additionalProperties"]
+
+
+def test_a_request_without_a_token_is_refused(prism_x: PrismX) -> None:
+    response = requests.post(f"{prism_x.base_url}/2/tweets", json={"text": "hi"}, timeout=5)
+
+    assert response.status_code == 401
+
+
+def test_a_token_refused_twice_is_a_dead_credential(prism_x: PrismX) -> None:
+    # Prism answers 401 to a request whose Authorization is not a scheme the spec allows: both the post
+    # and the confirming /2/users/me are refused, so the adapter calls the token dead.
+    class BadScheme(PrismSession):
+        def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Authorization": "Token nope"}
+            return super().request(method, url, *args, **kwargs)
+
+    http = BadScheme()
+
+    with pytest.raises(InvalidCredential):
+        _adapter(prism_x, http).publish(PublishRequest("01jd", "Hello", DUE, look_first=False))
+
+    assert [(url.rsplit("/2/", 1)[1], status) for _, url, status in http.calls] == [("tweets", 401), ("users/me", 401)]

@@ -1,0 +1,75 @@
+"""Answers of X's API v2, shaped after X's own documentation (each names the page it was shaped from).
+
+Prism (tests/support/peers.py) proves that parley's requests match X's OpenAPI description, but it keeps
+no state and answers with placeholders; the adapter's behaviour (ids, errors, rate-limit headers, token
+renewal) is tested on these instead. Ids and texts are X's own examples where the page had one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# https://docs.x.com/x-api/posts/create-or-edit-post : 201 with the new post's id and text.
+CREATED_ID = "1346889436626259968"
+CREATE_POST_201: dict[str, Any] = {
+    "data": {
+        "id": CREATED_ID,
+        "text": "Learn how to use the user Tweet timeline and user mention timeline endpoints in the X API v2 "
+        "to explore Tweet\u2026 https://t.co/56a0vZUx7i",
+    }
+}
+
+# https://docs.x.com/fundamentals/rate-limits : every answer carries x-rate-limit-{limit,remaining,reset}
+# (reset: Unix time of the window's end); over the limit, 429 with this body.
+RATE_LIMIT_RESET = 1705420800
+RATE_LIMIT_HEADERS = {
+    "x-rate-limit-limit": "900",
+    "x-rate-limit-remaining": "0",
+    "x-rate-limit-reset": str(RATE_LIMIT_RESET),
+}
+TOO_MANY_REQUESTS_429: dict[str, Any] = {"errors": [{"code": 88, "message": "Rate limit exceeded"}]}
+
+# https://developer.x.com/en/support/x-api/error-troubleshooting : 401 "There was a problem authenticating
+# your request" (missing, wrong, expired or revoked credentials); v2 answers with a problem object.
+UNAUTHORIZED_401: dict[str, Any] = {
+    "title": "Unauthorized",
+    "type": "about:blank",
+    "status": 401,
+    "detail": "Unauthorized",
+}
+
+# Same page: 403 "The request is understood, but it has been refused", with a message saying why; X
+# refuses a post whose text repeats a recent one of the same account.
+DUPLICATE_403: dict[str, Any] = {
+    "detail": "You are not allowed to create a Tweet with duplicate content.",
+    "type": "about:blank",
+    "title": "Forbidden",
+    "status": 403,
+}
+
+# https://docs.x.com/x-api/posts/user-posts-timeline-by-user-id : the user's posts, newest first; links in
+# the text come back shortened to t.co.
+USER_ID = "2244994945"
+USER_POSTS_200: dict[str, Any] = {
+    "data": [
+        {"id": "1346889436626259968", "text": "Launch day \U0001f680 details: https://t.co/56a0vZUx7i"},
+        {"id": "1346889436626259000", "text": "An older post &amp; nothing else"},
+    ],
+    "meta": {"result_count": 2, "newest_id": "1346889436626259968", "oldest_id": "1346889436626259000"},
+}
+
+# GET /2/users/me, shaped from X's OpenAPI description (../shared/peers/x-openapi.json): the token's own user.
+USERS_ME_200: dict[str, Any] = {"data": {"id": USER_ID, "name": "X Dev", "username": "XDevelopers"}}
+
+# https://docs.x.com/es/fundamentals/authentication/oauth-2-0/authorization-code : POST /2/oauth2/token with
+# grant_type=refresh_token gives a new access token (two hours) and a new refresh token.
+TOKEN_200: dict[str, Any] = {
+    "token_type": "bearer",
+    "expires_in": 7200,
+    "access_token": "new-access-token",
+    "scope": "tweet.read users.read tweet.write offline.access",
+    "refresh_token": "new-refresh-token",
+}
+# A refresh token that was revoked or already used: the page above shows only the request, so this answer
+# follows the OAuth 2.0 error response (RFC 6749, section 5.2: 400 with `error`).
+TOKEN_REFUSED_400: dict[str, Any] = {"error": "invalid_request", "error_description": "The token is not valid."}
