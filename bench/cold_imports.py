@@ -19,6 +19,7 @@ TARGETS = {
     "functions/api": "functions.api.handler",
     "functions/publish": "functions.publish.handler",
     "functions/reconciler": "functions.reconciler.handler",
+    "functions/poll": "functions.poll.handler",
 }
 SNIPPET = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 

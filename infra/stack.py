@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, CfnParameter, Stack
 from constructs import Construct
 
+from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import Api
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.functions import Functions, environment, function_arn
@@ -35,9 +36,15 @@ class ParleyStack(Stack):
         )
 
         data = Data(self, "Data")
-        scheduling = Scheduling(self, "Scheduling", publish_function_arn=function_arn(self, names.Function.PUBLISH))
+        scheduling = Scheduling(
+            self,
+            "Scheduling",
+            publish_function_arn=function_arn(self, names.Function.PUBLISH),
+            poll_function_arn=function_arn(self, names.Function.POLL),
+        )
         layer = CoreLayer(self, "CoreLayer")
-        functions = Functions(self, "Functions", data=data, scheduling=scheduling, layer=layer.layer)
+        alerts = Alerts(self, "Alerts")
+        functions = Functions(self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer)
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
         monitoring = Monitoring(
             self,
@@ -51,7 +58,8 @@ class ParleyStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.url, description="parley's API base URL")
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
-        values = environment(data, scheduling, self)
+        CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
+        values = environment(data, scheduling, self, alerts)
         for env in CLI_ENV:
             CfnOutput(self, output_key(env), value=values[env], description=env.value)
 

@@ -7,13 +7,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import publishing, store
+from parley.listening import watches
 from parley.observability import logger, metrics
-from parley.scheduling.wiring import arming, failed_message
+from parley.scheduling.wiring import arming, failed_message, failed_poll, polls
 
 store.bind()
 
 
 def settle_one(record: SQSRecord) -> None:
+    poll = failed_poll(record.json_body)
+    if poll is not None:
+        watches.arm_by(*poll, watches.retry_time(), polls())  # the failed run's schedule is gone: arm another
+        return
     message = failed_message(record.json_body)
     if message is None:
         logger.error("not a parley delivery message; left for a person", extra={"body": record.body[:500]})

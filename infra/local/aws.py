@@ -32,7 +32,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from parley import clock as parley_clock
-from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, physical_name
+from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, physical_name
 
 log = logging.getLogger("parley.local.aws")
 
@@ -272,6 +272,8 @@ class EmbeddedAws:
         for group in ScheduleGroup:
             if physical_name(group) not in existing:
                 scheduler.create_schedule_group(Name=physical_name(group))
+        for topic in Topic:  # CreateTopic is idempotent
+            self.client("sns").create_topic(Name=physical_name(topic))
         create_tables = _store_create_tables()
         if create_tables is not None:
             create_tables()

@@ -42,6 +42,12 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.DELIVERIES: TableKeys(
         "post_id", "channel_id", indexes=(Index("by_state", "state_key", "publish_key"),)
     ),
+    names.Table.WATCHES: TableKeys("channel_key", "watch_id", indexes=(Index("by_due", "channel_key", "due_key"),)),
+    names.Table.INBOX: TableKeys(
+        "workspace_id", "item_id", indexes=(Index("by_arrival", "workspace_id", "arrival_key"),)
+    ),
+    names.Table.ACTIVITY: TableKeys("workspace_id", "hour"),
+    names.Table.ANSWERS: TableKeys("workspace_id", "answer_id"),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -22,6 +22,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
 from infra.parley_cdk import settings
+from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.nag import acknowledge, nag_arn
 from infra.parley_cdk.scheduling import Scheduling
@@ -50,13 +51,22 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.CHANNELS: Access.READ_WRITE,  # rate-limit state, needs_reauth
     names.Table.POSTS: Access.READ_WRITE,
     names.Table.DELIVERIES: Access.READ_WRITE,
+    names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
 }
 
 # Which tables each function may touch, and how (everything else is denied by omission).
 TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
     names.Function.API: dict.fromkeys(names.Table, Access.READ_WRITE),
     names.Function.PUBLISH: _PUBLISHING_TABLES,
-    names.Function.RECONCILER: _PUBLISHING_TABLES,
+    names.Function.RECONCILER: _PUBLISHING_TABLES | {names.Table.WATCHES: Access.READ_WRITE},  # re-arms polls
+    names.Function.POLL: {
+        names.Table.WORKSPACES: Access.READ,  # alert settings
+        names.Table.CHANNELS: Access.READ,
+        names.Table.DELIVERIES: Access.READ_WRITE,  # auto-hold
+        names.Table.WATCHES: Access.READ_WRITE,
+        names.Table.INBOX: Access.READ_WRITE,
+        names.Table.ACTIVITY: Access.READ_WRITE,
+    },
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -66,7 +76,11 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.API: ("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"),
     names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
+    names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
 }
+
+# Functions that may raise a listening alert.
+ALERTING = frozenset({names.Function.POLL})
 
 # Lambda's async invocations (from Scheduler) older than this go to the on-failure destination.
 ASYNC_MAX_EVENT_AGE = Duration.seconds(names.SCHEDULER_MAX_EVENT_AGE_SECONDS)
@@ -82,7 +96,7 @@ def function_arn(stack: Stack, function: names.Function) -> str:
     return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name(stack, function)}"
 
 
-def environment(data: Data, scheduling: Scheduling, stack: Stack) -> dict[names.Env, str]:
+def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts) -> dict[names.Env, str]:
     """The value of every names.Env variable on AWS."""
     values: dict[names.Env, str] = {
         names.TABLE_ENV[table]: resource.table_name for table, resource in data.tables.items()
@@ -93,7 +107,9 @@ def environment(data: Data, scheduling: Scheduling, stack: Stack) -> dict[names.
         names.Env.SCHEDULER_ROLE_ARN: scheduling.role.role_arn,
         names.Env.SCHEDULER_DLQ_ARN: scheduling.dead_letter_queue.queue_arn,
         names.Env.PUBLISH_FUNCTION_ARN: function_arn(stack, names.Function.PUBLISH),
+        names.Env.POLL_FUNCTION_ARN: function_arn(stack, names.Function.POLL),
         names.Env.PARAMETER_PREFIX: names.PARAMETER_PREFIX,
+        names.Env.ALERT_TOPIC_ARN: alerts.topic.topic_arn,
     }
     return values
 
@@ -106,11 +122,12 @@ class Functions(Construct):
         *,
         data: Data,
         scheduling: Scheduling,
+        alerts: Alerts,
         layer: aws_lambda.ILayerVersion,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        values = environment(data, scheduling, stack)
+        values = environment(data, scheduling, stack, alerts)
         parameters_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/*"
 
         self.functions: dict[names.Function, aws_lambda.Function] = {}
@@ -174,6 +191,8 @@ class Functions(Construct):
             )
             scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
             scheduling.grant_manage_schedules(role)
+            if function in ALERTING:
+                alerts.grant_publish(role)
             acknowledge(
                 Validations.of(role),
                 {

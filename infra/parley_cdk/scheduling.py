@@ -34,7 +34,9 @@ def _creation_order() -> list[names.Queue]:
 
 
 class Scheduling(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, publish_function_arn: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, publish_function_arn: str, poll_function_arn: str
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
@@ -76,9 +78,11 @@ class Scheduling(Construct):
                 },
             ),
         )
-        # Only parley's publish function, unqualified, as the schedules name it.
+        # Only parley's publish and poll functions, unqualified, as the schedules name them.
         self.role.add_to_policy(
-            aws_iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[publish_function_arn])
+            aws_iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[publish_function_arn, poll_function_arn]
+            )
         )
         self.dead_letter_queue.grant_send_messages(self.role)
 

@@ -74,6 +74,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         timeout=Duration.seconds(names.VISIBILITY_SECONDS[names.Queue.FAILURES] // 6),
         description="Settles deliveries whose publish attempt failed outside the publish function",
     ),
+    names.Function.POLL: FunctionSettings(
+        memory_mb=512,
+        timeout=Duration.seconds(names.POLL_TIMEOUT_SECONDS),
+        description="Polls one channel's watched posts for replies, mentions and counters",
+    ),
 }
 
 

@@ -233,14 +233,15 @@ def test_queues_are_encrypted_ssl_only_with_visibility_and_redrive_of_the_names_
         )
 
 
-def test_the_scheduler_role_may_invoke_only_the_publish_function_and_dead_letter_to_failures(
+def test_the_scheduler_role_may_invoke_only_the_publish_and_poll_functions_and_dead_letter_to_failures(
     template: Template,
 ) -> None:
     fns, queues = function_ids(template), queue_ids(template)
     (role_id,) = resources(template, "AWS::IAM::Role", {"Description": Match.string_like_regexp("Scheduler")})
     role = resources(template, "AWS::IAM::Role")[role_id]["Properties"]
-    publish_name = resources(template, "AWS::Lambda::Function")[fns[names.Function.PUBLISH]]["Properties"][
-        "FunctionName"
+    targets = [
+        resources(template, "AWS::Lambda::Function")[fns[f]]["Properties"]["FunctionName"]
+        for f in (names.Function.PUBLISH, names.Function.POLL)
     ]
 
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -250,8 +251,8 @@ def test_the_scheduler_role_may_invoke_only_the_publish_function_and_dead_letter
     granted = [s for policy_id, s in statements(template) if role_of_policy(template, policy_id) == role_id]
     invoke = [s for s in granted if "lambda:InvokeFunction" in as_list(s["Action"])]
     (only_invoke,) = invoke
-    (resource,) = as_list(only_invoke["Resource"])
-    assert resource["Fn::Join"][1][-1] == f":function:{publish_name}"
+    invocable = [resource["Fn::Join"][1][-1] for resource in as_list(only_invoke["Resource"])]
+    assert sorted(invocable) == sorted(f":function:{name}" for name in targets)
     sends = [s for s in granted if "sqs:SendMessage" in as_list(s["Action"])]
     assert [as_list(s["Resource"]) for s in sends] == [[{"Fn::GetAtt": [queues[names.Queue.FAILURES], "Arn"]}]]
     assert {a for s in granted for a in as_list(s["Action"])} <= {
@@ -406,7 +407,7 @@ def test_the_api_stage_logs_access_and_throttles(template: Template) -> None:
 
 
 def test_every_alarm_notifies_the_topic(template: Template) -> None:
-    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    topic_id = logical_id(template, "AWS::SNS::Topic", "Monitoring/Alarms")
     alarms = resources(template, "AWS::CloudWatch::Alarm")
 
     assert alarms
@@ -477,3 +478,15 @@ def test_outputs_give_the_api_url_and_every_variable_the_cli_reads(template_json
     assert "ApiUrl" in outputs
     for env in names.FUNCTION_ENV[names.Function.API]:
         assert outputs[output_key(env)]["Description"] == env.value
+
+
+def test_only_the_poll_function_may_publish_listening_alerts(template: Template) -> None:
+    topic_id = logical_id(template, "AWS::SNS::Topic", "Alerts/Topic")
+    fns = function_ids(template)
+    poll_role = resources(template, "AWS::Lambda::Function")[fns[names.Function.POLL]]["Properties"]["Role"]
+    publishers = [
+        role_of_policy(template, policy_id)
+        for policy_id, s in statements(template)
+        if "sns:Publish" in as_list(s["Action"]) and as_list(s["Resource"]) == [{"Ref": topic_id}]
+    ]
+    assert publishers == [poll_role["Fn::GetAtt"][0]]

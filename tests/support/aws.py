@@ -27,7 +27,7 @@ def aws() -> Iterator[str]:
     from parley import aws as parley_aws
     from parley import store
     from parley.config import Settings, get_settings
-    from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, local_names, physical_name
+    from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, local_names, physical_name
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = _free_port()
@@ -60,6 +60,8 @@ def aws() -> Iterator[str]:
         urls[queue] = sqs.create_queue(QueueName=physical_name(queue), Attributes=attributes)["QueueUrl"]
     for group in ScheduleGroup:
         parley_aws.client("scheduler").create_schedule_group(Name=physical_name(group))
+    for topic in Topic:
+        parley_aws.client("sns").create_topic(Name=physical_name(topic))
     yield endpoint
     server.stop()
     for key, value in saved.items():

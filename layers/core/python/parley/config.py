@@ -17,6 +17,8 @@ class Settings(BaseModel):
     scheduler_role_arn: str
     scheduler_dlq_arn: str
     publish_function_arn: str
+    poll_function_arn: str = ""
+    alert_topic_arn: str = ""
     parameter_prefix: str = PARAMETER_PREFIX
 
     @classmethod
@@ -31,6 +33,8 @@ class Settings(BaseModel):
             scheduler_role_arn=env.get(Env.SCHEDULER_ROLE_ARN, ""),
             scheduler_dlq_arn=env.get(Env.SCHEDULER_DLQ_ARN, ""),
             publish_function_arn=env.get(Env.PUBLISH_FUNCTION_ARN, ""),
+            poll_function_arn=env.get(Env.POLL_FUNCTION_ARN, ""),
+            alert_topic_arn=env.get(Env.ALERT_TOPIC_ARN, ""),
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
         )
 

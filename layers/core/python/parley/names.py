@@ -20,7 +20,11 @@ class Table(StrEnum):
     CHANNELS = "channels"
     POSTS = "posts"
     DELIVERIES = "deliveries"
-    IDEMPOTENCY = "idempotency"  # Powertools' idempotency records for POST /posts
+    IDEMPOTENCY = "idempotency"  # Powertools' idempotency records for POST /posts and replies
+    WATCHES = "watches"  # published deliveries being listened to, and each channel's poll schedule
+    INBOX = "inbox"  # replies and mentions, one item per network id
+    ACTIVITY = "activity"  # per workspace and hour: inbox items, mentions, negatives (alert baselines)
+    ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
 
 
 class Queue(StrEnum):
@@ -37,6 +41,11 @@ class Function(StrEnum):
     API = "api"
     PUBLISH = "publish"
     RECONCILER = "reconciler"
+    POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
+
+
+class Topic(StrEnum):
+    ALERTS = "alerts"  # listening alerts for the team (spikes in mentions or in the negative share)
 
 
 class ScheduleGroup(StrEnum):
@@ -53,11 +62,17 @@ class Env(StrEnum):
     TABLE_POSTS = "PARLEY_TABLE_POSTS"
     TABLE_DELIVERIES = "PARLEY_TABLE_DELIVERIES"
     TABLE_IDEMPOTENCY = "PARLEY_TABLE_IDEMPOTENCY"
+    TABLE_WATCHES = "PARLEY_TABLE_WATCHES"
+    TABLE_INBOX = "PARLEY_TABLE_INBOX"
+    TABLE_ACTIVITY = "PARLEY_TABLE_ACTIVITY"
+    TABLE_ANSWERS = "PARLEY_TABLE_ANSWERS"
+    ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
     SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
     SCHEDULER_ROLE_ARN = "PARLEY_SCHEDULER_ROLE_ARN"
     SCHEDULER_DLQ_ARN = "PARLEY_SCHEDULER_DLQ_ARN"
     PUBLISH_FUNCTION_ARN = "PARLEY_PUBLISH_FUNCTION_ARN"
+    POLL_FUNCTION_ARN = "PARLEY_POLL_FUNCTION_ARN"
     PARAMETER_PREFIX = "PARLEY_PARAMETER_PREFIX"
     PUBLIC_BASE_URL = "PARLEY_PUBLIC_BASE_URL"
 
@@ -70,6 +85,10 @@ TABLE_ENV: dict[Table, Env] = {
     Table.POSTS: Env.TABLE_POSTS,
     Table.DELIVERIES: Env.TABLE_DELIVERIES,
     Table.IDEMPOTENCY: Env.TABLE_IDEMPOTENCY,
+    Table.WATCHES: Env.TABLE_WATCHES,
+    Table.INBOX: Env.TABLE_INBOX,
+    Table.ACTIVITY: Env.TABLE_ACTIVITY,
+    Table.ANSWERS: Env.TABLE_ANSWERS,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -80,7 +99,9 @@ _CORE_ENV: tuple[Env, ...] = (
     Env.SCHEDULER_ROLE_ARN,
     Env.SCHEDULER_DLQ_ARN,
     Env.PUBLISH_FUNCTION_ARN,
+    Env.POLL_FUNCTION_ARN,  # publishing starts watching a delivery, which arms its channel's poll
     Env.PARAMETER_PREFIX,
+    Env.ALERT_TOPIC_ARN,  # a poll may raise an alert (and hold the workspace's queued posts)
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
@@ -97,7 +118,7 @@ PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the 
 MAX_ATTEMPTS = 5
 
 
-def physical_name(kind: Table | Queue | Function | ScheduleGroup) -> str:
+def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic) -> str:
     """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
     return f"{APP}-{kind.value}"
 
@@ -114,7 +135,9 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.PUBLISH_FUNCTION_ARN.value: (
             f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.PUBLISH)}"
         ),
+        Env.POLL_FUNCTION_ARN.value: f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.POLL)}",
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
+        Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
     }
     return env
 
@@ -145,7 +168,14 @@ VISIBILITY_SECONDS: dict[Queue, int] = {
 # Functions invoked asynchronously (by Scheduler): Lambda's retries, then this on-failure destination.
 ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
     Function.PUBLISH: (2, Queue.FAILURES),
+    # A poll that failed three times: the reconciler re-arms the channel's poll (parley.listening).
+    Function.POLL: (2, Queue.FAILURES),
 }
 # Scheduler's own retry policy for handing an event to Lambda; its dead letters go to FAILURES.
 SCHEDULER_MAX_RETRIES = 10
 SCHEDULER_MAX_EVENT_AGE_SECONDS = 3600
+
+# Listening (docs/listening.md): how long a published delivery is watched, and how much one poll does.
+WATCH_WINDOW_SECONDS = 7 * 24 * 3600
+POLL_MAX_WATCHES_PER_RUN = 50  # more due than this: the run re-arms for right away
+POLL_TIMEOUT_SECONDS = 60

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from parley import clock, credentials, deliveries
 from parley.deliveries import FINAL, DeliveryKey, State
 from parley.errors import LostRace
-from parley.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE
+from parley.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE, WATCH_WINDOW_SECONDS
 from parley.networks.base import (
     InvalidCredential,
     NetworkError,
@@ -107,7 +107,7 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         )
 
     try:
-        deliveries.mark_published(
+        record = deliveries.mark_published(
             record,
             remote_id=published.remote_id,
             url=published.url,
@@ -118,11 +118,25 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         # Our lease ran out while the network was answering; whoever took over looks first and finds it.
         logger.warning("lease lost after publishing; the taker will find the post")
         return Outcome("lost", "lease expired during the call")
+    _start_watching(record)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
     logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
     return Outcome(State.PUBLISHED.value, published.url)
+
+
+def _start_watching(record: DeliveryRecord) -> None:
+    """Listening starts here (docs/listening.md). The post is out whatever happens: a failure to watch
+    is logged and counted, never turned into a failed publish."""
+    from parley.listening import watches
+    from parley.scheduling.wiring import polls
+
+    try:
+        watches.watch(record, polls(), timedelta(seconds=WATCH_WINDOW_SECONDS))
+    except Exception:
+        logger.exception("could not start watching the published delivery")
+        metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
 
 
 def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:

@@ -27,6 +27,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from parley import aws, channels, members, posts
 from parley.config import get_settings
 from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parley.http import answers as answer_routes
+from parley.http import inbox as inbox_routes
+from parley.http import listeners as listener_routes
+from parley.http import workspace as workspace_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.names import Table
@@ -289,3 +293,11 @@ def cancel_post(post_id: str) -> dict[str, Any]:
 @app.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
 def publish_now(post_id: str) -> dict[str, Any]:
     return posts.publish_now(_caller(), _arming(), post_id)
+
+
+# ---- inbox, workspace settings and approved answers (parley.http.inbox, .workspace, .answers) ---
+
+app.include_router(inbox_routes.router)
+app.include_router(workspace_routes.router)
+app.include_router(answer_routes.router)
+app.include_router(listener_routes.router)

@@ -166,6 +166,61 @@ class BlueskyAdapter:
             already_there=True,
         )
 
+    # -- listening and answering (parley.listening, parley.inbox) ----------------------------------------
+
+    def get_thread(self, uri: str, depth: int = 10) -> dict[str, Any] | None:
+        """The post and the replies under it (None when the post is gone)."""
+        params = {"uri": uri, "depth": str(depth), "parentHeight": "0"}
+        try:
+            body = self._call("GET", "app.bsky.feed.getPostThread", params=params, doing="read replies", read=True)
+        except _NotThere:
+            return None
+        thread = body.get("thread")
+        return thread if isinstance(thread, dict) and "post" in thread else None
+
+    def search_posts(self, query: str, cursor: str | None = None, limit: int = 25) -> dict[str, Any]:
+        """Newest first (`sort=latest`); a hashtag query is `#tag`."""
+        params: dict[str, Any] = {"q": query, "sort": "latest", "limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        return self._call("GET", "app.bsky.feed.searchPosts", params=params, doing="search posts")
+
+    def list_notifications(self, cursor: str | None = None, limit: int = 50) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": str(limit)}
+        if cursor:
+            params["cursor"] = cursor
+        return self._call("GET", "app.bsky.notification.listNotifications", params=params, doing="read mentions")
+
+    def reply(self, key: str, when: datetime, text: str, parent: tuple[str, str], root: tuple[str, str]) -> Published:
+        """Answer `parent` (uri, cid) in the thread of `root`, exactly once per `key`: the record key is
+        a TID derived from it, and we look before creating, as publishing does."""
+        request = PublishRequest(delivery_id=key, text=text, due_at=when, look_first=True)
+        found = self.find(request)
+        if found is not None:
+            return found
+        rkey = record_key(request)
+        record: dict[str, Any] = {
+            "$type": POST_COLLECTION,
+            "text": text,
+            "createdAt": _iso(self._clock.now()),
+            "reply": {"root": {"uri": root[0], "cid": root[1]}, "parent": {"uri": parent[0], "cid": parent[1]}},
+        }
+        facets = richtext.build_facets(text, self._resolve_handle)
+        if facets:
+            record["facets"] = facets
+        body_json = {"repo": self._did(), "collection": POST_COLLECTION, "rkey": rkey, "record": record}
+        try:
+            body = self._call("POST", "com.atproto.repo.createRecord", json_body=body_json, doing="post the answer")
+        except NetworkError as exc:
+            if _maybe_written(exc):
+                found = self._find_quietly(request)
+                if found is not None:
+                    return found
+            raise
+        return Published(
+            remote_id=str(body["uri"]), url=post_url(self._handle(), rkey), acknowledged_at=self._clock.now()
+        )
+
     # -- sessions ----------------------------------------------------------------------------------------
 
     def _did(self) -> str:
@@ -252,7 +307,7 @@ class BlueskyAdapter:
         nsid: str,
         *,
         doing: str,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         read: bool = False,
     ) -> dict[str, Any]:
@@ -303,7 +358,7 @@ class BlueskyAdapter:
         *,
         doing: str,
         base: str | None = None,
-        params: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         token: str | None = None,
         read: bool = False,

@@ -7,11 +7,25 @@ from typing import Any
 from parley import aws
 from parley.config import get_settings
 from parley.scheduling.arming import ARM, Arming, PublishMessage
+from parley.scheduling.polls import POLL, PollScheduler
 
 
 def arming() -> Arming:
     # Cheap to make: the clients are cached in parley.aws (and reset with it).
     return Arming(get_settings(), aws.client("scheduler"), aws.client("sqs"))
+
+
+def polls() -> PollScheduler:
+    return PollScheduler(get_settings(), aws.client("scheduler"))
+
+
+def failed_poll(body: Any) -> tuple[str, str] | None:
+    """(workspace, channel) of a poll run that failed (Lambda's on-failure record or Scheduler's DLQ)."""
+    if isinstance(body, dict) and isinstance(body.get("requestPayload"), dict):
+        body = body["requestPayload"]
+    if isinstance(body, dict) and body.get("action") == POLL:
+        return str(body["workspace_id"]), str(body["channel_id"])
+    return None
 
 
 def failed_message(body: Any) -> PublishMessage | None:

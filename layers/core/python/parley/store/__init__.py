@@ -3,11 +3,15 @@ idempotency table)."""
 
 from parley.store.models import (
     ALL_MODELS,
+    ActivityRecord,
+    AnswerRecord,
     ChannelRecord,
     DeliveryRecord,
+    InboxRecord,
     MemberRecord,
     PostRecord,
     TokenRecord,
+    WatchRecord,
     WorkspaceRecord,
     bind,
     create_tables,
@@ -15,11 +19,15 @@ from parley.store.models import (
 
 __all__ = [
     "ALL_MODELS",
+    "ActivityRecord",
+    "AnswerRecord",
     "ChannelRecord",
     "DeliveryRecord",
+    "InboxRecord",
     "MemberRecord",
     "PostRecord",
     "TokenRecord",
+    "WatchRecord",
     "WorkspaceRecord",
     "bind",
     "create_tables",

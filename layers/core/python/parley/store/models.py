@@ -14,6 +14,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -32,6 +33,8 @@ class WorkspaceRecord(Model):
     created_at = UTCDateTimeAttribute()
     # What resuming a held post whose time has passed does: "publish" at once or "refuse".
     past_due_rule = UnicodeAttribute(default="publish")
+    # Listening alerts (parley.listening.alerts.AlertSettings as a map; absent: the defaults).
+    alerts: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -155,6 +158,122 @@ class DeliveryRecord(Model):
     by_state = DeliveryStateIndex()
 
 
+class WatchDueIndex(GlobalSecondaryIndex["WatchRecord"]):
+    class Meta:
+        index_name = "by_due"
+        projection = AllProjection()
+
+    channel_key = UnicodeAttribute(hash_key=True)
+    due_key = UnicodeAttribute(range_key=True)
+
+
+class WatchRecord(Model):
+    """One channel's listening: an item per watched delivery (`watch_id` = its post id, `due_key` =
+    "<next poll ISO>#<post_id>", in the sparse `by_due` index) and one `#poll` item holding the time the
+    channel's poll schedule is armed for and the notifications cursor. docs/listening.md says why."""
+
+    class Meta:
+        table_name = physical_name(Table.WATCHES)
+
+    channel_key = UnicodeAttribute(hash_key=True)  # "<workspace_id>#<channel_id>"
+    watch_id = UnicodeAttribute(range_key=True)
+    workspace_id = UnicodeAttribute()
+    channel_id = UnicodeAttribute()
+    # A watched delivery
+    due_key = UnicodeAttribute(null=True)
+    post_id = UnicodeAttribute(null=True)
+    remote_id = UnicodeAttribute(null=True)  # the post's at:// URI
+    published_at = UTCDateTimeAttribute(null=True)
+    watch_until = UTCDateTimeAttribute(null=True)
+    polls = NumberAttribute(default=0)
+    counters: MapAttribute[str, Any] = MapAttribute(null=True)  # likes, reposts, replies, quotes at the last poll
+    # A listener (watch_id "lst_..."): a hashtag, keyword or the account's mentions, watched while it exists
+    kind = UnicodeAttribute(null=True)  # None: a published delivery; "hashtag" | "keyword" | "mentions"
+    search_query = UnicodeAttribute(null=True)  # "#tag" or a keyword
+    search_seen = UnicodeAttribute(null=True)  # indexedAt of the newest match already taken (the cursor)
+    created_by = UnicodeAttribute(null=True)
+    # The channel's #poll item
+    armed_for = UTCDateTimeAttribute(null=True)
+    mentions_seen = UnicodeAttribute(null=True)  # indexedAt of the newest mention already taken
+
+    by_due = WatchDueIndex()
+
+
+class InboxArrivalIndex(GlobalSecondaryIndex["InboxRecord"]):
+    class Meta:
+        index_name = "by_arrival"
+        projection = AllProjection()
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    arrival_key = UnicodeAttribute(range_key=True)
+
+
+class InboxRecord(Model):
+    """A reply or mention, one per network id (`item_id` is derived from it: a second sighting is a
+    conditional put that fails)."""
+
+    class Meta:
+        table_name = physical_name(Table.INBOX)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    item_id = UnicodeAttribute(range_key=True)
+    arrival_key = UnicodeAttribute()  # "<arrived_at ISO>#<item_id>": newest first, unique
+    kind = UnicodeAttribute()  # reply | mention
+    network = UnicodeAttribute()
+    channel_id = UnicodeAttribute()
+    remote_id = UnicodeAttribute()  # at:// URI of the reply or mention
+    remote_cid = UnicodeAttribute()
+    root_id = UnicodeAttribute()  # the thread's root (to thread an answer)
+    root_cid = UnicodeAttribute()
+    parent_id = UnicodeAttribute(null=True)  # what it answers on the network
+    post_id = UnicodeAttribute(null=True)  # our post it belongs to (a reply in its thread)
+    listener_id = UnicodeAttribute(null=True)  # the listener that matched it
+    author_handle = UnicodeAttribute()
+    author_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    url = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()  # on the network
+    arrived_at = UTCDateTimeAttribute()
+    sentiment = UnicodeAttribute()  # positive | neutral | negative
+    sentiment_score = NumberAttribute()
+    status = UnicodeAttribute(default="new")  # new | claimed | answered | dismissed
+    claimed_by = UnicodeAttribute(null=True)
+    answered_by = UnicodeAttribute(null=True)
+    answer_id = UnicodeAttribute(null=True)
+    answer_url = UnicodeAttribute(null=True)
+
+    by_arrival = InboxArrivalIndex()
+
+
+class ActivityRecord(Model):
+    """A workspace's listening activity in one UTC hour: the baseline that alerts compare against."""
+
+    class Meta:
+        table_name = physical_name(Table.ACTIVITY)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    hour = UnicodeAttribute(range_key=True)  # "2026-11-23T09"
+    items = NumberAttribute(default=0)
+    mentions = NumberAttribute(default=0)
+    negative = NumberAttribute(default=0)
+    alerted = UnicodeSetAttribute(null=True)  # the kinds alerted this hour (each once per hour)
+
+
+class AnswerRecord(Model):
+    """An approved answer: wording the team agreed on, with `{placeholders}` filled in when used."""
+
+    class Meta:
+        table_name = physical_name(Table.ANSWERS)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    answer_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
 ALL_MODELS: dict[Table, type[Model]] = {
     Table.WORKSPACES: WorkspaceRecord,
     Table.MEMBERS: MemberRecord,
@@ -162,6 +281,10 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.CHANNELS: ChannelRecord,
     Table.POSTS: PostRecord,
     Table.DELIVERIES: DeliveryRecord,
+    Table.WATCHES: WatchRecord,
+    Table.INBOX: InboxRecord,
+    Table.ACTIVITY: ActivityRecord,
+    Table.ANSWERS: AnswerRecord,
 }
 
 

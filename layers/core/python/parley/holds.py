@@ -1,0 +1,57 @@
+"""Holding a workspace's queued posts (by hand now; automatically on a listening spike later) and
+resuming them. Each delivery moves through `parley.deliveries` (a conditional write: one that starts
+publishing meanwhile is simply not held), and its schedule goes with it: removed on hold, restored on
+resume. A delivery whose time passed while held publishes at once or stays held, by the workspace's
+`past_due_rule`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from parley import clock, deliveries
+from parley.deliveries import DeliveryKey, State, state_key
+from parley.errors import LostRace
+from parley.members import Principal
+from parley.scheduling import Arming, PublishMessage
+from parley.store import DeliveryRecord, WorkspaceRecord
+
+PUBLISH = "publish"
+
+
+def hold_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
+    principal.require_writer()
+    held: list[str] = []
+    # A Query on the workspace's scheduled deliveries (the `by_state` index), never a scan.
+    for record in DeliveryRecord.by_state.query(state_key(principal.workspace_id, State.SCHEDULED)):
+        try:
+            deliveries.hold(record, by=principal.member_id)
+        except LostRace:
+            continue  # it started publishing (or was cancelled) meanwhile
+        key = DeliveryKey.of(record)
+        arming.cancel(key, int(record.attempt or 0))  # a message already queued finds it held and stops
+        held.append(key.id)
+    return {"held": held}
+
+
+def resume_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
+    principal.require_writer()
+    rule = WorkspaceRecord.get(principal.workspace_id).past_due_rule
+    now = clock.now()
+    resumed: list[str] = []
+    refused: list[dict[str, str]] = []
+    for record in DeliveryRecord.by_state.query(state_key(principal.workspace_id, State.HELD)):
+        key = DeliveryKey.of(record)
+        due = record.publish_at
+        if due <= now:
+            if rule != PUBLISH:
+                refused.append({"delivery": key.id, "reason": "its time passed while it was held; edit its time"})
+                continue
+            due = now + timedelta(seconds=1)
+        try:
+            deliveries.resume(record, due_at=due, by=principal.member_id)
+        except LostRace:
+            continue  # cancelled meanwhile
+        arming.arm(PublishMessage(key, due), attempt=int(record.attempt or 0), minimum_delay=1)
+        resumed.append(key.id)
+    return {"resumed": resumed, "still_held": refused}

@@ -1,0 +1,242 @@
+"""The inbox: replies and mentions that a team claims, answers (once, threaded) or dismisses.
+
+Every status change is a conditional write on the item's current status (and claimant), so two
+marketers racing for one item have one winner; the loser's 409 names the holder.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from parley import answers, credentials
+from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from parley.listening import sentiment
+from parley.listening.watches import conditional_failed, stamp
+from parley.members import Principal, Role
+from parley.networks.bluesky import check_text
+from parley.networks.registry import adapter_for
+from parley.store import ChannelRecord, InboxRecord, MemberRecord
+
+NEW = "new"
+CLAIMED = "claimed"
+ANSWERED = "answered"
+DISMISSED = "dismissed"
+STATUSES = (NEW, CLAIMED, ANSWERED, DISMISSED)
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    status: str | None = None
+    sentiment: str | None = None
+    channel_id: str | None = None
+    post_id: str | None = None
+    since: datetime | None = None
+    limit: int = 25
+    cursor: str | None = None
+
+
+def view(item: InboxRecord) -> dict[str, Any]:
+    return {
+        "id": item.item_id,
+        "kind": item.kind,
+        "network": item.network,
+        "channel_id": item.channel_id,
+        "post_id": item.post_id,
+        "listener_id": item.listener_id,
+        "remote_id": item.remote_id,
+        "parent_id": item.parent_id,
+        "author": {"handle": item.author_handle, "id": item.author_id},
+        "text": item.text,
+        "url": item.url,
+        "created_at": item.created_at.isoformat(),
+        "arrived_at": item.arrived_at.isoformat(),
+        "sentiment": {"label": item.sentiment, "score": float(item.sentiment_score)},
+        "status": item.status,
+        "claimed_by": item.claimed_by,
+        "answer": {"remote_id": item.answer_id, "url": item.answer_url, "by": item.answered_by}
+        if item.answer_id
+        else None,
+    }
+
+
+def list_items(principal: Principal, query: InboxQuery) -> dict[str, Any]:
+    """Newest first, on the `by_arrival` index (a Query; the filters narrow each page, so a page may hold
+    fewer than `limit` items while `next_cursor` says there is more)."""
+    problems = []
+    if query.status is not None and query.status not in STATUSES:
+        problems.append(FieldProblem("status", f"must be one of {', '.join(STATUSES)}"))
+    if query.sentiment is not None and query.sentiment not in sentiment.LABELS:
+        problems.append(FieldProblem("sentiment", f"must be one of {', '.join(sentiment.LABELS)}"))
+    if problems:
+        raise ValidationFailed(problems)
+    conditions: list[Condition] = []
+    if query.status:
+        conditions.append(InboxRecord.status == query.status)
+    if query.sentiment:
+        conditions.append(InboxRecord.sentiment == query.sentiment)
+    if query.channel_id:
+        conditions.append(InboxRecord.channel_id == query.channel_id)
+    if query.post_id:
+        conditions.append(InboxRecord.post_id == query.post_id)
+    filter_condition = None
+    for condition in conditions:
+        filter_condition = condition if filter_condition is None else filter_condition & condition
+    range_condition = InboxRecord.arrival_key >= stamp(query.since) if query.since else None
+    page = InboxRecord.by_arrival.query(
+        principal.workspace_id,
+        range_condition,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+        limit=query.limit,
+        last_evaluated_key=_decode_cursor(query.cursor),
+    )
+    items = [view(item) for item in page]
+    return {"items": items, "next_cursor": _encode_cursor(page.last_evaluated_key)}
+
+
+def get(principal: Principal, item_id: str) -> InboxRecord:
+    try:
+        return InboxRecord.get(principal.workspace_id, item_id, consistent_read=True)
+    except InboxRecord.DoesNotExist as exc:
+        raise NotFound(f"no inbox item {item_id}") from exc
+
+
+def claim(principal: Principal, item_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    item = get(principal, item_id)
+    mine = (InboxRecord.status == CLAIMED) & (InboxRecord.claimed_by == principal.member_id)
+    _change(principal, item, CLAIMED, (InboxRecord.status == NEW) | mine, claimed_by=principal.member_id)
+    return view(get(principal, item_id))
+
+
+def release(principal: Principal, item_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    item = get(principal, item_id)
+    condition = InboxRecord.status == CLAIMED
+    if principal.role != Role.ADMIN:  # an admin may free an item someone left claimed
+        condition = condition & (InboxRecord.claimed_by == principal.member_id)
+    _change(principal, item, NEW, condition, claimed_by=None)
+    return view(get(principal, item_id))
+
+
+def dismiss(principal: Principal, item_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    item = get(principal, item_id)
+    condition = (InboxRecord.status == NEW) | (
+        (InboxRecord.status == CLAIMED) & (InboxRecord.claimed_by == principal.member_id)
+    )
+    _change(principal, item, DISMISSED, condition)
+    return view(get(principal, item_id))
+
+
+def reply(
+    principal: Principal,
+    item_id: str,
+    text: str | None,
+    answer_id: str | None = None,
+    values: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Answer on the network, threaded under the item, exactly once: the answer's record key is derived
+    from the item id (a retry or a racing second request finds the same record), then mark it answered."""
+    principal.require_writer()
+    item = get(principal, item_id)
+    if answer_id is not None:
+        text = answers.render(principal, answer_id, item, values or {})
+    text = text or ""
+    problems = check_text(text)
+    if problems:
+        raise ValidationFailed([FieldProblem("text", p.reason) for p in problems])
+    if item.status == ANSWERED:
+        raise Conflict("this item was already answered", {"answer_url": item.answer_url})
+    if item.status == DISMISSED:
+        raise Conflict("this item was dismissed; nothing to answer")
+    if item.status == CLAIMED and item.claimed_by != principal.member_id:
+        raise Conflict(*_held_by(principal, item))
+    try:
+        channel = ChannelRecord.get(principal.workspace_id, item.channel_id)
+    except ChannelRecord.DoesNotExist as exc:
+        raise Conflict("the channel this item came in on is no longer connected") from exc
+    credential = credentials.load_credential(channel.credential_parameter)
+    sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
+    adapter: Any = adapter_for(channel.network, credential, sessions)
+    answer = adapter.reply(
+        f"answer:{item.item_id}",
+        item.arrived_at,
+        text,
+        parent=(item.remote_id, item.remote_cid),
+        root=(item.root_id, item.root_cid),
+    )
+    _mark_answered(item, principal.member_id, answer.remote_id, answer.url)
+    return view(get(principal, item_id))
+
+
+def _mark_answered(item: InboxRecord, member_id: str, remote_id: str, url: str) -> None:
+    try:
+        item.update(
+            actions=[
+                InboxRecord.status.set(ANSWERED),
+                InboxRecord.answered_by.set(member_id),
+                InboxRecord.answer_id.set(remote_id),
+                InboxRecord.answer_url.set(url),
+            ],
+            condition=InboxRecord.status != ANSWERED,
+        )
+    except UpdateError as exc:
+        if not conditional_failed(exc):
+            raise
+        # A racing request answered it: the network holds one answer (same record key) either way.
+
+
+def _change(
+    principal: Principal, item: InboxRecord, status: str, condition: Condition, claimed_by: str | None = ""
+) -> None:
+    actions: list[Action] = [InboxRecord.status.set(status)]
+    if claimed_by is None:
+        actions.append(InboxRecord.claimed_by.remove())
+    elif claimed_by:
+        actions.append(InboxRecord.claimed_by.set(claimed_by))
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not conditional_failed(exc):
+            raise
+        current = get(principal, item.item_id)
+        if current.status == CLAIMED:
+            raise Conflict(*_held_by(principal, current)) from None
+        raise Conflict(f"this item is {current.status}", {"status": current.status}) from None
+
+
+def _held_by(principal: Principal, item: InboxRecord) -> tuple[str, dict[str, object]]:
+    holder = item.claimed_by or ""
+    try:
+        name = MemberRecord.get(principal.workspace_id, holder).name
+    except MemberRecord.DoesNotExist:
+        name = holder
+    return f"{name} has claimed this item", {"claimed_by": holder, "claimed_by_name": name}
+
+
+def _encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out")) from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out"))
+    return data

@@ -1,0 +1,1 @@
+"""Listening: watching published deliveries for replies, mentions and counters (docs/listening.md)."""

@@ -1,0 +1,164 @@
+"""Alerts: a spike in mentions, or in the share of negative items, against the workspace's own
+baseline (the trailing days' hourly mean plus k standard deviations). An alert goes to the SNS topic
+and the workspace's webhook (Slack-compatible `{"text": ...}`), at most once per kind and hour, and, with
+auto-hold on, holds the workspace's queued posts until a person resumes them."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel, ConfigDict, Field
+from pynamodb.exceptions import UpdateError
+
+from parley import aws, holds, members
+from parley.config import get_settings
+from parley.listening.watches import conditional_failed
+from parley.observability import logger, metrics
+from parley.scheduling import Arming
+from parley.store import ActivityRecord, WorkspaceRecord
+
+MENTIONS = "mentions"
+NEGATIVE_SHARE = "negative_share"
+LISTENING_MEMBER = "listening"  # who holds the posts, in the deliveries' history
+
+
+class AlertSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: float = Field(default=3.0, gt=0, le=10, description="Standard deviations above the baseline mean")
+    baseline_days: int = Field(default=7, ge=1, le=28, description="Trailing days the baseline is taken from")
+    min_items: int = Field(default=5, ge=1, description="No alert on an hour with fewer items than this")
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="Slack-compatible webhook")
+    auto_hold: bool = Field(default=False, description="Hold queued posts when an alert is raised")
+
+
+@dataclass(frozen=True)
+class Hour:
+    items: int = 0
+    mentions: int = 0
+    negative: int = 0
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    observed: float
+    threshold: float
+    hour: str
+
+
+def hour_key(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H")
+
+
+def spikes(current: Hour, baseline: list[Hour], settings: AlertSettings, hour: str) -> list[Alert]:
+    """Pure rule. `baseline`: one entry per hour of the trailing window (empty hours included)."""
+    alerts: list[Alert] = []
+    if current.items < settings.min_items or not baseline:
+        return alerts
+    counts = [h.mentions for h in baseline]
+    threshold = statistics.fmean(counts) + settings.k * statistics.pstdev(counts)
+    if current.mentions >= settings.min_items and current.mentions > threshold:
+        alerts.append(Alert(MENTIONS, current.mentions, round(threshold, 3), hour))
+    shares = [h.negative / h.items for h in baseline if h.items]
+    share = current.negative / current.items
+    share_threshold = (statistics.fmean(shares) + settings.k * statistics.pstdev(shares)) if shares else 0.5
+    if current.negative >= settings.min_items and share > share_threshold:
+        alerts.append(Alert(NEGATIVE_SHARE, round(share, 3), round(share_threshold, 3), hour))
+    return alerts
+
+
+def settings_of(workspace_id: str) -> AlertSettings:
+    record = WorkspaceRecord.get(workspace_id)
+    stored = record.alerts.as_dict() if record.alerts is not None else {}
+    return AlertSettings(**stored)
+
+
+def save_settings(workspace_id: str, settings: AlertSettings) -> AlertSettings:
+    WorkspaceRecord(workspace_id).update(
+        actions=[WorkspaceRecord.alerts.set(settings.model_dump())],
+        condition=WorkspaceRecord.workspace_id.exists(),
+    )
+    return settings
+
+
+def count(workspace_id: str, at: datetime, *, mention: bool, negative: bool) -> None:
+    """One more inbox item this hour (an atomic ADD: concurrent polls of several channels add up)."""
+    ActivityRecord(workspace_id, hour_key(at)).update(
+        actions=[
+            ActivityRecord.items.add(1),
+            ActivityRecord.mentions.add(1 if mention else 0),
+            ActivityRecord.negative.add(1 if negative else 0),
+        ]
+    )
+
+
+def check(workspace_id: str, now: datetime, arming: Arming) -> list[Alert]:
+    """After a poll filed something: compare this hour with the baseline (one Query), raise what spiked."""
+    settings = settings_of(workspace_id)
+    current_key = hour_key(now)
+    start = hour_key(now - timedelta(days=settings.baseline_days))
+    stored = {r.hour: r for r in ActivityRecord.query(workspace_id, ActivityRecord.hour.between(start, current_key))}
+    current = _hour(stored.get(current_key))
+    hours = [hour_key(now - timedelta(hours=n)) for n in range(1, settings.baseline_days * 24 + 1)]
+    raised = []
+    for alert in spikes(current, [_hour(stored.get(h)) for h in hours], settings, current_key):
+        if _first_this_hour(workspace_id, current_key, alert.kind):
+            _raise(workspace_id, alert, settings, arming)
+            raised.append(alert)
+    return raised
+
+
+def _hour(record: ActivityRecord | None) -> Hour:
+    if record is None:
+        return Hour()
+    return Hour(int(record.items or 0), int(record.mentions or 0), int(record.negative or 0))
+
+
+def _first_this_hour(workspace_id: str, hour: str, kind: str) -> bool:
+    """Once per kind and hour: concurrent polls of several channels raise it once."""
+    try:
+        ActivityRecord(workspace_id, hour).update(
+            actions=[ActivityRecord.alerted.add({kind})],
+            condition=ActivityRecord.alerted.does_not_exist() | ~ActivityRecord.alerted.contains(kind),
+        )
+    except UpdateError as exc:
+        if conditional_failed(exc):
+            return False
+        raise
+    return True
+
+
+def _raise(workspace_id: str, alert: Alert, settings: AlertSettings, arming: Arming) -> None:
+    what = "mentions" if alert.kind == MENTIONS else "the share of negative replies and mentions"
+    text = f"parley: {what} spiked in {alert.hour}h UTC ({alert.observed} against a threshold of {alert.threshold})"
+    held: list[str] = []
+    if settings.auto_hold:
+        principal = members.Principal(workspace_id, LISTENING_MEMBER, members.Role.ADMIN)
+        held = holds.hold_workspace(principal, arming)["held"]
+        text += f"; {len(held)} queued deliveries held until someone resumes them (POST /workspace/resume)"
+    message = {"workspace_id": workspace_id, **asdict(alert), "held": held, "text": text}
+    topic = get_settings().alert_topic_arn
+    if topic:
+        aws.client("sns").publish(TopicArn=topic, Subject="parley alert", Message=json.dumps(message))
+    if settings.webhook_url:
+        _post_webhook(settings.webhook_url, text)
+    metrics.add_metric(name="AlertRaised", unit=MetricUnit.Count, value=1)
+    logger.warning("alert raised", extra=message)
+
+
+def _post_webhook(url: str, text: str) -> None:
+    try:
+        requests.post(url, json={"text": text}, timeout=5).raise_for_status()
+    except requests.RequestException as exc:  # the SNS topic still has it; a bad webhook must not stop polling
+        logger.warning("alert webhook failed", extra={"error": str(exc)[:300]})
+
+
+def view(settings: AlertSettings) -> dict[str, Any]:
+    return settings.model_dump()

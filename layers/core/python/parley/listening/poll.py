@@ -1,0 +1,182 @@
+"""One poll run for one channel: take what is due, read it on the network, file what is new in the
+inbox, re-arm the channel's poll. Work is bounded by what is due (POLL_MAX_WATCHES_PER_RUN)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pynamodb.exceptions import PutError
+
+from parley import clock, credentials
+from parley.listening import alerts, sentiment, watches
+from parley.listening import seen as seen_mod
+from parley.listening.seen import Seen
+from parley.networks.base import NetworkError
+from parley.networks.registry import adapter_for
+from parley.observability import logger, metrics
+from parley.scheduling.polls import PollScheduler
+from parley.scheduling.wiring import arming
+from parley.store import ChannelRecord, InboxRecord, WatchRecord
+
+MAX_NOTIFICATION_PAGES = 5  # mentions since the last look; older ones were taken by an earlier run
+MAX_SEARCH_PAGES = 4  # a listener's matches since the last look
+MENTIONS_LISTENER = "mentions"
+
+
+@dataclass
+class PollResult:
+    polled: int = 0
+    new_items: list[str] = field(default_factory=list)
+    network_calls: int = 0
+    next_poll: str | None = None
+
+
+def run(workspace_id: str, channel_id: str, polls: PollScheduler) -> PollResult:
+    now = clock.now()
+    result = PollResult()
+    claimed = [w for w in watches.due(workspace_id, channel_id, now) if watches.claim(w, now)]
+    if claimed:
+        try:
+            channel = ChannelRecord.get(workspace_id, channel_id)
+        except ChannelRecord.DoesNotExist:
+            channel = None
+        if channel is not None:
+            _read(channel, claimed, result)
+    result.polled = len(claimed)
+    if result.new_items:
+        try:
+            alerts.check(workspace_id, now, arming())
+        except Exception:  # an alert that cannot be raised must not stop the channel's listening
+            logger.exception("could not check for alerts")
+    armed = watches.rearm(workspace_id, channel_id, polls)
+    result.next_poll = armed.isoformat() if armed else None
+    metrics.add_metric(name="PollNetworkCalls", unit=MetricUnit.Count, value=result.network_calls)
+    return result
+
+
+def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult) -> None:
+    credential = credentials.load_credential(channel.credential_parameter)
+    sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
+    adapter: Any = adapter_for(channel.network, credential, sessions)
+    for watch in claimed:
+        if watch.kind is not None:
+            _read_listener(channel, adapter, watch, result)
+            continue
+        try:
+            result.network_calls += 1
+            thread = adapter.get_thread(watch.remote_id)
+        except NetworkError as exc:
+            # The next poll of this watch is already set (claim moved it): it is looked at again then.
+            logger.warning("could not read a thread", extra={"post_id": watch.post_id, "reason": exc.reason})
+            continue
+        if thread is None:
+            continue
+        watch.update(actions=[WatchRecord.counters.set(seen_mod.counters(thread["post"]))])
+        for found in seen_mod.replies_in_thread(thread, channel.remote_id):
+            _file(channel, found, watch.post_id, result)
+    try:
+        _read_mentions(channel, adapter, result)
+    except NetworkError as exc:
+        logger.warning("could not read mentions", extra={"reason": exc.reason})
+
+
+def _read_listener(channel: ChannelRecord, adapter: Any, listener: WatchRecord, result: PollResult) -> None:
+    """A hashtag or keyword: the newest matches down to the last one taken. (A mentions listener only
+    keeps the channel polled: every run reads the mentions.)"""
+    if listener.kind == MENTIONS_LISTENER or not listener.search_query:
+        return
+    since = listener.search_seen
+    newest: str | None = None
+    cursor: str | None = None
+    try:
+        for _ in range(MAX_SEARCH_PAGES):
+            result.network_calls += 1
+            page = adapter.search_posts(listener.search_query, cursor=cursor)
+            posts = page.get("posts") or []
+            fresh = [p for p in posts if not since or str(p.get("indexedAt")) > since]
+            newest = max([newest or "", *(str(p.get("indexedAt") or "") for p in fresh)]) or None
+            for found in seen_mod.matches_in(fresh, channel.remote_id):
+                _file(channel, found, None, result, listener_id=listener.watch_id)
+            cursor = page.get("cursor")
+            if not cursor or len(fresh) < len(posts):
+                break
+    except NetworkError as exc:
+        logger.warning("could not search", extra={"listener": listener.watch_id, "reason": exc.reason})
+    if newest:
+        listener.update(actions=[WatchRecord.search_seen.set(newest)], condition=WatchRecord.watch_id.exists())
+
+
+def _read_mentions(channel: ChannelRecord, adapter: Any, result: PollResult) -> None:
+    state = watches.poll_state(channel.workspace_id, channel.channel_id)
+    since = state.mentions_seen if state is not None else None
+    newest: str | None = None
+    cursor: str | None = None
+    for _ in range(MAX_NOTIFICATION_PAGES):
+        result.network_calls += 1
+        page = adapter.list_notifications(cursor=cursor)
+        notes = [n for n in page.get("notifications") or [] if not since or str(n.get("indexedAt")) > since]
+        newest = max([newest or "", *(str(n.get("indexedAt") or "") for n in notes)]) or None
+        for found in seen_mod.mentions_in(notes):
+            _file(channel, found, None, result)
+        cursor = page.get("cursor")
+        if not cursor or len(notes) < len(page.get("notifications") or []):
+            break  # reached what an earlier run took
+    if newest:
+        watches.save_mentions_seen(channel.workspace_id, channel.channel_id, newest)
+
+
+def _file(
+    channel: ChannelRecord, found: Seen, post_id: str | None, result: PollResult, listener_id: str | None = None
+) -> None:
+    """A conditional put keyed by the network id: a reply seen again (next poll, or as a mention too)
+    is not filed twice."""
+    now = clock.now()
+    item_id = seen_mod.item_id(channel.network, found.uri)
+    label, score = sentiment.score(found.text)
+    record = InboxRecord(
+        channel.workspace_id,
+        item_id,
+        arrival_key=f"{watches.stamp(now)}#{item_id}",
+        kind=found.kind,
+        network=channel.network,
+        channel_id=channel.channel_id,
+        remote_id=found.uri,
+        remote_cid=found.cid,
+        root_id=found.root_uri,
+        root_cid=found.root_cid,
+        parent_id=found.parent_uri,
+        post_id=post_id,
+        listener_id=listener_id,
+        author_handle=found.author_handle,
+        author_id=found.author_id,
+        text=found.text,
+        url=_url(found),
+        created_at=found.created_at,
+        arrived_at=now,
+        sentiment=label,
+        sentiment_score=score,
+    )
+    try:
+        record.save(condition=InboxRecord.item_id.does_not_exist())
+    except PutError as exc:
+        if watches.conditional_failed(exc):
+            return
+        raise
+    result.new_items.append(item_id)
+    alerts.count(
+        channel.workspace_id, now, mention=found.kind == seen_mod.MENTION, negative=label == sentiment.NEGATIVE
+    )
+    collected = {seen_mod.REPLY: "RepliesCollected", seen_mod.MENTION: "MentionsCollected"}
+    metrics.add_metric(name=collected.get(found.kind, "ListenerMatches"), unit=MetricUnit.Count, value=1)
+    latency = (now - found.created_at).total_seconds()
+    metrics.add_metric(name="InboxLatency", unit=MetricUnit.Seconds, value=max(latency, 0))
+    if label == sentiment.NEGATIVE:
+        metrics.add_metric(name="NegativeCollected", unit=MetricUnit.Count, value=1)
+
+
+def _url(found: Seen) -> str:
+    from parley.networks.bluesky import post_url
+
+    return post_url(found.author_handle or found.author_id, found.uri.rsplit("/", 1)[-1])

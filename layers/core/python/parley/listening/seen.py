@@ -1,0 +1,110 @@
+"""What a poll brings back, as plain data: replies found in a thread, mentions found in notifications.
+Pure functions of the network's JSON, so they are unit-tested without a network."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from parley import clock
+
+REPLY = "reply"
+MENTION = "mention"
+MATCH = "listener"  # a post a listener's search found
+
+
+@dataclass(frozen=True)
+class Seen:
+    kind: str  # reply | mention
+    uri: str
+    cid: str
+    author_id: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    root_uri: str
+    root_cid: str
+    parent_uri: str | None
+
+
+def item_id(network: str, uri: str) -> str:
+    """The inbox id of a network post: the same every time it is seen, so a second sighting is a no-op."""
+    return "in_" + hashlib.sha256(f"{network}:{uri}".encode()).hexdigest()[:26]
+
+
+def counters(post: dict[str, Any]) -> dict[str, int]:
+    return {name: int(post.get(f"{name}Count") or 0) for name in ("like", "repost", "reply", "quote")}
+
+
+def _seen(kind: str, post: dict[str, Any], record: dict[str, Any], fallback_root: tuple[str, str]) -> Seen | None:
+    author = post.get("author") or {}
+    uri, cid = post.get("uri"), post.get("cid")
+    if not isinstance(uri, str) or not isinstance(cid, str):
+        return None
+    reply = record.get("reply") or {}
+    root = reply.get("root") or {}
+    parent = reply.get("parent") or {}
+    return Seen(
+        kind=kind,
+        uri=uri,
+        cid=cid,
+        author_id=str(author.get("did") or ""),
+        author_handle=str(author.get("handle") or ""),
+        text=str(record.get("text") or ""),
+        created_at=_time(record.get("createdAt")) or _time(post.get("indexedAt")) or clock.now(),
+        root_uri=str(root.get("uri") or fallback_root[0]),
+        root_cid=str(root.get("cid") or fallback_root[1]),
+        parent_uri=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
+    )
+
+
+def replies_in_thread(thread: dict[str, Any], own_id: str) -> list[Seen]:
+    """Every reply anywhere under the root, but our own (an answer we gave is not inbox material)."""
+    root = thread.get("post") or {}
+    fallback = (str(root.get("uri") or ""), str(root.get("cid") or ""))
+    found: list[Seen] = []
+    stack = list(thread.get("replies") or [])
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or "post" not in node:
+            continue  # blocked or not-found placeholders
+        post = node["post"]
+        seen = _seen(REPLY, post, post.get("record") or {}, fallback)
+        if seen is not None and seen.author_id != own_id:
+            found.append(seen)
+        stack.extend(node.get("replies") or [])
+    return found
+
+
+def mentions_in(notifications: list[dict[str, Any]]) -> list[Seen]:
+    found = []
+    for note in notifications:
+        if note.get("reason") != MENTION:
+            continue
+        record = note.get("record") or {}
+        seen = _seen(MENTION, note, record, (str(note.get("uri") or ""), str(note.get("cid") or "")))
+        if seen is not None:
+            found.append(seen)
+    return found
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else None
+
+
+def matches_in(posts: list[dict[str, Any]], own_id: str) -> list[Seen]:
+    """Posts found by a search (searchPosts' postViews), but our own."""
+    found = []
+    for post in posts:
+        seen = _seen(MATCH, post, post.get("record") or {}, (str(post.get("uri") or ""), str(post.get("cid") or "")))
+        if seen is not None and seen.author_id != own_id:
+            found.append(seen)
+    return found

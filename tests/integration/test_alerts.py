@@ -1,0 +1,80 @@
+"""Listening alerts against moto (DynamoDB, SNS, Scheduler) and a webhook on loopback: a spike is
+alerted once, holds the workspace's queued posts when asked to, and resuming releases them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from parley import aws as parley_aws
+from parley import clock
+from parley.config import get_settings
+from parley.listening import alerts
+from parley.scheduling.wiring import arming
+from tests.integration.test_api_posts import Workspace, draft, make_workspace
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+
+
+def _subscribed_queue() -> str:
+    sqs, sns = parley_aws.client("sqs"), parley_aws.client("sns")
+    url = sqs.create_queue(QueueName="alerts-listener")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=get_settings().alert_topic_arn, Protocol="sqs", Endpoint=arn)
+    return str(url)
+
+
+def test_alert_settings_are_validated_and_only_admins_change_them(aws: str) -> None:
+    ws = make_workspace("Alerts")
+    assert ws.viewer.call("GET", "/workspace/alerts").body["auto_hold"] is False
+    assert ws.editor.call("PUT", "/workspace/alerts", {"k": 2}).status == 403
+    assert ws.admin.call("PUT", "/workspace/alerts", {"k": -1}).status == 422
+    assert ws.admin.call("PUT", "/workspace/alerts", {"webhook_url": "not a url"}).status == 422
+    assert ws.admin.call("PUT", "/workspace/alerts", {"k": 2, "auto_hold": True}).body["k"] == 2
+
+
+def test_a_mention_spike_alerts_once_holds_queued_posts_and_resume_releases_them(
+    aws: str, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = webhook
+    ws: Workspace = make_workspace("Spike")
+    queue = _subscribed_queue()
+    settings = {"k": 3, "min_items": 5, "webhook_url": url, "auto_hold": True}
+    assert ws.admin.call("PUT", "/workspace/alerts", settings).status == 200
+    post = ws.editor.call("POST", "/posts", draft(ws)).body
+    now = clock.now()
+    for _ in range(8):
+        alerts.count(ws.id, now, mention=True, negative=False)
+
+    raised = alerts.check(ws.id, now, arming())
+    assert [a.kind for a in raised] == [alerts.MENTIONS]
+    assert alerts.check(ws.id, now, arming()) == []  # once per hour, however many polls follow
+    assert len(received) == 1 and "held" in received[0]["text"]
+    (message,) = parley_aws.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(json.loads(message["Body"])["Message"])["kind"] == alerts.MENTIONS
+    assert ws.admin.call("GET", f"/posts/{post['id']}").body["deliveries"][0]["state"] == "held"
+
+    assert ws.editor.call("POST", "/workspace/resume").status == 200
+    assert ws.admin.call("GET", f"/posts/{post['id']}").body["deliveries"][0]["state"] == "scheduled"

@@ -1,0 +1,263 @@
+"""The inbox's claims and the channel's poll arming against DynamoDB and Scheduler (moto's server)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from parley import aws as parley_aws
+from parley import clock, ids, inbox, members
+from parley.config import get_settings
+from parley.errors import Conflict
+from parley.listening import watches
+from parley.listening.seen import item_id
+from parley.scheduling.polls import PollScheduler, schedule_name
+from parley.store import DeliveryRecord, InboxRecord
+from tests.support.api import ApiClient
+
+
+def _item(workspace_id: str, channel_id: str, text: str = "Is this out yet?", **extra: Any) -> InboxRecord:
+    now = clock.now()
+    uri = f"at://did:plc:alice/app.bsky.feed.post/{ids.new_id()}"
+    key = item_id("bluesky", uri)
+    fields: dict[str, Any] = {
+        "arrival_key": f"{watches.stamp(now)}#{key}",
+        "kind": "reply",
+        "network": "bluesky",
+        "channel_id": channel_id,
+        "remote_id": uri,
+        "remote_cid": "cid",
+        "root_id": uri,
+        "root_cid": "cid",
+        "author_handle": "alice.test",
+        "author_id": "did:plc:alice",
+        "text": text,
+        "url": "https://bsky.app/profile/alice.test/post/x",
+        "created_at": now,
+        "arrived_at": now,
+        "sentiment": "neutral",
+        "sentiment_score": 0.0,
+    } | extra
+    record = InboxRecord(workspace_id, key, **fields)
+    record.save()
+    return record
+
+
+@pytest.fixture
+def team(aws: str) -> tuple[members.IssuedToken, members.IssuedToken, members.IssuedToken]:
+    admin = members.create_workspace("Inbox", "Ada")
+    ed = members.add_member(admin.workspace_id, "Ed", members.Role.EDITOR)
+    bo = members.add_member(admin.workspace_id, "Bo", members.Role.EDITOR)
+    return admin, ed, bo
+
+
+def _principal(token: members.IssuedToken) -> members.Principal:
+    return members.Principal(token.workspace_id, token.member_id, token.role)
+
+
+def test_two_concurrent_claims_have_one_winner(team: Any) -> None:
+    _, ed, bo = team
+    item = _item(ed.workspace_id, "ch_x")
+    outcomes: dict[str, str] = {}
+    start = threading.Barrier(2)
+
+    def claim(token: members.IssuedToken) -> None:
+        start.wait()
+        try:
+            inbox.claim(_principal(token), item.item_id)
+            outcomes[token.member_id] = "won"
+        except Conflict as exc:
+            outcomes[token.member_id] = f"lost:{exc.extra['claimed_by']}"
+
+    threads = [threading.Thread(target=claim, args=(t,)) for t in (ed, bo)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [m for m, o in outcomes.items() if o == "won"]
+    assert len(winners) == 1
+    (loser,) = [o for o in outcomes.values() if o != "won"]
+    assert loser == f"lost:{winners[0]}"
+
+
+def test_the_api_tells_the_loser_who_holds_the_item_and_release_frees_it(team: Any) -> None:
+    _, ed, bo = team
+    item = _item(ed.workspace_id, "ch_x")
+    assert ApiClient(ed.token).call("POST", f"/inbox/{item.item_id}/claim").status == 200
+    lost = ApiClient(bo.token).call("POST", f"/inbox/{item.item_id}/claim")
+    assert lost.status == 409 and lost.body["claimed_by_name"] == "Ed"
+    assert ApiClient(bo.token).call("POST", f"/inbox/{item.item_id}/release").status == 409
+    assert ApiClient(ed.token).call("POST", f"/inbox/{item.item_id}/release").body["status"] == "new"
+    assert ApiClient(bo.token).call("POST", f"/inbox/{item.item_id}/dismiss").body["status"] == "dismissed"
+
+
+def test_another_workspaces_item_is_not_found(team: Any) -> None:
+    admin, _, _ = team
+    other = members.create_workspace("Other", "Oz")
+    item = _item(other.workspace_id, "ch_y")
+    assert ApiClient(admin.token).call("POST", f"/inbox/{item.item_id}/claim").status == 404
+    assert ApiClient(admin.token).call("POST", f"/inbox/{item.item_id}/reply", {"text": "hi"}).status == 404
+
+
+def test_answering_an_answered_item_or_with_bad_text_is_refused(team: Any) -> None:
+    admin, _, _ = team
+    answered = _item(admin.workspace_id, "ch_x", status="answered", answer_id="at://a", answer_url="u")
+    fresh = _item(admin.workspace_id, "ch_x")
+    api = ApiClient(admin.token)
+    assert api.call("POST", f"/inbox/{answered.item_id}/reply", {"text": "again"}).status == 409
+    assert api.call("POST", f"/inbox/{fresh.item_id}/reply", {"text": "  "}).status == 422
+    assert api.call("POST", f"/inbox/{fresh.item_id}/reply", {"text": "x" * 301}).status == 422
+
+
+def test_the_inbox_lists_newest_first_filters_and_pages(team: Any) -> None:
+    admin, _, _ = team
+    api = ApiClient(admin.token)
+    for n in range(3):
+        _item(admin.workspace_id, "ch_a", text=f"a{n}", sentiment="negative" if n == 1 else "neutral")
+        clock_item = _item(admin.workspace_id, "ch_b", text=f"b{n}")
+    assert clock_item
+    first = api.call("GET", "/inbox?limit=4")
+    assert first.status == 200 and len(first.body["items"]) == 4 and first.body["next_cursor"]
+    rest = api.call("GET", f"/inbox?limit=4&cursor={first.body['next_cursor']}")
+    seen = [i["text"] for i in first.body["items"] + rest.body["items"]]
+    assert sorted(seen) == ["a0", "a1", "a2", "b0", "b1", "b2"]
+    negative = api.call("GET", "/inbox?sentiment=negative").body["items"]
+    assert [i["text"] for i in negative] == ["a1"]
+    assert api.call("GET", "/inbox?status=bogus").status == 422
+
+
+def _published(workspace_id: str, channel_id: str) -> DeliveryRecord:
+    now = clock.now()
+    return DeliveryRecord(
+        "p_" + ids.new_id(),
+        channel_id,
+        workspace_id=workspace_id,
+        network="bluesky",
+        text="t",
+        state="published",
+        state_key=f"{workspace_id}#published",
+        publish_at=now,
+        publish_key="k",
+        due_at=now,
+        remote_id="at://did:plc:brand/app.bsky.feed.post/x",
+        published_at=now,
+        updated_at=now,
+    )
+
+
+def _schedule(channel_id: str) -> dict[str, Any] | None:
+    client = parley_aws.client("scheduler")
+    try:
+        return dict(client.get_schedule(Name=schedule_name(channel_id), GroupName=get_settings().schedule_group))
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+@pytest.fixture
+def manual_clock() -> Any:
+    previous = clock.get_clock()
+    manual = clock.ManualClock(previous.now())
+    clock.set_clock(manual)
+    yield manual
+    clock.set_clock(previous)
+
+
+def test_one_poll_schedule_per_channel_moved_only_earlier_and_gone_when_nothing_is_watched(
+    aws: str, manual_clock: clock.ManualClock
+) -> None:
+    polls = PollScheduler(get_settings(), parley_aws.client("scheduler"))
+    workspace_id, channel_id = "ws_" + ids.new_id(), "ch_" + ids.new_id()
+    first = _published(workspace_id, channel_id)
+    assert watches.watch(first, polls, timedelta(hours=1))
+    assert not watches.watch(first, polls, timedelta(hours=1))  # registering twice changes nothing
+    armed = watches.poll_state(workspace_id, channel_id)
+    assert armed is not None and armed.armed_for == first.published_at + timedelta(minutes=2)
+    assert _schedule(channel_id) is not None
+
+    watches.arm_by(workspace_id, channel_id, clock.now() + timedelta(hours=1), polls)  # later: no move
+    state = watches.poll_state(workspace_id, channel_id)
+    assert state is not None and state.armed_for == armed.armed_for
+
+    manual_clock.advance(2 * 3600)  # the schedule fired (the firer is not running here); past the window
+    (due,) = watches.due(workspace_id, channel_id, clock.now())
+    assert watches.claim(due, clock.now())  # the last look
+    assert not watches.claim(due, clock.now())  # a duplicate run gets nothing
+    assert watches.rearm(workspace_id, channel_id, polls) is None
+    assert _schedule(channel_id) is None
+    state = watches.poll_state(workspace_id, channel_id)
+    assert state is None or state.armed_for is None
+
+
+def test_a_poll_run_that_failed_is_armed_again_by_the_reconciler(aws: str, manual_clock: clock.ManualClock) -> None:
+    import json
+
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from functions.reconciler.handler import settle_one
+    from parley.scheduling.polls import poll_input
+
+    polls = PollScheduler(get_settings(), parley_aws.client("scheduler"))
+    workspace_id, channel_id = "ws_" + ids.new_id(), "ch_" + ids.new_id()
+    assert watches.watch(_published(workspace_id, channel_id), polls, timedelta(days=1))
+    manual_clock.advance(180)  # the schedule fired; the run failed three times (its schedule is gone)
+    parley_aws.client("scheduler").delete_schedule(
+        Name=schedule_name(channel_id), GroupName=get_settings().schedule_group
+    )
+    on_failure = {
+        "requestContext": {"condition": "RetriesExhausted"},
+        "requestPayload": json.loads(poll_input(workspace_id, channel_id)),
+    }
+
+    settle_one(SQSRecord({"messageId": "m", "body": json.dumps(on_failure), "attributes": {}}))
+
+    state = watches.poll_state(workspace_id, channel_id)
+    assert state is not None and state.armed_for == clock.now() + timedelta(minutes=5)
+    assert _schedule(channel_id) is not None
+
+
+def test_approved_answers_are_kept_per_workspace_and_their_placeholders_must_be_filled(team: Any) -> None:
+    admin, _, _ = team
+    api, viewer = (
+        ApiClient(admin.token),
+        ApiClient(members.add_member(admin.workspace_id, "V", members.Role.VIEWER).token),
+    )
+    created = api.call("POST", "/answers", {"name": "delay", "text": "Hi {author}, it ships on {date}."})
+    assert created.status == 201 and created.body["placeholders"] == ["author", "date"]
+    answer_id = created.body["id"]
+    assert viewer.call("POST", "/answers", {"name": "x", "text": "y"}).status == 403
+    assert [a["id"] for a in viewer.call("GET", "/answers").body["items"]] == [answer_id]
+    assert api.call("PUT", f"/answers/{answer_id}", {"name": "delay", "text": "Hi {author}! {date}"}).status == 200
+
+    item = _item(admin.workspace_id, "ch_x")
+    missing = api.call("POST", f"/inbox/{item.item_id}/reply", {"answer_id": answer_id})
+    assert missing.status == 422 and missing.body["errors"][0]["field"] == "values.date"
+    unknown = api.call("POST", f"/inbox/{item.item_id}/reply", {"answer_id": "ans_nope"})
+    assert unknown.status == 404
+    both = api.call("POST", f"/inbox/{item.item_id}/reply", {"answer_id": answer_id, "text": "hi"})
+    assert both.status == 422
+
+    other = members.create_workspace("Elsewhere", "Oz")
+    assert ApiClient(other.token).call("GET", f"/answers/{answer_id}").status == 404
+    assert api.call("DELETE", f"/answers/{answer_id}").status == 204
+    assert api.call("GET", f"/answers/{answer_id}").status == 404
+
+
+def test_listeners_keep_the_channel_polled_and_are_scoped_to_the_workspace(aws: str) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Listeners")
+    other = make_workspace("Other listeners")
+    body = {"channel_id": ws.channel_id, "kind": "hashtag", "value": "#launch"}
+    assert other.admin.call("POST", "/listeners", body).status == 404  # another workspace's channel
+    assert ws.viewer.call("POST", "/listeners", body).status == 403
+    assert ws.admin.call("POST", "/listeners", body | {"value": "two words"}).status == 422
+    created = ws.editor.call("POST", "/listeners", body)
+    assert created.status == 201 and created.body["query"] == "#launch"
+    assert _schedule(ws.channel_id) is not None
+    assert [item["id"] for item in ws.viewer.call("GET", "/listeners").body["items"]] == [created.body["id"]]
+    assert other.admin.call("DELETE", f"/listeners/{created.body['id']}").status == 404
+    assert ws.editor.call("DELETE", f"/listeners/{created.body['id']}").status == 204
+    assert ws.viewer.call("GET", "/listeners").body["items"] == []
