@@ -55,3 +55,15 @@ def test_a_time_that_passed_while_held_is_refused_when_the_workspace_says_so(
     resumed = ws.editor.call("POST", "/workspace/resume").body
     assert resumed["resumed"] == [] and resumed["still_held"][0]["delivery"] == f"{post['id']}.{ws.channel_id}"
     assert _states(ws, post["id"]) == ["held"]
+
+
+def test_posts_queued_while_held_are_held_until_resumed(ws: Workspace) -> None:
+    ws.editor.call("POST", "/workspace/hold")
+    post = ws.editor.call("POST", "/posts", draft(ws)).body
+    assert post["status"] == "held" and not any(post["id"] in n for n in schedules())
+
+    resumed = ws.editor.call("POST", "/workspace/resume").body
+    assert resumed["resumed"] == [f"{post['id']}.{ws.channel_id}"]
+    assert _states(ws, post["id"]) == ["scheduled"] and any(post["id"] in n for n in schedules())
+    later = ws.editor.call("POST", "/posts", draft(ws)).body
+    assert later["status"] == "scheduled"

@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from parley import clock, deliveries, ids
+from parley import clock, deliveries, holds, ids
 from parley.channels import get_channel
 from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
@@ -122,6 +122,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         created_at=now,
         updated_at=now,
     )
+    held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
     records = [
         deliveries.new_delivery(
             DeliveryKey(principal.workspace_id, post_id, c.channel_id),
@@ -129,10 +130,11 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             text=draft.text,
             publish_at=publish_at,
             publish_key=key,
+            state=State.HELD if held else State.SCHEDULED,
         )
         for c in channels
     ]
-    for record in records:
+    for record in records if not held else []:
         # At least a second of delay: the transaction below lands before the message is received.
         arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
     with TransactWrite(connection=Connection()) as transaction:

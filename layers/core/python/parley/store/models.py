@@ -35,6 +35,8 @@ class WorkspaceRecord(Model):
     past_due_rule = UnicodeAttribute(default="publish")
     # Listening alerts (parley.listening.alerts.AlertSettings as a map; absent: the defaults).
     alerts: MapAttribute[str, Any] = MapAttribute(null=True)
+    # Set while the workspace is held: posts queued meanwhile are held too, until a person resumes.
+    held_since = UTCDateTimeAttribute(null=True)
 
 
 class MemberRecord(Model):
