@@ -1,3 +1,3 @@
 """Fixtures shared by every test layer live in tests/support/ and are plugged in here."""
 
-pytest_plugins = ["tests.support.aws", "tests.support.bluesky", "tests.support.peers"]
+pytest_plugins = ["tests.support.aws", "tests.support.bluesky", "tests.support.peers", "tests.support.webhook"]

@@ -184,3 +184,33 @@ def test_a_hashtag_listeners_match_arrives_once_and_a_removed_listener_leaves_no
     assert lt.call("DELETE", f"/listeners/{listener['id']}").status_code == 204
     lt.advance(5 * 60)  # the armed run finds nothing watched and removes the schedule
     assert _poll_schedules() == []
+
+
+def test_a_spike_of_real_mentions_alerts_the_team_and_holds_queued_posts_until_resumed(
+    lt: Runtime, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    url, received = webhook
+    settings = {"k": 1, "min_items": 3, "webhook_url": url, "auto_hold": True}
+    assert lt.call("PUT", "/workspace/alerts", settings).status_code == 200
+    post = lt.queue("Big news: we are changing our prices")
+    run_to_publish_time(lt)
+    later = lt.queue("Tomorrow: the details", minutes=24 * 60)
+
+    people = [lt.network.create_account(f"m{n}{uuid.uuid4().hex[:8]}.test", "audience-pass") for n in range(3)]
+    mentions = [
+        audience.Person(lt.network.pds_url, p.handle, p.password).post(
+            f"@{lt.account.handle} this is a terrible change", mention=lt.account.did
+        )
+        for p in people
+    ]
+    _until(lambda: _indexed(lt.network, [m.uri for m in mentions]), "the mentions")
+    time.sleep(0.5)  # notifications are written with the post's indexing
+
+    lt.advance(2 * 60)  # the channel's first poll files the mentions and checks the hour against its baseline
+    texts = [r["text"] for r in received]  # the mentions spiked, and they were negative: two alerts
+    assert len(texts) == 2 and any("mentions spiked" in t and "1 queued deliveries held" in t for t in texts)
+    assert lt.post(later["id"])["status"] == "held"
+    assert lt.post(post["id"])["status"] == "published"
+
+    assert lt.call("POST", "/workspace/resume").status_code == 200
+    assert lt.post(later["id"])["status"] == "scheduled"

@@ -4,12 +4,7 @@ alerted once, holds the workspace's queued posts when asked to, and resuming rel
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
-
-import pytest
 
 from parley import aws as parley_aws
 from parley import clock
@@ -17,25 +12,6 @@ from parley.config import get_settings
 from parley.listening import alerts
 from parley.scheduling.wiring import arming
 from tests.integration.test_api_posts import Workspace, draft, make_workspace
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
 
 
 def _subscribed_queue() -> str:
