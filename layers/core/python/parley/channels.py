@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from parley import clock, credentials, ids
 from parley.config import Settings
 from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -10,6 +12,12 @@ from parley.networks.base import Account, Credential, InvalidCredential, Transie
 from parley.networks.registry import NETWORKS, adapter_for
 from parley.store import ChannelRecord
 from parley.timeparse import zone
+
+if TYPE_CHECKING:
+    from parley.networks.mastodon import MastodonLimits
+
+
+SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token"}
 
 
 class NoSessions:
@@ -32,7 +40,7 @@ def connect(
     try:
         account: Account = adapter_for(network, credential, NoSessions()).verify(credential)
     except InvalidCredential as exc:
-        raise ValidationFailed(FieldProblem("app_password", exc.reason)) from exc
+        raise ValidationFailed(FieldProblem(SECRET_FIELD.get(network, "app_password"), exc.reason)) from exc
     except TransientNetworkError as exc:
         raise ValidationFailed(FieldProblem("service_url", f"could not reach the service: {exc.reason}")) from exc
 
@@ -40,6 +48,7 @@ def connect(
         if existing.network == network and existing.remote_id == account.remote_id:
             raise Conflict(f"{account.handle} is already connected", {"channel_id": existing.channel_id})
 
+    max_characters, url_length = _text_limits(network, credential)
     channel_id = "ch_" + ids.new_id()
     parameter = credentials.credential_parameter(settings.parameter_prefix, principal.workspace_id, channel_id)
     credentials.save_credential(parameter, credential)
@@ -52,6 +61,8 @@ def connect(
         service_url=credential.service_url,
         credential_parameter=parameter,
         time_zone=time_zone,
+        max_characters=max_characters,
+        url_length=url_length,
         created_at=clock.now(),
         created_by=principal.member_id,
     )
@@ -68,3 +79,28 @@ def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
         return ChannelRecord.get(workspace_id, channel_id)
     except ChannelRecord.DoesNotExist as exc:
         raise NotFound(f"no channel {channel_id}") from exc
+
+
+def _text_limits(network: str, credential: Credential) -> tuple[int | None, int | None]:
+    """A Mastodon instance says how long a post may be; kept on the channel for queue-time checks."""
+    if network != "mastodon":
+        return None, None
+    from parley.networks.mastodon import MastodonAdapter
+
+    try:
+        limits = MastodonAdapter(credential, NoSessions()).limits()
+    except TransientNetworkError:
+        return None, None  # the defaults apply (500 characters, links as 23)
+    return limits.max_characters, limits.characters_reserved_per_url
+
+
+def text_limits(channel: ChannelRecord) -> MastodonLimits | None:
+    """The channel's own text limits for `registry.check_text` (Mastodon), or None for the network's."""
+    if channel.network != "mastodon" or channel.max_characters is None:
+        return None
+    from parley.networks.mastodon import DEFAULT_LIMITS, MastodonLimits
+
+    return MastodonLimits(
+        max_characters=int(channel.max_characters),
+        characters_reserved_per_url=int(channel.url_length or DEFAULT_LIMITS.characters_reserved_per_url),
+    )

@@ -14,7 +14,7 @@ from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
 from parley import clock, deliveries, holds, ids
-from parley.channels import get_channel
+from parley.channels import get_channel, text_limits
 from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.members import Principal
@@ -25,7 +25,7 @@ from parley.timeparse import parse_publish_at
 
 MAX_CHANNELS = 20
 MAX_PAGE = 100
-NETWORK_NAMES = {"bluesky": "Bluesky"}
+NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,9 @@ def _check_text(text: str, channels: list[ChannelRecord]) -> None:
     if not text.strip():
         raise ValidationFailed(FieldProblem("text", "must not be empty"))
     problems = []
-    for network in sorted({c.network for c in channels}):
-        for problem in check_text(network, text):
+    rules = {(c.network, text_limits(c)) for c in channels}  # a Mastodon instance may set its own limit
+    for network, limits in sorted(rules, key=lambda rule: (rule[0], str(rule[1]))):
+        for problem in check_text(network, text, mastodon_limits=limits):
             problems.append(FieldProblem(problem.field, f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"))
     if problems:
         raise ValidationFailed(problems)

@@ -29,6 +29,8 @@ from parley.observability import logger, metrics
 from parley.scheduling import Arming, PublishMessage
 from parley.store import ChannelRecord, DeliveryRecord
 
+LISTENED_NETWORKS = ("bluesky",)
+
 # Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
 MAX_WAIT_IN_FUNCTION = 2.0
 
@@ -132,6 +134,8 @@ def _start_watching(record: DeliveryRecord) -> None:
     from parley.listening import watches
     from parley.scheduling.wiring import polls
 
+    if record.network not in LISTENED_NETWORKS:
+        return  # replies and counters are read from Bluesky only so far
     try:
         watches.watch(record, polls(), timedelta(seconds=WATCH_WINDOW_SECONDS))
     except Exception:

@@ -167,10 +167,28 @@ def channel_view(record: Any) -> dict[str, Any]:
     }
 
 
+def _credential(body: ConnectChannel) -> Credential:
+    """What each network needs to connect, named field by field when it is missing."""
+    if body.network == "mastodon":
+        _require("Mastodon", access_token=body.access_token, service_url=body.service_url)
+        assert body.access_token is not None and body.service_url is not None
+        return Credential("", body.access_token.get_secret_value(), body.service_url.rstrip("/"))
+    _require("Bluesky", identifier=body.identifier, app_password=body.app_password)
+    assert body.identifier is not None and body.app_password is not None
+    service_url = (body.service_url or "https://bsky.social").rstrip("/")
+    return Credential(body.identifier, body.app_password.get_secret_value(), service_url)
+
+
+def _require(network: str, **fields: object) -> None:
+    missing = [FieldProblem(f, f"is required to connect a {network} account") for f, v in fields.items() if not v]
+    if missing:
+        raise ValidationFailed(missing)
+
+
 @app.post("/channels", summary="Connect an account (the credential is checked first)")
 def connect_channel(body: ConnectChannel) -> Response[dict[str, Any]]:
     principal = _caller()
-    credential = Credential(body.identifier, body.app_password.get_secret_value(), body.service_url.rstrip("/"))
+    credential = _credential(body)
     record = channels.connect(principal, get_settings(), body.network, credential, body.time_zone)
     return Response(201, "application/json", body=channel_view(record))
 

@@ -10,13 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 class ConnectChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    network: Literal["bluesky"] = "bluesky"
-    identifier: str = Field(min_length=1, max_length=253, description="The account's handle, DID or e-mail")
-    app_password: SecretStr = Field(description="An app password; checked now, stored encrypted, never returned")
-    service_url: str = Field(
-        default="https://bsky.social",
+    network: Literal["bluesky", "mastodon"] = "bluesky"
+    identifier: str | None = Field(
+        default=None, min_length=1, max_length=253, description="Bluesky: the account's handle, DID or e-mail"
+    )
+    app_password: SecretStr | None = Field(
+        default=None, description="Bluesky: an app password; checked now, stored encrypted, never returned"
+    )
+    access_token: SecretStr | None = Field(
+        default=None, description="Mastodon: an access token (scopes read, write); checked now, never returned"
+    )
+    service_url: str | None = Field(
+        default=None,
         pattern=r"^https?://[^\s/]+(:\d+)?/?$",
-        description="The account's PDS (https://bsky.social for most accounts)",
+        description="Bluesky: the account's PDS (default https://bsky.social); Mastodon: the instance's URL",
     )
     time_zone: str = Field(default="UTC", description="IANA zone for times given without one")
 

@@ -11,9 +11,9 @@ from parley.networks.base import Adapter, Credential, SessionStore
 if TYPE_CHECKING:
     from parley.networks.mastodon import MastodonLimits
 
-# Networks a channel can be connected to through the API today. Mastodon and X have adapters and
-# queue-time rules (ADAPTER_NETWORKS) but their connect flow (token form, OAuth with PKCE) is not wired yet.
-NETWORKS = ("bluesky",)
+# Networks a channel can be connected to through the API today. X has an adapter and queue-time rules
+# (ADAPTER_NETWORKS) but its connect flow (OAuth 2.0 with PKCE) is not wired yet.
+NETWORKS = ("bluesky", "mastodon")
 ADAPTER_NETWORKS = ("bluesky", "mastodon", "x")
 
 

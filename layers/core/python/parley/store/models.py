@@ -89,6 +89,8 @@ class ChannelRecord(Model):
     credential_parameter = UnicodeAttribute()  # SSM SecureString name; the secret itself is never here
     status = UnicodeAttribute(default="active")  # active | needs_reauth | paused
     time_zone = UnicodeAttribute(default="UTC")
+    max_characters = NumberAttribute(null=True)  # the instance's own limit, where the network has one
+    url_length = NumberAttribute(null=True)  # what a link counts for, where the network says
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
 
