@@ -46,6 +46,7 @@ def test_one_post_goes_out_once_on_each_network(
     env, bluesky_channel, mastodon_channel, token = both
     body = {
         "text": "Launch day, everywhere at once",
+        "overrides": {"mastodon": {"text": "Launch day, everywhere at once (and here, with more to say)"}},
         "channels": [bluesky_channel, mastodon_channel],
         "publish_at": env.clock.now().isoformat(),
     }
@@ -56,9 +57,10 @@ def test_one_post_goes_out_once_on_each_network(
 
     deliveries = {d["network"]: d for d in env.post(answer.json()["id"])["deliveries"]}
     assert {n: d["state"] for n, d in deliveries.items()} == {"bluesky": "published", "mastodon": "published"}
-    assert len(env.records()) == 1
+    (record,) = env.records()
+    assert record["value"]["text"] == "Launch day, everywhere at once"
     (status,) = mastodon_mock.statuses_of(token)
-    assert status["id"] == deliveries["mastodon"]["remote_id"] and "Launch day" in str(status["content"])
+    assert status["id"] == deliveries["mastodon"]["remote_id"] and "with more to say" in str(status["content"])
 
 
 def test_a_wrong_mastodon_token_is_refused_naming_the_field(

@@ -256,3 +256,28 @@ def test_a_posts_deliveries_are_listed_on_their_own(ws: Workspace) -> None:
     answer = ws.viewer.call("GET", f"/posts/{post_id}/deliveries")
     assert answer.status == 200 and [d["channel_id"] for d in answer.body["items"]] == [ws.channel_id]
     assert make_workspace("Other").viewer.call("GET", f"/posts/{post_id}/deliveries").status == 404
+
+
+def test_a_per_network_override_is_what_that_network_gets(ws: Workspace) -> None:
+    body = draft(ws, text="The long version for everyone", overrides={"bluesky": {"text": "Short for Bluesky"}})
+    answer = ws.editor.call("POST", "/posts", body)
+    assert answer.status == 201, answer.body
+    assert answer.body["deliveries"][0]["text"] == "Short for Bluesky"
+    assert answer.body["text"] == "The long version for everyone"
+    assert answer.body["overrides"] == {"bluesky": {"text": "Short for Bluesky"}}
+
+    edited = ws.editor.call("PATCH", f"/posts/{answer.body['id']}", {"text": "A new long version"})
+    assert edited.body["post"]["deliveries"][0]["text"] == "Short for Bluesky"  # the override stays
+    edited = ws.editor.call("PATCH", f"/posts/{answer.body['id']}", {"overrides": {"bluesky": {"text": "Newer"}}})
+    assert edited.body["post"]["deliveries"][0]["text"] == "Newer"
+
+
+def test_an_override_is_checked_by_its_networks_rule_and_must_name_a_network_of_the_post(ws: Workspace) -> None:
+    too_long = ws.editor.call("POST", "/posts", draft(ws, overrides={"bluesky": {"text": "z" * 301}}))
+    assert too_long.status == 422 and fields(too_long)["overrides.bluesky.text"].startswith("Bluesky: 301")
+    elsewhere = ws.editor.call("POST", "/posts", draft(ws, overrides={"mastodon": {"text": "Hi"}}))
+    assert elsewhere.status == 422 and "overrides.mastodon" in fields(elsewhere)
+    assert count_posts(ws) == 0
+    post_id = ws.editor.call("POST", "/posts", draft(ws)).body["id"]
+    answer = ws.editor.call("PATCH", f"/posts/{post_id}", {"overrides": {"x": {"text": "Hi"}}})
+    assert answer.status == 422 and "overrides.x" in fields(answer)

@@ -35,6 +35,7 @@ class PostDraft:
     publish_at: str
     time_zone: str | None = None
     campaign: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)  # network -> its own text
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class PostChanges:
     publish_at: str | None = None
     time_zone: str | None = None
     campaign: str | None = None
+    overrides: dict[str, str] | None = None  # per-network texts to set; the others are kept
 
 
 @dataclass
@@ -61,14 +63,25 @@ def publish_key(publish_at: datetime, post_id: str) -> str:
     return f"{publish_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
 
 
-def _check_text(text: str, channels: list[ChannelRecord]) -> None:
+def _check_text(text: str, channels: list[ChannelRecord], overrides: dict[str, str] | None = None) -> None:
+    """Each network's rules on the text it will get (its override, or the post's text)."""
+    overrides = overrides or {}
     if not text.strip():
         raise ValidationFailed(FieldProblem("text", "must not be empty"))
     problems = []
+    networks = {c.network for c in channels}
+    for network in sorted(set(overrides) - networks):
+        problems.append(FieldProblem(f"overrides.{network}", f"no channel of this post is on {network}"))
     rules = {(c.network, text_limits(c)) for c in channels}  # a Mastodon instance may set its own limit
     for network, limits in sorted(rules, key=lambda rule: (rule[0], str(rule[1]))):
-        for problem in check_text(network, text, mastodon_limits=limits):
-            problems.append(FieldProblem(problem.field, f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"))
+        field_name = f"overrides.{network}.text" if network in overrides else "text"
+        network_text = overrides.get(network, text)
+        if not network_text.strip():
+            problems.append(FieldProblem(field_name, "must not be empty"))
+            continue
+        for problem in check_text(network, network_text, mastodon_limits=limits):
+            reason = f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"
+            problems.append(FieldProblem(field_name if problem.field == "text" else problem.field, reason))
     if problems:
         raise ValidationFailed(problems)
 
@@ -99,7 +112,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     channels = _channels(principal.workspace_id, draft.channel_ids)
     problems: list[FieldProblem] = []
     try:
-        _check_text(draft.text, channels)
+        _check_text(draft.text, channels, draft.overrides)
     except ValidationFailed as exc:
         problems += exc.problems
     try:
@@ -115,6 +128,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         principal.workspace_id,
         post_id,
         text=draft.text,
+        overrides=draft.overrides or None,
         channel_ids=draft.channel_ids,
         publish_at=publish_at,
         publish_key=key,
@@ -128,7 +142,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         deliveries.new_delivery(
             DeliveryKey(principal.workspace_id, post_id, c.channel_id),
             network=c.network,
-            text=draft.text,
+            text=draft.overrides.get(c.network, draft.text),
             publish_at=publish_at,
             publish_key=key,
             state=State.HELD if held else State.SCHEDULED,
@@ -165,9 +179,15 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     editable = [r for r in records if r.state in EDITABLE]
     if not editable:
         raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": _states(records)})
-    if changes.text is not None:
+    unknown = sorted(set(changes.overrides or {}) - {r.network for r in records})
+    if unknown:
+        raise ValidationFailed([FieldProblem(f"overrides.{n}", f"no channel of this post is on {n}") for n in unknown])
+    base_text = changes.text if changes.text is not None else post.text
+    overrides = {**(post.overrides.as_dict() if post.overrides else {}), **(changes.overrides or {})}
+    text_changed = changes.text is not None or bool(changes.overrides)
+    if text_changed:
         channels = [get_channel(principal.workspace_id, r.channel_id) for r in editable]
-        _check_text(changes.text, channels)
+        _check_text(base_text, channels, {n: t for n, t in overrides.items() if n in {c.network for c in channels}})
     new_time = None
     if changes.publish_at is not None:
         new_time = parse_publish_at(changes.publish_at, changes.time_zone, clock.now())
@@ -181,7 +201,8 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
             )
             continue
         try:
-            deliveries.edit(record, by=principal.member_id, text=changes.text, publish_at=new_time, publish_key=new_key)
+            new_text = overrides.get(record.network, base_text) if text_changed else None
+            deliveries.edit(record, by=principal.member_id, text=new_text, publish_at=new_time, publish_key=new_key)
         except LostRace:
             fresh = deliveries.get(DeliveryKey.of(record)) or record
             outcome.unchanged.append(
@@ -197,6 +218,8 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     post_actions = [PostRecord.updated_at.set(clock.now())]
     if changes.text is not None:
         post_actions.append(PostRecord.text.set(changes.text))
+    if changes.overrides:
+        post_actions.append(PostRecord.overrides.set(overrides))
     if changes.campaign is not None:
         post_actions.append(PostRecord.campaign.set(changes.campaign))
     if new_time is not None and new_key is not None:
@@ -360,6 +383,7 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
     return {
         "id": post.post_id,
         "text": post.text,
+        "overrides": {n: {"text": t} for n, t in post.overrides.as_dict().items()} if post.overrides else {},
         "publish_at": _iso(post.publish_at),
         "campaign": post.campaign,
         "status": states.pop() if len(states) == 1 else "mixed",

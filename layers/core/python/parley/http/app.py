@@ -211,6 +211,7 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
         publish_at=body["publish_at"],
         time_zone=body.get("time_zone"),
         campaign=body.get("campaign"),
+        overrides={network: o["text"] for network, o in (body.get("overrides") or {}).items()},
     )
     return posts.create_post(principal, _arming(), draft)
 
@@ -298,7 +299,11 @@ def get_deliveries(post_id: str) -> dict[str, Any]:
 @app.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
 def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
     changes = posts.PostChanges(
-        text=body.text, publish_at=body.publish_at, time_zone=body.time_zone, campaign=body.campaign
+        text=body.text,
+        publish_at=body.publish_at,
+        time_zone=body.time_zone,
+        campaign=body.campaign,
+        overrides={network: o.text for network, o in (body.overrides or {}).items()} or None,
     )
     return posts.edit_post(_caller(), _arming(), post_id, changes)
 

@@ -28,10 +28,20 @@ class ConnectChannel(BaseModel):
     time_zone: str = Field(default="UTC", description="IANA zone for times given without one")
 
 
+class Override(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=10_000, description="What this network gets instead of the post's text")
+
+
+Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
+
+
 class CreatePost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=10_000)
+    overrides: Overrides | None = Field(default=None, description="Per-network text, e.g. a shorter one for X")
     channels: list[str] = Field(min_length=1, description="Channel ids to publish on")
     publish_at: str = Field(
         description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
@@ -45,12 +55,13 @@ class EditPost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str | None = Field(default=None, max_length=10_000)
+    overrides: Overrides | None = Field(default=None, description="Per-network texts to set (others are kept)")
     publish_at: str | None = None
     time_zone: str | None = None
     campaign: str | None = Field(default=None, max_length=100)
 
     @model_validator(mode="after")
     def something_to_change(self) -> EditPost:
-        if self.text is None and self.publish_at is None and self.campaign is None:
-            raise ValueError("give at least one of text, publish_at, campaign")
+        if self.text is None and self.publish_at is None and self.campaign is None and not self.overrides:
+            raise ValueError("give at least one of text, overrides, publish_at, campaign")
         return self

@@ -111,6 +111,7 @@ class PostRecord(Model):
     workspace_id = UnicodeAttribute(hash_key=True)
     post_id = UnicodeAttribute(range_key=True)
     text = UnicodeAttribute()
+    overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own text
     channel_ids = ListAttribute(of=UnicodeAttribute)
     publish_at = UTCDateTimeAttribute()
     publish_key = UnicodeAttribute()  # "<publish_at ISO>#<post_id>": time-ordered, unique
