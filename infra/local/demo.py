@@ -13,7 +13,7 @@ from pathlib import Path
 
 from parley import channels, credentials, members
 from parley.config import get_settings
-from parley.errors import Conflict, Unauthenticated
+from parley.errors import Unauthenticated
 from parley.members import Principal
 from parley.networks.base import Credential
 from parley.store import ChannelRecord
@@ -58,10 +58,8 @@ def ensure_demo(state_dir: Path, credential: Credential) -> Demo:
     if demo.channel_id and _exists(demo.workspace_id, demo.channel_id):
         _repoint(demo.workspace_id, demo.channel_id, credential)
     else:
-        try:
-            demo.channel_id = channels.connect(principal, get_settings(), "bluesky", credential).channel_id
-        except Conflict as exc:
-            demo.channel_id = str(exc.extra["channel_id"])
+        channel, _ = channels.connect(principal, get_settings(), "bluesky", credential)
+        demo.channel_id = channel.channel_id
     _save(path, demo)
     return demo
 

@@ -32,6 +32,7 @@ PUBLISH_LAG = "PublishLag"
 PUBLISHED = "Published"
 PUBLISH_FAILED = "PublishFailed"
 PUBLISH_RETRIED = "PublishRetried"
+CHANNEL_NEEDS_REAUTH = "ChannelNeedsReauth"
 FAILURE_REASON_DIMENSION = "reason"
 LATE_PUBLISH_P99_MS = 5000
 # The reconciler drains the failures queue within seconds; messages left this long need a person.
@@ -89,6 +90,16 @@ class Monitoring(Construct):
                 "PublishFailedAlarm",
                 alarm_description="A delivery failed permanently: its reason is on the dashboard and in the"
                 " publish function's logs.",
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=aws_cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            parley_metric(CHANNEL_NEEDS_REAUTH, "Sum").create_alarm(
+                self,
+                "ChannelNeedsReauthAlarm",
+                alarm_description="A network refused a channel's credentials: reconnect it (POST /channels with"
+                " a new credential); its due deliveries fail until then.",
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=aws_cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -174,3 +174,22 @@ def test_wrong_bluesky_credentials_are_refused_and_nothing_is_stored(rt: Runtime
     assert answer.json()["errors"][0]["field"] == "app_password"
     assert "wrong" not in answer.text
     assert rt.call("GET", "/channels").json()["items"] == before
+
+
+def test_a_channel_whose_credentials_were_refused_is_reconnected_by_connecting_it_again(rt: Runtime) -> None:
+    from parley import channels
+
+    channels.mark_needs_reauth(members.authenticate(f"Bearer {rt.token}").workspace_id, rt.channel_id, "revoked")
+    body = {"text": "x", "channels": [rt.channel_id], "publish_at": rt.clock.now().isoformat()}
+    refused = rt.call("POST", "/posts", body)
+    assert refused.status_code == 422 and "reconnect" in refused.text
+
+    again = rt.call(
+        "POST",
+        "/channels",
+        {"identifier": rt.account.handle, "app_password": rt.account.password, "service_url": rt.network.pds_url},
+    )
+    assert again.status_code == 200 and again.json()["id"] == rt.channel_id and again.json()["status"] == "active"
+    post = rt.queue("Back in business", minutes=10)
+    run_to_publish_time(rt)
+    assert rt.post(post["id"])["status"] == "published"

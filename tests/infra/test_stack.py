@@ -429,6 +429,10 @@ def test_alarms_watch_failed_and_late_publishing_and_the_failure_queues(template
     )
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
+        {"Namespace": names.METRICS_NAMESPACE, "MetricName": "ChannelNeedsReauth", "Threshold": 1},
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
         {
             "Namespace": names.METRICS_NAMESPACE,
             "MetricName": "PublishLag",

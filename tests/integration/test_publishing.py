@@ -21,6 +21,7 @@ from parley.networks import registry
 from parley.networks.base import (
     Account,
     Credential,
+    InvalidCredential,
     PermanentNetworkError,
     Published,
     PublishRequest,
@@ -218,3 +219,19 @@ def test_the_three_shapes_of_a_failure_record_name_the_delivery() -> None:
         message = failed_message(body)
         assert message is not None and message.key == DeliveryKey("w", "p", "c")
     assert failed_message({"something": "else"}) is None
+
+
+def test_refused_credentials_fail_the_delivery_and_stop_the_channel_until_reconnected(net: FaultyNetwork) -> None:
+    key = make_delivery()
+    net.script = [InvalidCredential("the app password was revoked")]
+    assert publishing.handle_due(due(key), arming()).state == "failed"
+    assert "no longer work: the app password was revoked" in (state(key).failure_reason or "")
+    channel = ChannelRecord.get(key.workspace_id, key.channel_id)
+    assert (channel.status, channel.status_reason) == ("needs_reauth", "the app password was revoked")
+
+    # The next delivery on that channel fails at once, saying what to do, without calling the network.
+    later = DeliveryKey(key.workspace_id, "p_" + ids.new_id(), key.channel_id)
+    deliveries.new_delivery(later, network="bluesky", text="hi", publish_at=START, publish_key="k").save()
+    assert publishing.handle_due(due(later), arming()).state == "failed"
+    assert state(later).failure_reason == "the channel needs to be reconnected (the app password was revoked)"
+    assert net.creates == 0

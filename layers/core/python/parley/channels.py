@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pynamodb.exceptions import UpdateError
+
 from parley import clock, credentials, ids
 from parley.config import Settings
-from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from parley.errors import FieldProblem, NotFound, ValidationFailed
 from parley.members import Principal
 from parley.networks.base import Account, Credential, InvalidCredential, TransientNetworkError
 from parley.networks.registry import NETWORKS, adapter_for
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from parley.networks.mastodon import MastodonLimits
 
 
+ACTIVE = "active"
+NEEDS_REAUTH = "needs_reauth"
 SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token"}
 
 
@@ -32,7 +36,9 @@ class NoSessions:
 
 def connect(
     principal: Principal, settings: Settings, network: str, credential: Credential, time_zone: str = "UTC"
-) -> ChannelRecord:
+) -> tuple[ChannelRecord, bool]:
+    """Connect an account (True: a new channel), or reconnect one already connected (False): its new
+    credential replaces the old one and the channel is active again (after `needs_reauth`)."""
     principal.require_writer()
     if network not in NETWORKS:
         raise ValidationFailed(FieldProblem("network", f"must be one of {', '.join(NETWORKS)}"))
@@ -46,7 +52,7 @@ def connect(
 
     for existing in ChannelRecord.query(principal.workspace_id):
         if existing.network == network and existing.remote_id == account.remote_id:
-            raise Conflict(f"{account.handle} is already connected", {"channel_id": existing.channel_id})
+            return _reconnect(existing, account, credential), False
 
     max_characters, url_length = _text_limits(network, credential)
     channel_id = "ch_" + ids.new_id()
@@ -67,7 +73,36 @@ def connect(
         created_by=principal.member_id,
     )
     record.save(condition=ChannelRecord.channel_id.does_not_exist())
+    return record, True
+
+
+def _reconnect(record: ChannelRecord, account: Account, credential: Credential) -> ChannelRecord:
+    credentials.save_credential(record.credential_parameter, credential)
+    credentials.delete_session(record.credential_parameter)  # made with the old credential
+    record.update(
+        actions=[
+            ChannelRecord.handle.set(account.handle),
+            ChannelRecord.service_url.set(credential.service_url),
+            ChannelRecord.status.set(ACTIVE),
+            ChannelRecord.status_reason.remove(),
+        ]
+    )
     return record
+
+
+def mark_needs_reauth(workspace_id: str, channel_id: str, reason: str) -> bool:
+    """The network refused the channel's credential: stop using it until someone reconnects it.
+    True when this call made the change (so the metric and the alarm count a channel once)."""
+    try:
+        ChannelRecord(workspace_id, channel_id).update(
+            actions=[ChannelRecord.status.set(NEEDS_REAUTH), ChannelRecord.status_reason.set(reason)],
+            condition=(ChannelRecord.status == ACTIVE) & ChannelRecord.channel_id.exists(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def list_channels(workspace_id: str) -> list[ChannelRecord]:

@@ -13,7 +13,8 @@ from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from parley import clock, credentials, deliveries
+from parley import channels, clock, credentials, deliveries
+from parley.channels import ACTIVE
 from parley.deliveries import FINAL, DeliveryKey, State
 from parley.errors import LostRace
 from parley.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE, WATCH_WINDOW_SECONDS
@@ -88,6 +89,9 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
     )
     try:
         channel = ChannelRecord.get(key.workspace_id, key.channel_id)
+        if channel.status != ACTIVE and not look_only:
+            reason = channel.status_reason or "the network refused its credentials"
+            return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
         credential = credentials.load_credential(channel.credential_parameter)
         sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
         adapter = adapter_for(channel.network, credential, sessions)
@@ -97,6 +101,9 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
     except TransientNetworkError as exc:
         return _retry_or_fail(record, arming, exc, by)
     except InvalidCredential as exc:
+        if channels.mark_needs_reauth(key.workspace_id, key.channel_id, exc.reason):
+            metrics.add_metric(name="ChannelNeedsReauth", unit=MetricUnit.Count, value=1)
+            logger.error("channel needs to be reconnected", extra={"channel_id": key.channel_id})
         return _fail(record, f"the account's credentials no longer work: {exc.reason}", by, Failure.CREDENTIALS)
     except PermanentNetworkError as exc:
         return _fail(record, exc.reason, by, Failure.REFUSED)

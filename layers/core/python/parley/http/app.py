@@ -162,6 +162,7 @@ def channel_view(record: Any) -> dict[str, Any]:
         "remote_id": record.remote_id,
         "service_url": record.service_url,
         "status": record.status,
+        "status_reason": record.status_reason,
         "time_zone": record.time_zone,
         "created_at": record.created_at.isoformat(),
     }
@@ -189,8 +190,8 @@ def _require(network: str, **fields: object) -> None:
 def connect_channel(body: ConnectChannel) -> Response[dict[str, Any]]:
     principal = _caller()
     credential = _credential(body)
-    record = channels.connect(principal, get_settings(), body.network, credential, body.time_zone)
-    return Response(201, "application/json", body=channel_view(record))
+    record, created = channels.connect(principal, get_settings(), body.network, credential, body.time_zone)
+    return Response(201 if created else 200, "application/json", body=channel_view(record))
 
 
 @app.get("/channels", summary="Connected accounts")

@@ -88,6 +88,7 @@ class ChannelRecord(Model):
     service_url = UnicodeAttribute()
     credential_parameter = UnicodeAttribute()  # SSM SecureString name; the secret itself is never here
     status = UnicodeAttribute(default="active")  # active | needs_reauth | paused
+    status_reason = UnicodeAttribute(null=True)  # why it is not active, as the network said
     time_zone = UnicodeAttribute(default="UTC")
     max_characters = NumberAttribute(null=True)  # the instance's own limit, where the network has one
     url_length = NumberAttribute(null=True)  # what a link counts for, where the network says
