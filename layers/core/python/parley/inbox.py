@@ -6,9 +6,6 @@ marketers racing for one item have one winner; the loser's 409 names the holder.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +21,7 @@ from parley.listening.watches import conditional_failed, stamp
 from parley.members import Principal, Role
 from parley.networks.bluesky import check_text
 from parley.networks.registry import adapter_for
+from parley.pagination import decode_cursor, encode_cursor
 from parley.store import ChannelRecord, InboxRecord, MemberRecord
 
 NEW = "new"
@@ -97,10 +95,10 @@ def list_items(principal: Principal, query: InboxQuery) -> dict[str, Any]:
         filter_condition=filter_condition,
         scan_index_forward=False,
         limit=query.limit,
-        last_evaluated_key=_decode_cursor(query.cursor),
+        last_evaluated_key=decode_cursor(query.cursor),
     )
     items = [view(item) for item in page]
-    return {"items": items, "next_cursor": _encode_cursor(page.last_evaluated_key)}
+    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key)}
 
 
 def get(principal: Principal, item_id: str) -> InboxRecord:
@@ -222,21 +220,3 @@ def _held_by(principal: Principal, item: InboxRecord) -> tuple[str, dict[str, ob
     except MemberRecord.DoesNotExist:
         name = holder
     return f"{name} has claimed this item", {"claimed_by": holder, "claimed_by_name": name}
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out")) from exc
-    if not isinstance(data, dict):
-        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out"))
-    return data

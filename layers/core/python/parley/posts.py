@@ -3,9 +3,6 @@ edits and cancels act on the deliveries that have not gone out and say which cha
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +16,7 @@ from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.members import Principal
 from parley.networks.registry import check_text
+from parley.pagination import decode_cursor, encode_cursor
 from parley.scheduling import Arming, PublishMessage
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
 from parley.timeparse import parse_publish_at
@@ -299,7 +297,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
     low = publish_key(query.since, "") if query.since else "0"
     high = publish_key(query.until, "") if query.until else "9"
-    start = _decode_cursor(query.cursor)
+    start = decode_cursor(query.cursor)
     ws = principal.workspace_id
 
     if query.status:
@@ -331,25 +329,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         ordered = list(posts_page)
         last_key = posts_page.last_evaluated_key
     items = [post_view(p, list(DeliveryRecord.query(p.post_id))) for p in ordered]
-    return {"items": items, "next_cursor": _encode_cursor(last_key)}
-
-
-def _encode_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str | None) -> dict[str, Any] | None:
-    if not cursor:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError) as exc:
-        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out")) from exc
-    if not isinstance(data, dict):
-        raise ValidationFailed(FieldProblem("cursor", "is not a cursor this API gave out"))
-    return data
+    return {"items": items, "next_cursor": encode_cursor(last_key)}
 
 
 def _states(records: list[DeliveryRecord]) -> list[dict[str, str]]:
