@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +17,15 @@ from infra.local import audience
 from infra.local.audience import Ref
 from infra.local.bluesky_net import BlueskyNetwork
 from parley import aws as parley_aws
-from parley import clock, members
 from parley.config import get_settings
-from tests.e2e.test_publish_flow import Runtime, run_to_publish_time, start_runtime
+from tests.e2e.test_publish_flow import Runtime, run_to_publish_time, runtime_with_channel
 
 pytestmark = pytest.mark.bluesky
 
 
 @pytest.fixture
 def lt(bluesky_full: BlueskyNetwork, tmp_path: Path) -> Iterator[Runtime]:
-    manual = clock.ManualClock(datetime.now(UTC).replace(microsecond=0))
-    runtime = start_runtime(tmp_path / "state", manual)
-    brand = bluesky_full.create_account(f"brand{uuid.uuid4().hex[:8]}.test", "brand-password")
-    issued = members.create_workspace("Listening", "Ada")
-    env = Runtime(runtime, manual, issued.token, brand, bluesky_full)
-    connected = env.call(
-        "POST",
-        "/channels",
-        {"identifier": brand.handle, "app_password": brand.password, "service_url": bluesky_full.pds_url},
-    )
-    assert connected.status_code == 201, connected.text
-    env.channel_id = connected.json()["id"]
+    env = runtime_with_channel(bluesky_full, tmp_path / "state", "brand")
     yield env
     env.runtime.stop()
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from infra.local.bluesky_net import BlueskyNetwork
-from parley import clock, members
-from tests.e2e.test_publish_flow import Runtime, start_runtime
+from tests.e2e.test_publish_flow import Runtime, runtime_with_channel
 from tests.support.peers import MastodonMock
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.peers]
@@ -22,22 +20,14 @@ pytestmark = [pytest.mark.bluesky, pytest.mark.peers]
 def both(
     bluesky: BlueskyNetwork, mastodon_mock: MastodonMock, tmp_path: Path
 ) -> Iterator[tuple[Runtime, str, str, str]]:
-    manual = clock.ManualClock(datetime.now(UTC).replace(microsecond=0))
-    runtime = start_runtime(tmp_path / "state", manual)
-    account = bluesky.create_account(f"multi{uuid.uuid4().hex[:8]}.test", "multi-password")
-    env = Runtime(runtime, manual, members.create_workspace("Multi", "Ada").token, account, bluesky)
-    bluesky_channel = env.call(
-        "POST",
-        "/channels",
-        {"identifier": account.handle, "app_password": account.password, "service_url": bluesky.pds_url},
-    )
+    env = runtime_with_channel(bluesky, tmp_path / "state", "multi")
     token = mastodon_mock.new_account(f"brand{uuid.uuid4().hex[:6]}")
     mastodon_channel = env.call(
         "POST", "/channels", {"network": "mastodon", "access_token": token, "service_url": mastodon_mock.base_url}
     )
-    assert bluesky_channel.status_code == 201 and mastodon_channel.status_code == 201, mastodon_channel.text
-    yield env, bluesky_channel.json()["id"], mastodon_channel.json()["id"], token
-    runtime.stop()
+    assert mastodon_channel.status_code == 201, mastodon_channel.text
+    yield env, env.channel_id, mastodon_channel.json()["id"], token
+    env.runtime.stop()
 
 
 def test_one_post_goes_out_once_on_each_network(

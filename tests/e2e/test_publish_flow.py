@@ -65,21 +65,26 @@ def start_runtime(state_dir: Path, manual: clock.ManualClock, **chaos: Any) -> L
     return LocalRuntime(state_dir, manual, firer_thread=False, **chaos).start()
 
 
-@pytest.fixture
-def rt(bluesky: BlueskyNetwork, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    chaos = getattr(request, "param", {})
+def runtime_with_channel(network: BlueskyNetwork, state_dir: Path, prefix: str, **chaos: Any) -> Runtime:
+    """A started runtime on a ManualClock, a workspace, and a new account on `network` connected to it."""
     manual = clock.ManualClock(datetime.now(UTC).replace(microsecond=0))
-    runtime = start_runtime(tmp_path / "state", manual, **chaos)
-    account = bluesky.create_account(f"e2e{uuid.uuid4().hex[:8]}.test", "e2e-password")
-    issued = members.create_workspace("E2E", "Ada")
-    env = Runtime(runtime, manual, issued.token, account, bluesky)
+    runtime = start_runtime(state_dir, manual, **chaos)
+    account = network.create_account(f"{prefix}{uuid.uuid4().hex[:8]}.test", f"{prefix}-password")
+    issued = members.create_workspace(prefix.title(), "Ada")
+    env = Runtime(runtime, manual, issued.token, account, network)
     connected = env.call(
         "POST",
         "/channels",
-        {"identifier": account.handle, "app_password": account.password, "service_url": bluesky.pds_url},
+        {"identifier": account.handle, "app_password": account.password, "service_url": network.pds_url},
     )
     assert connected.status_code == 201, connected.text
     env.channel_id = connected.json()["id"]
+    return env
+
+
+@pytest.fixture
+def rt(bluesky: BlueskyNetwork, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    env = runtime_with_channel(bluesky, tmp_path / "state", "e2e", **getattr(request, "param", {}))
     yield env
     env.runtime.stop()
 
