@@ -107,9 +107,9 @@ class Scheduling(Construct):
         acknowledge(
             Validations.of(grantee),
             {
-                f"AwsSolutions-IAM5[Resource::{nag_arn(self.schedules_arn)}]": "Delivery schedules are"
-                " created at run time, one per delivery, so only a pattern inside parley's own schedule"
-                " group can name them."
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self.schedules_arn)}]": "Delivery and poll"
+                " schedules are created at run time (one per delivery, one per watched channel), so only a"
+                " pattern inside parley's own schedule group can name them."
             },
         )
         grantee.add_to_principal_policy(
