@@ -11,20 +11,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from parley import clock
 from parley.config import Settings
 from parley.deliveries import DeliveryKey
-from parley.names import (
-    MAX_SQS_DELAY_SECONDS,
-    SCHEDULE_LEAD_SECONDS,
-    SCHEDULER_MAX_EVENT_AGE_SECONDS,
-    SCHEDULER_MAX_RETRIES,
-)
+from parley.names import MAX_SQS_DELAY_SECONDS, SCHEDULE_LEAD_SECONDS
+from parley.scheduling import one_time
 
 ARM = "arm"
 
@@ -81,36 +75,14 @@ class Arming:
         )
 
     def cancel(self, key: DeliveryKey, attempt: int) -> None:
-        try:
-            self._scheduler.delete_schedule(Name=schedule_name(key, attempt), GroupName=self._settings.schedule_group)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
+        one_time.delete(self._scheduler, self._settings, schedule_name(key, attempt))
 
     def _upsert_schedule(self, message: PublishMessage, attempt: int, fire_at: datetime) -> None:
-        fire_at = max(fire_at, clock.now())
-        request = {
-            "Name": schedule_name(message.key, attempt),
-            "GroupName": self._settings.schedule_group,
-            "ScheduleExpression": f"at({fire_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
-            "ScheduleExpressionTimezone": "UTC",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "ActionAfterCompletion": "DELETE",
-            "State": "ENABLED",
-            "Target": {
-                "Arn": self._settings.publish_function_arn,
-                "RoleArn": self._settings.scheduler_role_arn,
-                "Input": message.to_json(),
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": SCHEDULER_MAX_RETRIES,
-                    "MaximumEventAgeInSeconds": SCHEDULER_MAX_EVENT_AGE_SECONDS,
-                },
-                "DeadLetterConfig": {"Arn": self._settings.scheduler_dlq_arn},
-            },
-        }
-        try:
-            self._scheduler.create_schedule(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConflictException":
-                raise
-            self._scheduler.update_schedule(**request)
+        one_time.put(
+            self._scheduler,
+            self._settings,
+            name=schedule_name(message.key, attempt),
+            at=fire_at,
+            target_arn=self._settings.publish_function_arn,
+            payload=message.to_json(),
+        )

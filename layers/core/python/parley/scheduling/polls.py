@@ -5,14 +5,11 @@ channel, whose target is the poll function. Which time it is armed for is decide
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from parley import clock
 from parley.config import Settings
-from parley.names import SCHEDULER_MAX_EVENT_AGE_SECONDS, SCHEDULER_MAX_RETRIES
+from parley.scheduling import one_time
 
 POLL = "poll"
 
@@ -31,36 +28,14 @@ class PollScheduler:
         self._scheduler = scheduler
 
     def upsert(self, workspace_id: str, channel_id: str, at: datetime) -> None:
-        at = max(at, clock.now())
-        request = {
-            "Name": schedule_name(channel_id),
-            "GroupName": self._settings.schedule_group,
-            "ScheduleExpression": f"at({at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
-            "ScheduleExpressionTimezone": "UTC",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-            "ActionAfterCompletion": "DELETE",
-            "State": "ENABLED",
-            "Target": {
-                "Arn": self._settings.poll_function_arn,
-                "RoleArn": self._settings.scheduler_role_arn,
-                "Input": poll_input(workspace_id, channel_id),
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": SCHEDULER_MAX_RETRIES,
-                    "MaximumEventAgeInSeconds": SCHEDULER_MAX_EVENT_AGE_SECONDS,
-                },
-                "DeadLetterConfig": {"Arn": self._settings.scheduler_dlq_arn},
-            },
-        }
-        try:
-            self._scheduler.create_schedule(**request)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConflictException":
-                raise
-            self._scheduler.update_schedule(**request)
+        one_time.put(
+            self._scheduler,
+            self._settings,
+            name=schedule_name(channel_id),
+            at=at,
+            target_arn=self._settings.poll_function_arn,
+            payload=poll_input(workspace_id, channel_id),
+        )
 
     def delete(self, channel_id: str) -> None:
-        try:
-            self._scheduler.delete_schedule(Name=schedule_name(channel_id), GroupName=self._settings.schedule_group)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
+        one_time.delete(self._scheduler, self._settings, schedule_name(channel_id))
