@@ -83,3 +83,13 @@ def test_garbage_is_refused_naming_the_field() -> None:
     with pytest.raises(ValidationFailed) as exc:
         parse_publish_at("next tuesday", None, NOW)
     assert exc.value.problems[0].field == "publish_at"
+
+
+def test_a_networks_time_is_read_in_utc_and_garbage_is_none() -> None:
+    from parley.timeparse import network_time
+
+    assert network_time("2026-03-01T12:00:00.5Z") == datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=UTC)
+    assert network_time("2026-03-01T13:00:00+01:00") == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert network_time("2026-03-01T12:00:00") is None
+    assert network_time("2026-03-01T12:00:00", naive_is_utc=True) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert network_time("soon") is None and network_time(None) is None and network_time("") is None

@@ -69,3 +69,17 @@ def _localize(naive: datetime, tz: ZoneInfo, field: str) -> datetime:
             )
         )
     return early
+
+
+def network_time(value: object, *, naive_is_utc: bool = False) -> datetime | None:
+    """A time as a network writes it (ISO 8601, often with `Z`), or None when it is not one. Mastodon and
+    X write UTC without saying so sometimes (`naive_is_utc`); a Bluesky time without an offset is refused."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC) if naive_is_utc else None
+    return parsed.astimezone(UTC)

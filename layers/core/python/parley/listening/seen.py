@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from parley import clock
+from parley.timeparse import network_time
 
 REPLY = "reply"
 MENTION = "mention"
@@ -53,7 +54,7 @@ def _seen(kind: str, post: dict[str, Any], record: dict[str, Any], fallback_root
         author_id=str(author.get("did") or ""),
         author_handle=str(author.get("handle") or ""),
         text=str(record.get("text") or ""),
-        created_at=_time(record.get("createdAt")) or _time(post.get("indexedAt")) or clock.now(),
+        created_at=network_time(record.get("createdAt")) or network_time(post.get("indexedAt")) or clock.now(),
         root_uri=str(root.get("uri") or fallback_root[0]),
         root_cid=str(root.get("cid") or fallback_root[1]),
         parent_uri=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
@@ -88,16 +89,6 @@ def mentions_in(notifications: list[dict[str, Any]]) -> list[Seen]:
         if seen is not None:
             found.append(seen)
     return found
-
-
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
 
 
 def matches_in(posts: list[dict[str, Any]], own_id: str) -> list[Seen]:

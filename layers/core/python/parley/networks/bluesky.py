@@ -31,6 +31,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class BlueskyAdapter:
             body = self._call("GET", "com.atproto.repo.getRecord", params=params, doing="look for the post", read=True)
         except _NotThere:
             return None
-        created = _parse_time((body.get("value") or {}).get("createdAt"))
+        created = network_time((body.get("value") or {}).get("createdAt"))
         return Published(
             remote_id=str(body["uri"]),
             url=post_url(self._handle(), rkey),
@@ -462,13 +463,3 @@ def _base(url: str) -> str:
 
 def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None

@@ -43,6 +43,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +272,7 @@ class MastodonAdapter:
         for status in statuses:
             if not isinstance(status, dict):
                 continue
-            created = _parse_time(status.get("created_at"))
+            created = network_time(status.get("created_at"), naive_is_utc=True)
             if created is not None and created < not_before:
                 continue
             if normalized_text(_status_text(status)) != wanted:
@@ -408,7 +409,7 @@ def retry_at(response: requests.Response, now: datetime) -> datetime | None:
     if reset:
         if reset.isdigit():
             return datetime.fromtimestamp(int(reset), UTC)
-        parsed = _parse_time(reset)
+        parsed = network_time(reset, naive_is_utc=True)
         if parsed is not None:
             return parsed
     after = (response.headers.get("Retry-After") or "").strip()
@@ -462,13 +463,3 @@ def _base(url: str) -> str:
 
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -45,6 +45,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ class XAdapter:
 
     def _access_token(self) -> str:
         stored = self._stored()
-        expires_at = _parse_time(stored.get("expires_at"))
+        expires_at = network_time(stored.get("expires_at"), naive_is_utc=True)
         if (
             stored.get("refresh_token")
             and expires_at is not None
@@ -454,13 +455,3 @@ def _dict(value: object) -> dict[str, Any]:
 
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
