@@ -17,10 +17,11 @@ from pynamodb.expressions.update import Action
 from parley import answers, credentials
 from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from parley.listening import sentiment
+from parley.listening.listeners_by_network import listener_for
 from parley.listening.watches import conditional_failed, stamp
 from parley.members import Principal, Role
-from parley.networks.bluesky import check_text
-from parley.networks.registry import adapter_for
+from parley.networks.base import AnswerTo
+from parley.networks.registry import adapter_for, check_text
 from parley.pagination import decode_cursor, encode_cursor
 from parley.store import ChannelRecord, InboxRecord, MemberRecord
 
@@ -143,14 +144,15 @@ def reply(
     answer_id: str | None = None,
     values: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Answer on the network, threaded under the item, exactly once: the answer's record key is derived
-    from the item id (a retry or a racing second request finds the same record), then mark it answered."""
+    """Answer on the network, threaded under the item, exactly once: the answer is keyed by the item id
+    (Bluesky: its record key; Mastodon: its Idempotency-Key; all three look for it first), so a retry or
+    a racing second request finds the same answer; then mark it answered."""
     principal.require_writer()
     item = get(principal, item_id)
     if answer_id is not None:
         text = answers.render(principal, answer_id, item, values or {})
     text = text or ""
-    problems = check_text(text)
+    problems = check_text(item.network, text)
     if problems:
         raise ValidationFailed([FieldProblem("text", p.reason) for p in problems])
     if item.status == ANSWERED:
@@ -165,14 +167,9 @@ def reply(
         raise Conflict("the channel this item came in on is no longer connected") from exc
     credential = credentials.load_credential(channel.credential_parameter)
     sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
-    adapter: Any = adapter_for(channel.network, credential, sessions)
-    answer = adapter.reply(
-        f"answer:{item.item_id}",
-        item.arrived_at,
-        text,
-        parent=(item.remote_id, item.remote_cid),
-        root=(item.root_id, item.root_cid),
-    )
+    listener = listener_for(channel.network, adapter_for(channel.network, credential, sessions))
+    to = AnswerTo(item.remote_id, item.remote_cid, item.root_id, item.root_cid, item.author_handle)
+    answer = listener.answer(f"answer:{item.item_id}", item.arrived_at, text, to)
     _mark_answered(item, principal.member_id, answer.remote_id, answer.url)
     return view(get(principal, item_id))
 

@@ -30,7 +30,7 @@ from parley.observability import logger, metrics
 from parley.scheduling import Arming, PublishMessage
 from parley.store import ChannelRecord, DeliveryRecord
 
-LISTENED_NETWORKS = ("bluesky",)
+LISTENED_NETWORKS = ("bluesky", "mastodon", "x")
 
 # Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
 MAX_WAIT_IN_FUNCTION = 2.0
@@ -142,7 +142,7 @@ def _start_watching(record: DeliveryRecord) -> None:
     from parley.scheduling.wiring import polls
 
     if record.network not in LISTENED_NETWORKS:
-        return  # replies and counters are read from Bluesky only so far
+        return  # replies and counters are read on these networks only
     try:
         watches.watch(record, polls(), timedelta(seconds=WATCH_WINDOW_SECONDS))
     except Exception:

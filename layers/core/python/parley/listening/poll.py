@@ -4,7 +4,6 @@ inbox, re-arm the channel's poll. Work is bounded by what is due (POLL_MAX_WATCH
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pynamodb.exceptions import PutError
@@ -12,16 +11,15 @@ from pynamodb.exceptions import PutError
 from parley import clock, credentials
 from parley.listening import alerts, sentiment, watches
 from parley.listening import seen as seen_mod
+from parley.listening.listeners_by_network import listener_for
 from parley.listening.seen import Seen
-from parley.networks.base import NetworkError
+from parley.networks.base import Listener, NetworkError, TransientNetworkError
 from parley.networks.registry import adapter_for
 from parley.observability import logger, metrics
 from parley.scheduling.polls import PollScheduler
 from parley.scheduling.wiring import arming
 from parley.store import ChannelRecord, InboxRecord, WatchRecord
 
-MAX_NOTIFICATION_PAGES = 5  # mentions since the last look; older ones were taken by an earlier run
-MAX_SEARCH_PAGES = 4  # a listener's matches since the last look
 MENTIONS_LISTENER = "mentions"
 
 
@@ -59,72 +57,63 @@ def run(workspace_id: str, channel_id: str, polls: PollScheduler) -> PollResult:
 def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult) -> None:
     credential = credentials.load_credential(channel.credential_parameter)
     sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
-    adapter: Any = adapter_for(channel.network, credential, sessions)
+    listener = listener_for(channel.network, adapter_for(channel.network, credential, sessions))
     for watch in claimed:
         if watch.kind is not None:
-            _read_listener(channel, adapter, watch, result)
+            _read_listener(channel, listener, watch, result)
             continue
         try:
-            result.network_calls += 1
-            thread = adapter.get_thread(watch.remote_id)
+            conversation = listener.read_conversation(watch.remote_id, channel.remote_id)
         except NetworkError as exc:
             # The next poll of this watch is already set (claim moved it): it is looked at again then.
             logger.warning("could not read a thread", extra={"post_id": watch.post_id, "reason": exc.reason})
+            result.network_calls += 1
+            if _rate_limited(exc):
+                return  # the network said wait: no more calls this run (the next run comes at its cadence)
             continue
-        if thread is None:
+        result.network_calls += conversation.calls if conversation is not None else 1
+        if conversation is None:
             continue
-        watch.update(actions=[WatchRecord.counters.set(seen_mod.counters(thread["post"]))])
-        for found in seen_mod.replies_in_thread(thread, channel.remote_id):
+        watch.update(actions=[WatchRecord.counters.set(conversation.counters)])
+        for found in conversation.replies:
             _file(channel, found, watch.post_id, result)
     try:
-        _read_mentions(channel, adapter, result)
+        _read_mentions(channel, listener, result)
     except NetworkError as exc:
         logger.warning("could not read mentions", extra={"reason": exc.reason})
 
 
-def _read_listener(channel: ChannelRecord, adapter: Any, listener: WatchRecord, result: PollResult) -> None:
+def _rate_limited(exc: NetworkError) -> bool:
+    return isinstance(exc, TransientNetworkError) and exc.retry_at is not None
+
+
+def _read_listener(channel: ChannelRecord, listener: Listener, watch: WatchRecord, result: PollResult) -> None:
     """A hashtag or keyword: the newest matches down to the last one taken. (A mentions listener only
     keeps the channel polled: every run reads the mentions.)"""
-    if listener.kind == MENTIONS_LISTENER or not listener.search_query:
+    if watch.kind == MENTIONS_LISTENER or not watch.search_query:
         return
-    since = listener.search_seen
-    newest: str | None = None
-    cursor: str | None = None
     try:
-        for _ in range(MAX_SEARCH_PAGES):
-            result.network_calls += 1
-            page = adapter.search_posts(listener.search_query, cursor=cursor)
-            posts = page.get("posts") or []
-            fresh = [p for p in posts if not since or str(p.get("indexedAt")) > since]
-            newest = max([newest or "", *(str(p.get("indexedAt") or "") for p in fresh)]) or None
-            for found in seen_mod.matches_in(fresh, channel.remote_id):
-                _file(channel, found, None, result, listener_id=listener.watch_id)
-            cursor = page.get("cursor")
-            if not cursor or len(fresh) < len(posts):
-                break
+        found = listener.search(watch.search_query, watch.search_seen, channel.remote_id)
     except NetworkError as exc:
-        logger.warning("could not search", extra={"listener": listener.watch_id, "reason": exc.reason})
-    if newest:
-        listener.update(actions=[WatchRecord.search_seen.set(newest)], condition=WatchRecord.watch_id.exists())
+        result.network_calls += 1
+        logger.warning("could not search", extra={"listener": watch.watch_id, "reason": exc.reason})
+        return
+    result.network_calls += found.calls
+    for match in found.items:
+        _file(channel, match, None, result, listener_id=watch.watch_id)
+    if found.newest:
+        watch.update(actions=[WatchRecord.search_seen.set(found.newest)], condition=WatchRecord.watch_id.exists())
 
 
-def _read_mentions(channel: ChannelRecord, adapter: Any, result: PollResult) -> None:
+def _read_mentions(channel: ChannelRecord, listener: Listener, result: PollResult) -> None:
     state = watches.poll_state(channel.workspace_id, channel.channel_id)
     since = state.mentions_seen if state is not None else None
-    newest: str | None = None
-    cursor: str | None = None
-    for _ in range(MAX_NOTIFICATION_PAGES):
-        result.network_calls += 1
-        page = adapter.list_notifications(cursor=cursor)
-        notes = [n for n in page.get("notifications") or [] if not since or str(n.get("indexedAt")) > since]
-        newest = max([newest or "", *(str(n.get("indexedAt") or "") for n in notes)]) or None
-        for found in seen_mod.mentions_in(notes):
-            _file(channel, found, None, result)
-        cursor = page.get("cursor")
-        if not cursor or len(notes) < len(page.get("notifications") or []):
-            break  # reached what an earlier run took
-    if newest:
-        watches.save_mentions_seen(channel.workspace_id, channel.channel_id, newest)
+    found = listener.read_mentions(since)
+    result.network_calls += found.calls
+    for mention in found.items:
+        _file(channel, mention, None, result)
+    if found.newest:
+        watches.save_mentions_seen(channel.workspace_id, channel.channel_id, found.newest)
 
 
 def _file(
@@ -152,7 +141,7 @@ def _file(
         author_handle=found.author_handle,
         author_id=found.author_id,
         text=found.text,
-        url=_url(found),
+        url=found.url,
         created_at=found.created_at,
         arrived_at=now,
         sentiment=label,
@@ -174,9 +163,3 @@ def _file(
     metrics.add_metric(name="InboxLatency", unit=MetricUnit.Seconds, value=max(latency, 0))
     if label == sentiment.NEGATIVE:
         metrics.add_metric(name="NegativeCollected", unit=MetricUnit.Count, value=1)
-
-
-def _url(found: Seen) -> str:
-    from parley.networks.bluesky import post_url
-
-    return post_url(found.author_handle or found.author_id, found.uri.rsplit("/", 1)[-1])

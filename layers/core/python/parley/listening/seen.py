@@ -1,33 +1,22 @@
-"""What a poll brings back, as plain data: replies found in a thread, mentions found in notifications.
-Pure functions of the network's JSON, so they are unit-tested without a network."""
+"""What a poll brings back from Bluesky, as plain data: replies found in a thread, mentions found in
+notifications (the neutral `Seen` is in networks/base.py; Mastodon and X have theirs in
+listening/mastodon.py and listening/x.py). Pure functions of the network's JSON, so they are unit-tested
+without a network."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from parley import clock
+from parley.networks.base import Seen
 from parley.timeparse import network_time
+
+__all__ = ["Seen", "counters", "item_id", "matches_in", "mentions_in", "replies_in_thread"]
 
 REPLY = "reply"
 MENTION = "mention"
 MATCH = "listener"  # a post a listener's search found
-
-
-@dataclass(frozen=True)
-class Seen:
-    kind: str  # reply | mention
-    uri: str
-    cid: str
-    author_id: str
-    author_handle: str
-    text: str
-    created_at: datetime
-    root_uri: str
-    root_cid: str
-    parent_uri: str | None
 
 
 def item_id(network: str, uri: str) -> str:
@@ -58,7 +47,14 @@ def _seen(kind: str, post: dict[str, Any], record: dict[str, Any], fallback_root
         root_uri=str(root.get("uri") or fallback_root[0]),
         root_cid=str(root.get("cid") or fallback_root[1]),
         parent_uri=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
+        url=_post_url(str(author.get("handle") or author.get("did") or ""), uri),
     )
+
+
+def _post_url(handle: str, uri: str) -> str:
+    from parley.networks.bluesky import post_url
+
+    return post_url(handle, uri.rsplit("/", 1)[-1])
 
 
 def replies_in_thread(thread: dict[str, Any], own_id: str) -> list[Seen]:

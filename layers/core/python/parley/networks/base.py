@@ -96,3 +96,81 @@ class Adapter(Protocol):
     def find(self, request: PublishRequest) -> Published | None:
         """Look on the network for the post this delivery would have created."""
         ...
+
+
+# -- listening: what every network's listener reads and answers (docs/listening.md) ------------------------
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A post someone else wrote that concerns us (a reply, a mention, a listener's match), in neutral
+    form: each network turns its own JSON into this in its own listener."""
+
+    kind: str  # reply | mention | listener
+    uri: str  # the network's id of the post (Bluesky: at:// URI; Mastodon: status id; X: post id)
+    cid: str  # Bluesky's content hash (to thread an answer); "" elsewhere
+    author_id: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    root_uri: str  # the conversation's root
+    root_cid: str
+    parent_uri: str | None  # what it answers on the network
+    url: str = ""  # a link a person can open
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One look at a published post: its counters (like, repost, reply, quote, ...) and the replies
+    under it written by other accounts."""
+
+    counters: dict[str, int]
+    replies: list[Seen]
+    calls: int = 1  # network calls it took
+
+
+@dataclass(frozen=True)
+class Found:
+    """Mentions or search matches newer than a marker, with the marker to pass next time (None: keep the
+    old one). A marker is a string whose order is the network's order (ids are zero-padded)."""
+
+    items: list[Seen]
+    newest: str | None
+    calls: int = 1
+
+
+@dataclass(frozen=True)
+class AnswerTo:
+    """The inbox item an answer threads under."""
+
+    remote_id: str
+    cid: str
+    root_id: str
+    root_cid: str
+    author_handle: str
+
+
+class SearchUnsupported(PermanentNetworkError):
+    """The network cannot search for this kind of query."""
+
+
+class Listener(Protocol):
+    """Reading what people write back, and answering them, on one network."""
+
+    network: str
+
+    def read_conversation(self, remote_id: str, own_id: str) -> Conversation | None:
+        """Counters and replies of our post `remote_id` (None when the post is gone)."""
+        ...
+
+    def read_mentions(self, since: str | None) -> Found:
+        """Mentions of the account newer than `since` (the marker of the previous run)."""
+        ...
+
+    def search(self, query: str, since: str | None, own_id: str) -> Found:
+        """A hashtag (`#tag`) or keyword's matches newer than `since` (raises SearchUnsupported)."""
+        ...
+
+    def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
+        """Post `text` threaded under `to`, exactly once per `key` (a retry finds the first answer)."""
+        ...

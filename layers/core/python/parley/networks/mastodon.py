@@ -371,6 +371,21 @@ class MastodonAdapter:
     def _fail(self, response: requests.Response, doing: str) -> NoReturn:
         raise classify(response, doing, self._clock.now())
 
+    # -- listening (parley.listening.mastodon reads the answers) ---------------------------------------------
+
+    def get_json(self, path: str, params: dict[str, str] | None = None, *, doing: str) -> Any:
+        """An authenticated GET; errors as for publishing (429 -> RateLimited with the reset time)."""
+        return self._send("GET", path, doing=doing, params=params)
+
+    def post_json(
+        self, path: str, body: dict[str, Any], *, doing: str, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        return self._request("POST", path, doing=doing, json_body=body, headers=headers)
+
+    def account_id(self) -> str:
+        """The id of the account the token belongs to (remembered in the channel's session)."""
+        return self._own_account_id()
+
 
 class RateLimited(TransientNetworkError):
     """A 429: nothing was done; try again at `retry_at`."""

@@ -386,6 +386,19 @@ class XAdapter:
         except NetworkError:
             return None
 
+    # -- listening (parley.listening.x reads the answers) -----------------------------------------------------
+
+    def get_json(self, path: str, params: dict[str, str] | None = None, *, doing: str) -> dict[str, Any]:
+        """An authenticated GET; errors as for publishing (429 -> RateLimited with the reset time)."""
+        return self._call("GET", path, doing=doing, params=params)
+
+    def post_json(self, path: str, body: dict[str, Any], *, doing: str) -> dict[str, Any]:
+        return self._call("POST", path, doing=doing, json_body=body)
+
+    def user_id(self) -> str:
+        """The X user id the token belongs to (the credential's identifier, else `GET /2/users/me`)."""
+        return self._own_user_id()
+
 
 def classify(response: requests.Response, doing: str) -> NetworkError:
     """The error a failed X answer (other than 401, which needs confirming) means."""
