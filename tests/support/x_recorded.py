@@ -73,3 +73,126 @@ TOKEN_200: dict[str, Any] = {
 # A refresh token that was revoked or already used: the page above shows only the request, so this answer
 # follows the OAuth 2.0 error response (RFC 6749, section 5.2: 400 with `error`).
 TOKEN_REFUSED_400: dict[str, Any] = {"error": "invalid_request", "error_description": "The token is not valid."}
+
+# -- listening (parley.listening.x) --------------------------------------------------------------------------
+# Field names as X's OpenAPI description has them (`referenced_posts`, `repost_count`); the documentation pages
+# below show the older `referenced_tweets` / `retweet_count`, which parley reads too (the mentions page uses them).
+LISTEN_POST_ID = "1460323737035677698"  # our post (the conversation's root)
+REPLY_ID = "1460323742144045059"
+OUR_ANSWER_ID = "1460323742144045060"
+FAN_ID = "1176198498214371328"
+
+# https://docs.x.com/x-api/posts/post-lookup-by-post-id : one post, with `public_metrics` when asked for.
+POST_LOOKUP_200: dict[str, Any] = {
+    "data": {
+        "id": LISTEN_POST_ID,
+        "text": "Introducing a new era for the Twitter Developer Platform!",
+        "public_metrics": {
+            "repost_count": 7,
+            "reply_count": 2,
+            "like_count": 31,
+            "quote_count": 1,
+            "bookmark_count": 3,
+            "impression_count": 1200,
+        },
+    }
+}
+# Same page: a post that is gone answers 200 with `errors` and no `data`.
+POST_GONE_200: dict[str, Any] = {
+    "errors": [
+        {
+            "value": LISTEN_POST_ID,
+            "detail": f"Could not find tweet with id: [{LISTEN_POST_ID}].",
+            "title": "Not Found Error",
+            "resource_type": "tweet",
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+    ]
+}
+
+# https://docs.x.com/x-api/posts/search-recent-posts : `query=conversation_id:<id>` gives the replies in
+# the conversation, newest first, with the authors under `includes.users` (expansions=author_id).
+CONVERSATION_200: dict[str, Any] = {
+    "data": [
+        {
+            "id": OUR_ANSWER_ID,
+            "text": "@TwitterDev thank you!",
+            "author_id": USER_ID,
+            "conversation_id": LISTEN_POST_ID,
+            "created_at": "2021-11-15T20:10:02.000Z",
+            "referenced_posts": [{"type": "replied_to", "id": REPLY_ID}],
+        },
+        {
+            "id": REPLY_ID,
+            "text": "@XDevelopers This is great news, love it!",
+            "author_id": FAN_ID,
+            "conversation_id": LISTEN_POST_ID,
+            "created_at": "2021-11-15T20:09:59.000Z",
+            "in_reply_to_user_id": USER_ID,
+            "referenced_posts": [{"type": "replied_to", "id": LISTEN_POST_ID}],
+        },
+    ],
+    "includes": {
+        "users": [
+            {"id": USER_ID, "name": "X Dev", "username": "XDevelopers"},
+            {"id": FAN_ID, "name": "A fan", "username": "afan"},
+        ]
+    },
+    "meta": {"newest_id": OUR_ANSWER_ID, "oldest_id": REPLY_ID, "result_count": 2},
+}
+
+# https://docs.x.com/x-api/posts/user-mention-timeline-by-user-id : posts mentioning the user, newest first;
+# `meta.next_token` when there is another page (the next request passes it as `pagination_token`).
+MENTION_NEW_ID = "1375152598945312768"
+MENTION_OLD_ID = "1375152449594523649"
+MENTIONS_PAGE_1_200: dict[str, Any] = {
+    "data": [
+        {
+            "id": MENTION_NEW_ID,
+            "text": "@XDevelopers is the new API out yet?",
+            "author_id": FAN_ID,
+            "conversation_id": MENTION_NEW_ID,
+            "created_at": "2021-03-25T18:31:18.000Z",
+        }
+    ],
+    "includes": {"users": [{"id": FAN_ID, "name": "A fan", "username": "afan"}]},
+    "meta": {
+        "newest_id": MENTION_NEW_ID,
+        "oldest_id": MENTION_NEW_ID,
+        "result_count": 1,
+        "next_token": "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i",
+    },
+}
+MENTIONS_PAGE_2_200: dict[str, Any] = {
+    "data": [
+        {
+            "id": MENTION_OLD_ID,
+            "text": "Terrible outage today @XDevelopers, awful.",
+            "author_id": FAN_ID,
+            "conversation_id": MENTION_OLD_ID,
+            "created_at": "2021-03-25T18:30:42.000Z",
+            "referenced_tweets": [{"type": "quoted", "id": "1375152449594523000"}],
+        }
+    ],
+    "includes": {"users": [{"id": FAN_ID, "name": "A fan", "username": "afan"}]},
+    "meta": {"newest_id": MENTION_OLD_ID, "oldest_id": MENTION_OLD_ID, "result_count": 1},
+}
+# Same page: nothing newer than `since_id` is `meta.result_count` 0 and no `data`.
+NOTHING_NEW_200: dict[str, Any] = {"meta": {"result_count": 0}}
+
+# https://docs.x.com/x-api/posts/create-or-edit-post : a reply is `reply.in_reply_to_tweet_id`; 201 as above.
+ANSWER_ID = "1445880548472328192"
+CREATE_ANSWER_201: dict[str, Any] = {"data": {"id": ANSWER_ID, "text": "@afan Today!"}}
+# https://docs.x.com/x-api/posts/user-posts-timeline-by-user-id : the account's posts, our answer among them.
+USER_POSTS_WITH_ANSWER_200: dict[str, Any] = {
+    "data": [
+        {
+            "id": ANSWER_ID,
+            "text": "@afan Today!",
+            "author_id": USER_ID,
+            "conversation_id": LISTEN_POST_ID,
+            "referenced_posts": [{"type": "replied_to", "id": REPLY_ID}],
+        }
+    ],
+    "meta": {"result_count": 1, "newest_id": ANSWER_ID, "oldest_id": ANSWER_ID},
+}
