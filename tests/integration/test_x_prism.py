@@ -5,12 +5,14 @@ prove request shapes and auth only; behaviour is tested on recorded answers (tes
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlparse
 
 import pytest
 import requests
 
 from parley.clock import ManualClock
-from parley.networks.base import Credential, InvalidCredential, PublishRequest
+from parley.listening.x import XListener, marker
+from parley.networks.base import AnswerTo, Credential, InvalidCredential, PublishRequest
 from parley.networks.x import XAdapter
 from tests.support.peers import PrismSession, PrismX
 
@@ -95,3 +97,52 @@ def test_a_token_refused_twice_is_a_dead_credential(prism_x: PrismX) -> None:
         _adapter(prism_x, http).publish(PublishRequest("01jd", "Hello", DUE, look_first=False))
 
     assert [(url.rsplit("/2/", 1)[1], status) for _, url, status in http.calls] == [("tweets", 401), ("users/me", 401)]
+
+
+# -- listening (parley.listening.x): every read and the answer validate against X's spec ---------------------
+
+
+def _listener(prism: PrismX, http: PrismSession) -> XListener:
+    return XListener(_adapter(prism, http))
+
+
+def test_reading_a_conversation_asks_in_shapes_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    _listener(prism_x, http).read_conversation("1460323737035677698", USER_ID)
+
+    assert http.violations == []
+    paths = [urlparse(url).path for _, url, _ in http.calls]
+    assert paths[:2] == ["/2/tweets/1460323737035677698", "/2/tweets/search/recent"]
+    assert all(status == 200 for _, _, status in http.calls)
+
+
+def test_reading_mentions_since_a_marker_asks_in_a_shape_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    _listener(prism_x, http).read_mentions(marker("1375152449594520000"))
+
+    assert http.violations == []
+    assert urlparse(http.calls[0][1]).path == f"/2/users/{USER_ID}/mentions"
+    assert "since_id=1375152449594520000" in http.calls[0][1]
+
+
+def test_searching_asks_in_a_shape_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+
+    _listener(prism_x, http).search("#launch", None, USER_ID)
+
+    assert http.violations == []
+    assert urlparse(http.calls[0][1]).path == "/2/tweets/search/recent"
+
+
+def test_an_answer_looks_then_replies_in_shapes_x_accepts(prism_x: PrismX) -> None:
+    http = PrismSession()
+    to = AnswerTo("1460323742144045059", "", "1460323737035677698", "", "afan")
+
+    _listener(prism_x, http).answer("answer:in_1", DUE, "Thanks, glad you like it!", to)
+
+    assert http.violations == []
+    methods = [(method, urlparse(url).path) for method, url, _ in http.calls]
+    assert methods[0] == ("GET", f"/2/users/{USER_ID}/tweets")
+    assert ("POST", "/2/tweets") in methods  # Prism's placeholder posts are not replies to ours: not found

@@ -43,7 +43,8 @@ MAX_SEARCH_PAGES = 3
 MARKER_WIDTH = 20
 FIND_MARGIN = timedelta(minutes=2)
 REPLY, MENTION, MATCH = "reply", "mention", "listener"
-POST_FIELDS = "author_id,conversation_id,created_at,in_reply_to_user_id,referenced_posts"
+POST_FIELDS = "conversation_id,created_at"
+EXPANSIONS = "author_id,referenced_posts"  # the author (with `includes.users`) and what a post answers
 PERSON_URL = "https://x.com/{username}/status/{id}"
 
 
@@ -178,7 +179,7 @@ class XListener:
         start = (when - FIND_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = self._adapter.get_json(
             f"/2/users/{self._adapter.user_id()}/tweets",
-            {"max_results": str(PAGE), "start_time": start, "post.fields": POST_FIELDS},
+            {"max_results": str(PAGE), "start_time": start, "post.fields": POST_FIELDS, "expansions": EXPANSIONS},
             doing="look for the answer",
         )
         wanted = comparable_text(text)
@@ -216,7 +217,7 @@ class XListener:
                 **params,
                 "max_results": str(PAGE),
                 "post.fields": POST_FIELDS,
-                "expansions": "author_id",
+                "expansions": EXPANSIONS,
                 "user.fields": "username",
             }
             if token:
