@@ -44,7 +44,7 @@ def listener() -> XListener:
 
 
 def _query(call: responses.Call) -> dict[str, list[str]]:
-    return parse_qs(urlparse(call.request.url).query)
+    return parse_qs(urlparse(str(call.request.url)).query)
 
 
 def test_a_conversation_gives_the_counters_and_the_replies_of_others(api: responses.RequestsMock) -> None:
