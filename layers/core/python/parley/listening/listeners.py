@@ -16,6 +16,7 @@ from parley.scheduling.polls import PollScheduler
 from parley.store import ChannelRecord, WatchRecord
 
 KINDS = ("hashtag", "keyword", "mentions")
+KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in
 PREFIX = "lst_"
 _TAG = re.compile(r"^#?(\w{1,64})$")
 
@@ -52,7 +53,9 @@ def query_for(kind: str, value: str | None) -> str | None:
 def create(principal: Principal, polls: PollScheduler, channel_id: str, kind: str, value: str | None) -> dict[str, Any]:
     principal.require_writer()
     query = query_for(kind, value)
-    channels.get_channel(principal.workspace_id, channel_id)  # 404 for a missing or foreign channel
+    channel = channels.get_channel(principal.workspace_id, channel_id)  # 404 for a missing or foreign channel
+    if kind == "keyword" and channel.network in KEYWORDS_UNSEARCHABLE:
+        raise ValidationFailed(FieldProblem("kind", "Mastodon cannot be searched for keywords; follow a hashtag"))
     first = clock.now() + cadence.LISTENER_EVERY
     listener_id = PREFIX + ids.new_id()
     item = WatchRecord(
