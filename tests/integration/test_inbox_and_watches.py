@@ -15,7 +15,7 @@ from parley.errors import Conflict
 from parley.listening import watches
 from parley.listening.seen import item_id
 from parley.scheduling.polls import PollScheduler, schedule_name
-from parley.store import DeliveryRecord, InboxRecord
+from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
 from tests.support.api import ApiClient
 
 
@@ -261,3 +261,15 @@ def test_listeners_keep_the_channel_polled_and_are_scoped_to_the_workspace(aws: 
     assert other.admin.call("DELETE", f"/listeners/{created.body['id']}").status == 404
     assert ws.editor.call("DELETE", f"/listeners/{created.body['id']}").status == 204
     assert ws.viewer.call("GET", "/listeners").body["items"] == []
+
+
+def test_a_keyword_listener_on_mastodon_is_refused_naming_kind(aws: str) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Mastodon listeners")
+    channel = ChannelRecord.get(ws.id, ws.channel_id)
+    channel.update(actions=[ChannelRecord.network.set("mastodon")])
+    body = {"channel_id": ws.channel_id, "kind": "keyword", "value": "launch"}
+    refused = ws.editor.call("POST", "/listeners", body)
+    assert refused.status == 422 and refused.body["errors"][0]["field"] == "kind"
+    assert ws.editor.call("POST", "/listeners", body | {"kind": "hashtag"}).status == 201
