@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from parley import aws as parley_aws
-from parley import clock, ids, inbox, members
+from parley import clock, credentials, ids, inbox, members
 from parley.config import get_settings
 from parley.errors import Conflict
 from parley.listening import watches
 from parley.listening.seen import item_id
+from parley.networks import registry
+from parley.networks.base import Adapter, Credential, PermanentNetworkError, TransientNetworkError
 from parley.scheduling.polls import PollScheduler, schedule_name
 from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
 from tests.support.api import ApiClient
@@ -273,3 +275,59 @@ def test_a_keyword_listener_on_mastodon_is_refused_naming_kind(aws: str) -> None
     refused = ws.editor.call("POST", "/listeners", body)
     assert refused.status == 422 and refused.body["errors"][0]["field"] == "kind"
     assert ws.editor.call("POST", "/listeners", body | {"kind": "hashtag"}).status == 201
+
+
+class _BusyNetwork:
+    """A stand-in adapter (a fake: the network's answer is what is tested here, not the network)."""
+
+    network = "bluesky"
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def reply(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (TransientNetworkError("Mastodon's rate limit was reached", retry_at=None), 503),
+        (PermanentNetworkError("Mastodon refused to post the answer: Text too long"), 502),
+    ],
+)
+def test_an_answer_the_network_cannot_take_is_a_problem_and_leaves_the_item_as_it_was(
+    aws: str, error: Exception, status: int
+) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Busy network")
+    credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
+    item = _item(ws.id, ws.channel_id)
+    registry.set_factory(lambda network, credential, sessions: cast(Adapter, _BusyNetwork(error)))
+    try:
+        answer = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Soon!"})
+    finally:
+        registry.set_factory(None)
+    assert answer.status == status and "Mastodon" in answer.body["detail"]
+    assert ws.editor.call("GET", f"/inbox/{item.item_id}").body["status"] == "new"
+
+
+def test_a_rate_limited_answer_says_when_to_come_back(aws: str) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Rate limited")
+    credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
+    item = _item(ws.id, ws.channel_id)
+    before = clock.get_clock()
+    manual = clock.ManualClock(clock.now())
+    later = manual.now() + timedelta(minutes=15)
+    clock.set_clock(manual)
+    busy = _BusyNetwork(TransientNetworkError("rate limit", retry_at=later))
+    registry.set_factory(lambda n, c, s: cast(Adapter, busy))
+    try:
+        answer = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Soon!"})
+    finally:
+        registry.set_factory(None)
+        clock.set_clock(before)
+    assert answer.status == 503 and answer.headers["Retry-After"] == "900"

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from parley import aws, channels, members, posts
+from parley import aws, channels, clock, members, posts
 from parley.config import get_settings
 from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from parley.http import answers as answer_routes
@@ -34,7 +34,7 @@ from parley.http import workspace as workspace_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.names import Table
-from parley.networks.base import Credential
+from parley.networks.base import Credential, PermanentNetworkError, TransientNetworkError
 from parley.observability import logger
 from parley.scheduling.wiring import arming as _arming
 
@@ -113,6 +113,21 @@ def _forbidden(exc: Forbidden) -> Response[dict[str, Any]]:
 @app.exception_handler(Conflict)
 def _conflict(exc: Conflict) -> Response[dict[str, Any]]:
     return problem(409, exc.detail, instance=app.current_event.path, extra=exc.extra)
+
+
+@app.exception_handler(TransientNetworkError)
+def _network_busy(exc: TransientNetworkError) -> Response[dict[str, Any]]:
+    """The network could not do it now (rate limit, outage, timeout): nothing was recorded; try later."""
+    headers = {}
+    if exc.retry_at is not None:
+        headers["Retry-After"] = str(max(1, int((exc.retry_at - clock.now()).total_seconds())))
+    return problem(503, exc.reason, instance=app.current_event.path, headers=headers)
+
+
+@app.exception_handler(PermanentNetworkError)
+def _network_refused(exc: PermanentNetworkError) -> Response[dict[str, Any]]:
+    """The network refused it (its own rules, a revoked account): its reason, nothing recorded."""
+    return problem(502, exc.reason, instance=app.current_event.path)
 
 
 @app.exception_handler(IdempotencyValidationError)
