@@ -23,7 +23,7 @@ import requests
 
 from infra.local import audience
 from infra.local.bluesky_net import BlueskyNetwork
-from parley import channels, members
+from parley import channels, inbox, members
 from parley.config import get_settings
 from parley.networks.base import Credential
 from tests.e2e.test_listening_flow import _indexed, _until
@@ -89,7 +89,7 @@ def _as(mock: MastodonMock, token: str, method: str, path: str, body: dict[str, 
 
 
 def test_one_post_goes_out_once_on_each_network_and_replies_come_back_and_are_answered(
-    three: Three, mastodon_mock: MastodonMock
+    three: Three, mastodon_mock: MastodonMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = three.env
     body = {
@@ -143,13 +143,24 @@ def test_one_post_goes_out_once_on_each_network_and_replies_come_back_and_are_an
     assert items["mastodon"]["url"] == mastodon_reply["url"]
     assert items["x"]["url"] == f"https://x.com/{FAN}/status/{x_reply.id}"
 
-    # An answer on each goes out threaded under the reply.
-    for network, item in items.items():
-        answered = env.call(
-            "POST", f"/inbox/{item['id']}/reply", {"text": "Thank you!"}, **{"Idempotency-Key": network}
-        )
+    # An answer on each goes out threaded under the reply, once: the API dies after the network took the
+    # answer and before it was recorded, and the client retries (a new request, no Idempotency-Key).
+    real = inbox._mark_answered
+    crashed: list[str] = []
+
+    def crash_once(item: Any, *args: Any) -> None:
+        if item.network not in crashed:
+            crashed.append(item.network)
+            raise RuntimeError("the function died before recording the answer")
+        real(item, *args)
+
+    monkeypatch.setattr(inbox, "_mark_answered", crash_once)
+    for item in items.values():
+        assert env.call("POST", f"/inbox/{item['id']}/reply", {"text": "Thank you!"}).status_code == 500
+        answered = env.call("POST", f"/inbox/{item['id']}/reply", {"text": "Thank you!"})
         assert answered.status_code == 200, answered.text
-        assert answered.json()["status"] == "answered"
+        assert answered.json()["status"] == "answered" and answered.json()["answer"]["url"]
+    assert sorted(crashed) == ["bluesky", "mastodon", "x"]
     answers = [r for r in env.records() if r["value"].get("reply")]
     assert [a["value"]["reply"]["parent"]["uri"] for a in answers] == [bluesky_reply.uri]
     threaded = [s for s in mastodon_mock.statuses_of(three.mastodon_token) if s["in_reply_to_id"]]
