@@ -131,8 +131,11 @@ def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic) -> str
     return f"{APP}-{kind.value}"
 
 
-def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, str]:
-    """Environment for the functions when they run on this machine against the embedded AWS."""
+def local_names(
+    *, endpoint_url: str, account: str, region: str, public_base_url: str = "http://127.0.0.1:8080"
+) -> dict[str, str]:
+    """Environment for the functions when they run on this machine against the embedded AWS (the local
+    runtime sets the public base URL to its HTTP front's once that is listening)."""
     queue_base = f"{endpoint_url.rstrip('/')}/{account}"
     env = {TABLE_ENV[t].value: physical_name(t) for t in Table}
     env |= {
@@ -146,6 +149,7 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.POLL_FUNCTION_ARN.value: f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.POLL)}",
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
         Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
+        Env.PUBLIC_BASE_URL.value: public_base_url,
         Env.TOKENS_FUNCTION_ARN.value: (f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.TOKENS)}"),
     }
     return env

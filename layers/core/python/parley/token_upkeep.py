@@ -120,7 +120,7 @@ def refresh_channel(workspace_id: str, channel_id: str, settings: Settings, sche
     assert session is not None
 
     try:
-        tokens = refresh_tokens(app.client, session["refresh_token"], http=x_app.http(), clock=clock.get_clock())
+        tokens = refresh_tokens(app.client, session["refresh_token"], clock=clock.get_clock())
     except NetworkError as exc:
         latest, latest_version = credentials.load_session_version(name)
         if latest_version != version:  # renewed meanwhile by someone else: the old token's refusal means nothing

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import requests
 from botocore.exceptions import ClientError
 
 from parley import aws
@@ -65,17 +64,3 @@ def load_app(prefix: str) -> XApp | None:
         api_base=str(data.get("api_base") or API_BASE),
         authorize_url=str(data.get("authorize_url") or AUTHORIZE_URL),
     )
-
-
-# The HTTP session X's token endpoint is called through. Tests route it to recorded answers (X's OpenAPI
-# description has no /2/oauth2/token for Prism to serve).
-_http: requests.Session | None = None
-
-
-def http() -> requests.Session:
-    return _http or requests.Session()
-
-
-def set_http(session: requests.Session | None) -> None:
-    global _http
-    _http = session

@@ -99,6 +99,11 @@ def begin(principal: Principal, settings: Settings, public_base_url: str, time_z
         expires_at=expires_at,
         expires=expires_at,
     ).save(condition=OAuthStateRecord.state_hash.does_not_exist())
+    return Pending(authorization_url(app, state=state, verifier=verifier, redirect_uri=redirect_uri), state, expires_at)
+
+
+def authorization_url(app: x_app.XApp, *, state: str, verifier: str, redirect_uri: str) -> str:
+    """X's consent page for parley's app, with the S256 challenge of `verifier` (never the verifier)."""
     query = {
         "response_type": "code",
         "client_id": app.client_id,
@@ -108,7 +113,7 @@ def begin(principal: Principal, settings: Settings, public_base_url: str, time_z
         "code_challenge": code_challenge(verifier),
         "code_challenge_method": "S256",
     }
-    return Pending(f"{app.authorize_url}?{urlencode(query)}", state, expires_at)
+    return f"{app.authorize_url}?{urlencode(query)}"
 
 
 # -- 2. the callback -------------------------------------------------------------------------------------
@@ -193,7 +198,7 @@ def exchange_code(app: x_app.XApp, *, code: str, verifier: str, redirect_uri: st
     auth = (app.client_id, app.client_secret) if app.client_secret else None
     now = clock.now()
     try:
-        response = x_app.http().post(
+        response = requests.post(
             f"{app.api_base.rstrip('/')}{TOKEN_PATH}",
             data=form,
             auth=auth,
