@@ -139,7 +139,7 @@ def test_the_callback_connects_the_account_keeps_its_tokens_and_arms_their_refre
     assert _at(schedule) == START + timedelta(hours=2) - token_upkeep.MARGIN
     assert schedule["Target"]["Arn"] == get_settings().tokens_function_arn
     assert json.loads(schedule["Target"]["Input"])["channel_id"] == channel.channel_id
-    exchange = [c.request for c in token_endpoint.calls if c.request.url.endswith("/2/oauth2/token")][0]
+    exchange = next(c.request for c in token_endpoint.calls if str(c.request.url).endswith("/2/oauth2/token"))
     assert "code_verifier=" in str(exchange.body) and exchange.headers["Authorization"].startswith("Basic ")
 
 
