@@ -27,7 +27,7 @@ from pynamodb.exceptions import DeleteError
 
 from parley import channels, clock, x_app
 from parley.config import Settings
-from parley.errors import Conflict, FieldProblem, ValidationFailed
+from parley.errors import Conflict, FieldProblem, Forbidden, ValidationFailed
 from parley.members import Principal, Role
 from parley.names import OAUTH_STATE_SECONDS
 from parley.networks.base import Credential
@@ -179,8 +179,12 @@ def complete(
     credential = Credential("", tokens.access_token, app.api_base)
     try:
         record, created = channels.connect(principal, settings, "x", credential, pending.time_zone)
+    except Forbidden as exc:
+        raise ConnectFailed(403, "state", f"was issued to a member who may no longer connect accounts: {exc}") from exc
     except ValidationFailed as exc:
         problem = exc.problems[0] if exc.problems else FieldProblem("code", "was refused")
+        if problem.field == "service_url":  # GET /2/users/me did not answer: nothing is wrong with the code
+            raise ConnectFailed(424, "code", f"{problem.reason}; {START_AGAIN}") from exc
         raise ConnectFailed(400, "code", f"X gave a token it does not accept itself: {problem.reason}") from exc
     store_tokens(record, tokens, scheduler)
     return record, created
