@@ -175,3 +175,46 @@ def test_x_refusing_parleys_app_is_retried_later_not_blamed_on_the_channel() -> 
     decided = token_upkeep.after_failure(PermanentNetworkError("invalid_client"), NOW)
 
     assert (decided.action, decided.at) == (Action.ARM, NOW + token_upkeep.APP_RETRY)
+
+
+# -- the publish path and the refresh schedule racing -------------------------------------------------------
+
+
+class RotatingStore:
+    """A channel's session store in which the refresh schedule rotates the pair while a publish renews."""
+
+    def __init__(self) -> None:
+        self.session = {"access_token": "old-access", "refresh_token": "old-refresh"}
+
+    def load(self) -> dict[str, str] | None:
+        return dict(self.session)
+
+    def save(self, session: dict[str, str]) -> None:
+        self.session = dict(session)
+
+
+def test_a_refresh_refused_because_the_schedule_rotated_the_pair_uses_the_new_pair(
+    x: responses.RequestsMock,
+) -> None:
+    import requests
+
+    from parley.networks.base import Credential, PublishRequest
+    from parley.networks.x import XAdapter
+
+    store = RotatingStore()
+    x.post(f"{API}/2/tweets", json=rec.UNAUTHORIZED_401, status=401)
+
+    def rotated_meanwhile(request: object) -> tuple[int, dict[str, str], str]:
+        store.session = {"access_token": "schedule-access", "refresh_token": "schedule-refresh"}
+        return 400, {"Content-Type": "application/json"}, '{"error": "invalid_grant"}'
+
+    x.add_callback(responses.POST, f"{API}/2/oauth2/token", callback=rotated_meanwhile)
+    x.post(f"{API}/2/tweets", json=rec.CREATE_POST_201, status=201)
+    adapter = XAdapter(
+        Credential(rec.USER_ID, "old-access", API), store, clock.get_clock(), requests.Session(), client=APP.client
+    )
+
+    published = adapter.publish(PublishRequest("01jd", "Hello", NOW, look_first=False))
+
+    assert published.remote_id == rec.CREATED_ID
+    assert x.calls[-1].request.headers["Authorization"] == "Bearer schedule-access"
