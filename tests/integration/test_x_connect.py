@@ -373,3 +373,47 @@ def test_the_reconciler_re_arms_a_refresh_whose_run_failed(
 
     schedule = _schedule(connected.channel_id)
     assert schedule is not None and _at(schedule) == manual_clock.now() + token_upkeep.RETRY
+
+
+def test_x_not_answering_who_the_account_is_connects_nothing_and_is_not_blamed_on_the_code(
+    x_app_set: None, editor: ApiClient, token_endpoint: responses.RequestsMock, prism_x: PrismX
+) -> None:
+    token_endpoint.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
+    token_endpoint.get(f"{prism_x.base_url}/2/users/me", json={}, status=503)  # recorded, ahead of Prism
+    started = _start(editor)
+
+    answer = _callback(f"state={started['state']}&code=the-code")
+
+    assert answer.status == 424 and answer.body["errors"][0]["field"] == "code"
+    workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
+    assert list(ChannelRecord.query(workspace_id)) == []
+
+
+def test_the_reconciler_function_re_arms_a_refresh_whose_retries_ran_out(
+    connected: ChannelRecord, manual_clock: clock.ManualClock
+) -> None:
+    from infra.local.firer import FunctionRegistry, on_failure_record, sqs_record
+    from parley.scheduling.tokens import refresh_input
+
+    parley_aws.client("scheduler").delete_schedule(
+        Name=schedule_name(connected.channel_id), GroupName=get_settings().schedule_group
+    )
+    failure = on_failure_record(
+        function_arn=get_settings().tokens_function_arn,
+        request_id="r1",
+        invoke_count=3,
+        event=json.loads(refresh_input(connected.workspace_id, connected.channel_id)),
+        error=RuntimeError("SSM was throttling"),
+        timestamp=manual_clock.now(),
+    )
+    message = {"MessageId": "m1", "ReceiptHandle": "h1", "Body": json.dumps(failure)}
+
+    answer = FunctionRegistry().invoke(
+        "reconciler",
+        {"Records": [sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:parley-failures", "us-east-1")]},
+        clock=manual_clock,
+    )
+
+    schedule = _schedule(connected.channel_id)
+    assert answer == {"batchItemFailures": []}
+    assert schedule is not None and _at(schedule) == manual_clock.now() + token_upkeep.RETRY
