@@ -10,7 +10,7 @@ from constructs import Construct
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import Api
 from infra.parley_cdk.data import Data
-from infra.parley_cdk.functions import Functions, environment, function_arn
+from infra.parley_cdk.functions import Functions, environment, function_arn, public_base_url
 from infra.parley_cdk.layer import CoreLayer
 from infra.parley_cdk.monitoring import Monitoring
 from infra.parley_cdk.scheduling import Scheduling
@@ -41,11 +41,14 @@ class ParleyStack(Stack):
             "Scheduling",
             publish_function_arn=function_arn(self, names.Function.PUBLISH),
             poll_function_arn=function_arn(self, names.Function.POLL),
+            tokens_function_arn=function_arn(self, names.Function.TOKENS),
         )
         layer = CoreLayer(self, "CoreLayer")
         alerts = Alerts(self, "Alerts")
         functions = Functions(self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer)
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
+        base_url = public_base_url(api.rest_api.rest_api_id)
+        functions.set_public_base_url(base_url)
         monitoring = Monitoring(
             self,
             "Monitoring",
@@ -59,7 +62,7 @@ class ParleyStack(Stack):
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
-        values = environment(data, scheduling, self, alerts)
+        values = environment(data, scheduling, self, alerts) | {names.Env.PUBLIC_BASE_URL: base_url}
         for env in CLI_ENV:
             CfnOutput(self, output_key(env), value=values[env], description=env.value)
 

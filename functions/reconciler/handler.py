@@ -6,10 +6,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import publishing, store
+from parley import publishing, store, token_upkeep
 from parley.listening import watches
 from parley.observability import logger, metrics
-from parley.scheduling.wiring import arming, failed_message, failed_poll, polls
+from parley.scheduling.tokens import failed_refresh
+from parley.scheduling.wiring import arming, failed_message, failed_poll, polls, tokens
 
 store.bind()
 
@@ -18,6 +19,10 @@ def settle_one(record: SQSRecord) -> None:
     poll = failed_poll(record.json_body)
     if poll is not None:
         watches.arm_by(*poll, watches.retry_time(), polls())  # the failed run's schedule is gone: arm another
+        return
+    refresh = failed_refresh(record.json_body)
+    if refresh is not None:
+        token_upkeep.retry_soon(*refresh, tokens())  # the failed run's schedule is gone: arm another
         return
     message = failed_message(record.json_body)
     if message is None:

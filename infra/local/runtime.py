@@ -19,7 +19,7 @@ from typing import Any
 
 from parley import clock as parley_clock
 from parley.clock import Clock
-from parley.names import METRICS_NAMESPACE, local_names
+from parley.names import METRICS_NAMESPACE, Env, local_names
 
 from . import aws, snapshot
 from .firer import Firer, FunctionRegistry
@@ -101,6 +101,8 @@ class LocalRuntime:
                 self.firer.restore_state(snapshot.restore(self.aws, saved))
                 log.info("restored the snapshot %s", self.snapshot_path)
             self.front.start()
+            # The X connect callback is built on it (only now is the front's port known).
+            self._set_environment({Env.PUBLIC_BASE_URL.value: self.front.url})
             if self._firer_thread:
                 self.firer.start()
             self._started = True

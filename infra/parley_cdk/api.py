@@ -3,7 +3,8 @@ throttling.
 
 There is no API Gateway authorizer: the API function authenticates every request itself (it hashes the
 bearer token and reads the tokens table once), so a revoked token stops working at once and every read
-and write is scoped by the token's workspace and role; `/openapi.json`, `/docs` and `/l/{code}` are public.
+and write is scoped by the token's workspace and role; `/openapi.json`, `/docs`, `/l/{code}` and
+`/channels/x/callback` are public.
 """
 
 from __future__ import annotations
@@ -65,12 +66,12 @@ class Api(Construct):
                 " API function's token check guard the API instead.",
                 "AwsSolutions-APIG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
-                " and /openapi.json and /docs are public.",
+                " and /openapi.json, /docs and the X connect callback (its OAuth state is the proof) are public.",
                 "AwsSolutions-APIG6": "Access logs record every request; execution logging would need an"
                 " account-wide API Gateway CloudWatch role that one app should not impose on the account.",
                 "AwsSolutions-COG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
-                " and /openapi.json and /docs are public.",
+                " and /openapi.json, /docs and the X connect callback (its OAuth state is the proof) are public.",
             },
         )
 

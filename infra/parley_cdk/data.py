@@ -48,6 +48,8 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     ),
     names.Table.ACTIVITY: TableKeys("workspace_id", "hour"),
     names.Table.ANSWERS: TableKeys("workspace_id", "answer_id"),
+    # Pending X connections: single use, checked on the clock; the TTL only sweeps the ones never used.
+    names.Table.OAUTH_STATES: TableKeys("state_hash", ttl_attribute="expires"),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
+from infra.parley_cdk.api import STAGE_NAME
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.nag import acknowledge, nag_arn
 from infra.parley_cdk.scheduling import Scheduling
@@ -67,6 +68,9 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.INBOX: Access.READ_WRITE,
         names.Table.ACTIVITY: Access.READ_WRITE,
     },
+    names.Function.TOKENS: {
+        names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
+    },
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -77,6 +81,7 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
+    names.Function.TOKENS: ("ssm:GetParameter", "ssm:PutParameter"),  # parley's X app; the rotated tokens
 }
 
 # Functions that may raise a listening alert.
@@ -110,8 +115,15 @@ def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts
         names.Env.POLL_FUNCTION_ARN: function_arn(stack, names.Function.POLL),
         names.Env.PARAMETER_PREFIX: names.PARAMETER_PREFIX,
         names.Env.ALERT_TOPIC_ARN: alerts.topic.topic_arn,
+        names.Env.TOKENS_FUNCTION_ARN: function_arn(stack, names.Function.TOKENS),
     }
     return values
+
+
+def public_base_url(rest_api_id: str) -> str:
+    """The API's own URL, built from its id (the stage's URL would make the API function depend on the
+    stage, which depends on the function): where the X connect callback is."""
+    return f"https://{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{STAGE_NAME}"
 
 
 class Functions(Construct):
@@ -169,7 +181,8 @@ class Functions(Construct):
                 logging_format=settings.LOGGING_FORMAT,
                 tracing=settings.TRACING,
                 environment={
-                    **{env.value: values[env] for env in names.FUNCTION_ENV[function]},
+                    # names.Env.PUBLIC_BASE_URL comes later, from the API (set_public_base_url).
+                    **{env.value: values[env] for env in names.FUNCTION_ENV[function] if env in values},
                     **settings.powertools_env(),
                 },
                 retry_attempts=async_invoke[0] if async_invoke else None,
@@ -206,6 +219,11 @@ class Functions(Construct):
             self.log_groups[function] = log_group
 
         self._add_event_sources(scheduling)
+
+    def set_public_base_url(self, url: str) -> None:
+        for function, fn in self.functions.items():
+            if names.Env.PUBLIC_BASE_URL in names.FUNCTION_ENV[function]:
+                fn.add_environment(names.Env.PUBLIC_BASE_URL.value, url)
 
     def _add_event_sources(self, scheduling: Scheduling) -> None:
         for queue, function in names.EVENT_SOURCES.items():

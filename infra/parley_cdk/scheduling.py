@@ -35,7 +35,13 @@ def _creation_order() -> list[names.Queue]:
 
 class Scheduling(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, publish_function_arn: str, poll_function_arn: str
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        publish_function_arn: str,
+        poll_function_arn: str,
+        tokens_function_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -78,12 +84,9 @@ class Scheduling(Construct):
                 },
             ),
         )
-        # Only parley's publish and poll functions, unqualified, as the schedules name them.
-        self.role.add_to_policy(
-            aws_iam.PolicyStatement(
-                actions=["lambda:InvokeFunction"], resources=[publish_function_arn, poll_function_arn]
-            )
-        )
+        # Only parley's publish, poll and tokens functions, unqualified, as the schedules name them.
+        targets = [publish_function_arn, poll_function_arn, *([tokens_function_arn] if tokens_function_arn else [])]
+        self.role.add_to_policy(aws_iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=targets))
         self.dead_letter_queue.grant_send_messages(self.role)
 
     @property
@@ -107,8 +110,9 @@ class Scheduling(Construct):
         acknowledge(
             Validations.of(grantee),
             {
-                f"AwsSolutions-IAM5[Resource::{nag_arn(self.schedules_arn)}]": "Delivery and poll"
-                " schedules are created at run time (one per delivery, one per watched channel), so only a"
+                f"AwsSolutions-IAM5[Resource::{nag_arn(self.schedules_arn)}]": "Delivery, poll and"
+                " token refresh schedules are created at run time (one per delivery, one per watched or"
+                " expiring channel), so only a"
                 " pattern inside parley's own schedule group can name them."
             },
         )

@@ -79,6 +79,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         timeout=Duration.seconds(names.POLL_TIMEOUT_SECONDS),
         description="Polls one channel's watched posts for replies, mentions and counters",
     ),
+    names.Function.TOKENS: FunctionSettings(
+        memory_mb=256,
+        timeout=Duration.seconds(names.TOKENS_TIMEOUT_SECONDS),
+        description="Renews one channel's expiring token (X) and arms the next renewal",
+    ),
 }
 
 

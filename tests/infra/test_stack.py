@@ -233,7 +233,7 @@ def test_queues_are_encrypted_ssl_only_with_visibility_and_redrive_of_the_names_
         )
 
 
-def test_the_scheduler_role_may_invoke_only_the_publish_and_poll_functions_and_dead_letter_to_failures(
+def test_the_scheduler_role_may_invoke_only_the_publish_poll_and_tokens_functions_and_dead_letter_to_failures(
     template: Template,
 ) -> None:
     fns, queues = function_ids(template), queue_ids(template)
@@ -241,7 +241,7 @@ def test_the_scheduler_role_may_invoke_only_the_publish_and_poll_functions_and_d
     role = resources(template, "AWS::IAM::Role")[role_id]["Properties"]
     targets = [
         resources(template, "AWS::Lambda::Function")[fns[f]]["Properties"]["FunctionName"]
-        for f in (names.Function.PUBLISH, names.Function.POLL)
+        for f in (names.Function.PUBLISH, names.Function.POLL, names.Function.TOKENS)
     ]
 
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]

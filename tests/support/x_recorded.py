@@ -196,3 +196,23 @@ USER_POSTS_WITH_ANSWER_200: dict[str, Any] = {
     ],
     "meta": {"result_count": 1, "newest_id": ANSWER_ID, "oldest_id": ANSWER_ID},
 }
+# https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token ("Step 3: Confirm the
+# authorization code", then the token answer): POST /2/oauth2/token with grant_type=authorization_code,
+# the code, redirect_uri and code_verifier gives a bearer token for two hours and, with offline.access, a
+# refresh token.
+AUTHORIZATION_CODE_TOKEN_200: dict[str, Any] = {
+    "token_type": "bearer",
+    "expires_in": 7200,
+    "access_token": "first-access-token",
+    "scope": "tweet.read tweet.write users.read offline.access",
+    "refresh_token": "first-refresh-token",
+}
+# Same page: a person who clicks "Cancel" on X's consent page is sent back to the callback with
+# `error=access_denied` and the state, and no code.
+ACCESS_DENIED_QUERY = {"error": "access_denied"}
+# The refresh token grant refused because the token was revoked or already used (rotated): RFC 6749
+# section 5.2's `invalid_grant`, the answer X's OAuth 2.0 token endpoint gives for it.
+REFRESH_REFUSED_400: dict[str, Any] = {
+    "error": "invalid_grant",
+    "error_description": "Value passed for the token was invalid.",
+}

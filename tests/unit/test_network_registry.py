@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from parley.networks.base import Credential
 from parley.networks.bluesky import BlueskyAdapter
 from parley.networks.mastodon import MastodonAdapter, MastodonLimits
@@ -32,8 +34,9 @@ def test_an_unknown_network_is_named() -> None:
     assert check_text("myspace", "hi")[0].reason == "network 'myspace' is not supported"
 
 
-def test_the_default_factory_builds_each_networks_adapter() -> None:
+def test_the_default_factory_builds_each_networks_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
     credential = Credential("me", "secret", "http://127.0.0.1:9")
+    monkeypatch.setattr("parley.x_app.load_app", lambda prefix: None)  # parley's X app lives in SSM
 
     built = [type(default_factory(n, credential, NoSessions())) for n in ("bluesky", "mastodon", "x")]
 

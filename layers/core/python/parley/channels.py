@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
-SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token"}
+SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token", "x": "code"}
 
 
 class NoSessions:

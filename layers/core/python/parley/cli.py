@@ -49,7 +49,7 @@ def main() -> None:
 @click.option("--stack", default=None, help="Read table names from this CloudFormation stack's outputs.")
 @click.pass_context
 def admin(ctx: click.Context, stack: str | None) -> None:
-    """Workspaces, members and tokens (needs AWS credentials, or the local runtime's environment)."""
+    """Workspaces, members, tokens and network apps (needs AWS credentials, or the local runtime's environment)."""
     _bind(stack)
 
 
@@ -119,6 +119,31 @@ def revoke_token(token_id: str) -> None:
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Revoked {token_id}.")
+
+
+@admin.command("set-app")
+@click.argument("network", type=click.Choice(["x"]))
+@click.option("--client-id", required=True, help="The OAuth 2.0 client id of parley's app on X.")
+@click.option("--api-base", default=None, help="X's API (default https://api.x.com; a stand-in for tests).")
+@click.option("--authorize-url", default=None, help="X's consent page (default https://x.com/i/oauth2/authorize).")
+def set_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
+    """Store parley's X app (client id; the client secret is read from stdin or a hidden prompt, never from
+    the command line; empty for a public client) as an SSM SecureString parameter."""
+    from parley import x_app
+    from parley.config import get_settings
+
+    secret = click.prompt(
+        "Client secret (empty for a public client)", default="", hide_input=True, show_default=False
+    ).strip()
+    app = x_app.XApp(
+        client_id=client_id.strip(),
+        client_secret=secret or None,
+        api_base=(api_base or x_app.API_BASE).rstrip("/"),
+        authorize_url=authorize_url or x_app.AUTHORIZE_URL,
+    )
+    name = x_app.save_app(get_settings().parameter_prefix, app)
+    kind = "confidential" if app.client_secret else "public"
+    click.echo(f"Saved parley's X app ({kind} client {app.client_id}) in {name}.")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ class Settings(BaseModel):
     poll_function_arn: str = ""
     alert_topic_arn: str = ""
     parameter_prefix: str = PARAMETER_PREFIX
+    tokens_function_arn: str = ""
+    public_base_url: str = ""  # where people reach the API (the X connect callback is built on it)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,6 +38,8 @@ class Settings(BaseModel):
             poll_function_arn=env.get(Env.POLL_FUNCTION_ARN, ""),
             alert_topic_arn=env.get(Env.ALERT_TOPIC_ARN, ""),
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
+            tokens_function_arn=env.get(Env.TOKENS_FUNCTION_ARN, ""),
+            public_base_url=env.get(Env.PUBLIC_BASE_URL, ""),
         )
 
 

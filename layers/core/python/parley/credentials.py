@@ -70,3 +70,16 @@ class SsmSessionStore:
 
     def save(self, session: dict[str, str]) -> None:
         aws.client("ssm").put_parameter(Name=self._name, Value=json.dumps(session), Type="SecureString", Overwrite=True)
+
+
+def load_session_version(name: str) -> tuple[dict[str, str] | None, int | None]:
+    """A session and its SSM version (None, None when there is none): a token refresh compares the
+    version again just before saving, so it never overwrites tokens someone else renewed meanwhile."""
+    try:
+        parameter = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ParameterNotFound":
+            return None, None
+        raise
+    data = json.loads(parameter["Value"])
+    return (data if isinstance(data, dict) else None), int(parameter["Version"])

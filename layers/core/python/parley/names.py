@@ -25,6 +25,7 @@ class Table(StrEnum):
     INBOX = "inbox"  # replies and mentions, one item per network id
     ACTIVITY = "activity"  # per workspace and hour: inbox items, mentions, negatives (alert baselines)
     ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
+    OAUTH_STATES = "oauth-states"  # pending X connections (PKCE verifier), single use, ~10 minutes (TTL)
 
 
 class Queue(StrEnum):
@@ -42,6 +43,7 @@ class Function(StrEnum):
     PUBLISH = "publish"
     RECONCILER = "reconciler"
     POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
+    TOKENS = "tokens"  # keeps a channel's expiring token alive (X: refresh before expiry; DESIGN.md flow 5)
 
 
 class Topic(StrEnum):
@@ -66,6 +68,7 @@ class Env(StrEnum):
     TABLE_INBOX = "PARLEY_TABLE_INBOX"
     TABLE_ACTIVITY = "PARLEY_TABLE_ACTIVITY"
     TABLE_ANSWERS = "PARLEY_TABLE_ANSWERS"
+    TABLE_OAUTH_STATES = "PARLEY_TABLE_OAUTH_STATES"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
     SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
@@ -75,6 +78,7 @@ class Env(StrEnum):
     POLL_FUNCTION_ARN = "PARLEY_POLL_FUNCTION_ARN"
     PARAMETER_PREFIX = "PARLEY_PARAMETER_PREFIX"
     PUBLIC_BASE_URL = "PARLEY_PUBLIC_BASE_URL"
+    TOKENS_FUNCTION_ARN = "PARLEY_TOKENS_FUNCTION_ARN"
 
 
 TABLE_ENV: dict[Table, Env] = {
@@ -89,6 +93,7 @@ TABLE_ENV: dict[Table, Env] = {
     Table.INBOX: Env.TABLE_INBOX,
     Table.ACTIVITY: Env.TABLE_ACTIVITY,
     Table.ANSWERS: Env.TABLE_ANSWERS,
+    Table.OAUTH_STATES: Env.TABLE_OAUTH_STATES,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -102,9 +107,12 @@ _CORE_ENV: tuple[Env, ...] = (
     Env.POLL_FUNCTION_ARN,  # publishing starts watching a delivery, which arms its channel's poll
     Env.PARAMETER_PREFIX,
     Env.ALERT_TOPIC_ARN,  # a poll may raise an alert (and hold the workspace's queued posts)
+    Env.TOKENS_FUNCTION_ARN,  # storing or renewing a channel's tokens arms its refresh schedule
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
+# The API builds URLs people open in a browser (the X connect callback).
+FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL)
 
 PARAMETER_PREFIX = f"/{APP}"
 
@@ -123,8 +131,11 @@ def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic) -> str
     return f"{APP}-{kind.value}"
 
 
-def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, str]:
-    """Environment for the functions when they run on this machine against the embedded AWS."""
+def local_names(
+    *, endpoint_url: str, account: str, region: str, public_base_url: str = "http://127.0.0.1:8080"
+) -> dict[str, str]:
+    """Environment for the functions when they run on this machine against the embedded AWS (the local
+    runtime sets the public base URL to its HTTP front's once that is listening)."""
     queue_base = f"{endpoint_url.rstrip('/')}/{account}"
     env = {TABLE_ENV[t].value: physical_name(t) for t in Table}
     env |= {
@@ -138,6 +149,8 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.POLL_FUNCTION_ARN.value: f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.POLL)}",
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
         Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
+        Env.PUBLIC_BASE_URL.value: public_base_url,
+        Env.TOKENS_FUNCTION_ARN.value: (f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.TOKENS)}"),
     }
     return env
 
@@ -170,6 +183,8 @@ ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
     Function.PUBLISH: (2, Queue.FAILURES),
     # A poll that failed three times: the reconciler re-arms the channel's poll (parley.listening).
     Function.POLL: (2, Queue.FAILURES),
+    # A refresh that failed three times: the reconciler arms another one soon (parley.token_upkeep).
+    Function.TOKENS: (2, Queue.FAILURES),
 }
 # Scheduler's own retry policy for handing an event to Lambda; its dead letters go to FAILURES.
 SCHEDULER_MAX_RETRIES = 10
@@ -179,3 +194,9 @@ SCHEDULER_MAX_EVENT_AGE_SECONDS = 3600
 WATCH_WINDOW_SECONDS = 7 * 24 * 3600
 POLL_MAX_WATCHES_PER_RUN = 50  # more due than this: the run re-arms for right away
 POLL_TIMEOUT_SECONDS = 60
+
+# Keeping channels alive (docs/networks-mastodon-x.md, "Connecting X").
+OAUTH_STATE_SECONDS = 600  # a pending X connection (GET /channels/x/connect) is good this long
+TOKEN_REFRESH_MARGIN_SECONDS = 600  # refresh an X token this long before it expires
+TOKEN_REFRESH_RETRY_SECONDS = 120  # after a transient failure, try again this soon
+TOKENS_TIMEOUT_SECONDS = 30

@@ -31,6 +31,7 @@ from parley.http import answers as answer_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
 from parley.http import workspace as workspace_routes
+from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.names import Table
@@ -49,7 +50,7 @@ app.enable_swagger(
 )
 
 
-PUBLIC_PATHS = ("/openapi.json", "/docs")
+PUBLIC_PATHS = ("/openapi.json", "/docs", "/channels/x/callback")  # the callback: the OAuth state is the proof
 
 
 def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
@@ -185,6 +186,10 @@ def channel_view(record: Any) -> dict[str, Any]:
 
 def _credential(body: ConnectChannel) -> Credential:
     """What each network needs to connect, named field by field when it is missing."""
+    if body.network == "x":
+        raise ValidationFailed(
+            FieldProblem("network", "an X account is connected through X's own consent page: GET /channels/x/connect")
+        )
     if body.network == "mastodon":
         _require("Mastodon", access_token=body.access_token, service_url=body.service_url)
         assert body.access_token is not None and body.service_url is not None
@@ -340,3 +345,4 @@ app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)
 app.include_router(listener_routes.router)
+app.include_router(x_connect_routes.router)

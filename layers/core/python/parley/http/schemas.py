@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 class ConnectChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    network: Literal["bluesky", "mastodon"] = "bluesky"
+    network: Literal["bluesky", "mastodon", "x"] = "bluesky"  # x: GET /channels/x/connect instead
     identifier: str | None = Field(
         default=None, min_length=1, max_length=253, description="Bluesky: the account's handle, DID or e-mail"
     )

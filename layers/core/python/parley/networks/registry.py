@@ -10,10 +10,10 @@ from parley.networks.base import Adapter, Credential, SessionStore
 
 if TYPE_CHECKING:
     from parley.networks.mastodon import MastodonLimits
+    from parley.networks.x import XClient
 
-# Networks a channel can be connected to through the API today. X has an adapter and queue-time rules
-# (ADAPTER_NETWORKS) but its connect flow (OAuth 2.0 with PKCE) is not wired yet.
-NETWORKS = ("bluesky", "mastodon")
+# Networks a channel can be connected to (X through GET /channels/x/connect: OAuth 2.0 with PKCE).
+NETWORKS = ("bluesky", "mastodon", "x")
 ADAPTER_NETWORKS = ("bluesky", "mastodon", "x")
 
 
@@ -51,9 +51,17 @@ def default_factory(network: str, credential: Credential, sessions: SessionStore
     if network == "x":
         from parley.networks.x import XAdapter
 
-        # Without the app's client (id/secret, wired later from SSM) a dead token cannot be renewed here.
-        return XAdapter(credential, sessions)
+        # With parley's X app (SSM, `parley admin set-app x`) an expiring token is renewed on the way.
+        return XAdapter(credential, sessions, client=_x_client())
     raise ValueError(f"network {network!r} is not supported")
+
+
+def _x_client() -> XClient | None:
+    from parley import x_app
+    from parley.config import get_settings
+
+    app = x_app.load_app(get_settings().parameter_prefix)
+    return app.client if app is not None else None
 
 
 _factory: AdapterFactory = default_factory

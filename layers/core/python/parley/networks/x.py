@@ -308,7 +308,16 @@ class XAdapter:
         if not refresh:
             raise InvalidCredential("X no longer accepts this channel's access token: connect the account again")
         logger.info("x: renewing the access token")
-        tokens = refresh_tokens(self._client, refresh, http=self._http, clock=self._clock, timeout=self._timeout)
+        try:
+            tokens = refresh_tokens(self._client, refresh, http=self._http, clock=self._clock, timeout=self._timeout)
+        except InvalidCredential:
+            # The refresh schedule (parley.token_upkeep) may have rotated the pair while this call was out:
+            # then the refusal is of a used token, and the stored pair is the one to use.
+            renewed = dict(self._sessions.load() or {}) if self._sessions is not None else {}
+            if renewed.get("refresh_token") and renewed["refresh_token"] != refresh and renewed.get("access_token"):
+                self._session = renewed
+                return renewed["access_token"]
+            raise
         session = tokens.as_session()
         self._session = session
         if self._sessions is not None:

@@ -8,6 +8,7 @@ from parley import aws
 from parley.config import get_settings
 from parley.scheduling.arming import ARM, Arming, PublishMessage
 from parley.scheduling.polls import POLL, PollScheduler
+from parley.scheduling.tokens import TokenScheduler
 
 
 def arming() -> Arming:
@@ -17,6 +18,10 @@ def arming() -> Arming:
 
 def polls() -> PollScheduler:
     return PollScheduler(get_settings(), aws.client("scheduler"))
+
+
+def tokens() -> TokenScheduler:
+    return TokenScheduler(get_settings(), aws.client("scheduler"))
 
 
 def failed_poll(body: Any) -> tuple[str, str] | None:

@@ -13,6 +13,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
@@ -280,6 +281,27 @@ class AnswerRecord(Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class OAuthStateRecord(Model):
+    """A pending X connection (GET /channels/x/connect): keyed by the SHA-256 of its `state`, used once
+    (a conditional delete), good for names.OAUTH_STATE_SECONDS (checked on the parley clock; the TTL only
+    sweeps what was never used)."""
+
+    class Meta:
+        table_name = physical_name(Table.OAUTH_STATES)
+
+    state_hash = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
+    member_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    code_verifier = UnicodeAttribute()  # PKCE (RFC 7636): useless without the code X hands the browser
+    scopes = UnicodeAttribute()
+    redirect_uri = UnicodeAttribute()
+    time_zone = UnicodeAttribute(default="UTC")
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
+
+
 ALL_MODELS: dict[Table, type[Model]] = {
     Table.WORKSPACES: WorkspaceRecord,
     Table.MEMBERS: MemberRecord,
@@ -291,6 +313,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.INBOX: InboxRecord,
     Table.ACTIVITY: ActivityRecord,
     Table.ANSWERS: AnswerRecord,
+    Table.OAUTH_STATES: OAuthStateRecord,
 }
 
 
