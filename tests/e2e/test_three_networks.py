@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 
 from infra.local import audience
 from infra.local.bluesky_net import BlueskyNetwork
-from parley import channels, inbox, members
-from parley.config import get_settings
-from parley.networks.base import Credential
+from parley import inbox
+from parley.cli import main
 from tests.e2e.test_listening_flow import _indexed, _until
 from tests.e2e.test_publish_flow import Runtime, runtime_with_channel
 from tests.support.peers import MastodonMock, PrismX
-from tests.support.x_standin import ACCOUNT_ID, XStandIn, serve
+from tests.support.x_standin import XStandIn, serve
 
 pytestmark = [pytest.mark.bluesky, pytest.mark.peers]
 
@@ -44,16 +44,21 @@ class Three:
     x: XStandIn
 
 
-def _connect_x(env: Runtime, stand_in: XStandIn, monkeypatch: pytest.MonkeyPatch) -> str:
-    # LEAD: X's OAuth 2.0 connect flow (GET /channels/x/connect + the callback) is built in parallel
-    # (helper `xconnect`); until it is merged, the X channel is connected through the domain with a
-    # user access token, as the OAuth callback will store it. Switch this to the OAuth flow after merging.
-    monkeypatch.setattr(channels, "NETWORKS", (*channels.NETWORKS, "x"))
-    principal = members.authenticate(f"Bearer {env.token}")
-    credential = Credential(ACCOUNT_ID, "x-user-access-token", stand_in.base_url)
-    record, created = channels.connect(principal, get_settings(), "x", credential)
-    assert created
-    return str(record.channel_id)
+def _connect_x(env: Runtime, stand_in: XStandIn) -> str:
+    """Through X's OAuth 2.0 flow as a marketer drives it: parley's X app set by the admin command (pointed
+    at the stand-in), the consent link from the API, X sending the browser back to the callback."""
+    setup = CliRunner().invoke(
+        main, ["admin", "set-app", "x", "--client-id", "cid", "--api-base", stand_in.base_url], input="s3cret\n"
+    )
+    assert setup.exit_code == 0, setup.output
+    started = env.call("GET", "/channels/x/connect")
+    assert started.status_code == 200, started.text
+    back = requests.get(
+        started.json()["callback_url"], params={"state": started.json()["state"], "code": "the-code"}, timeout=30
+    )
+    assert back.status_code == 200, back.text
+    (channel,) = [c for c in env.call("GET", "/channels").json()["items"] if c["network"] == "x"]
+    return str(channel["id"])
 
 
 @pytest.fixture
@@ -62,7 +67,6 @@ def three(
     mastodon_mock: MastodonMock,
     prism_x: PrismX,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Three]:
     env = runtime_with_channel(bluesky_full, tmp_path / "state", "three")
     token = mastodon_mock.new_account(f"brand{uuid.uuid4().hex[:6]}")
@@ -72,7 +76,7 @@ def three(
     stand_in = XStandIn(prism_x.base_url)
     server: ThreadingHTTPServer = serve(stand_in)
     try:
-        x_channel = _connect_x(env, stand_in, monkeypatch)
+        x_channel = _connect_x(env, stand_in)
         ids = {"bluesky": env.channel_id, "mastodon": mastodon.json()["id"], "x": x_channel}
         yield Three(env, ids, token, stand_in)
     finally:
