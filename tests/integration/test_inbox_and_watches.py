@@ -15,7 +15,7 @@ from parley.errors import Conflict
 from parley.listening import watches
 from parley.listening.seen import item_id
 from parley.networks import registry
-from parley.networks.base import Adapter, Credential, PermanentNetworkError, TransientNetworkError
+from parley.networks.base import Adapter, Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.scheduling.polls import PollScheduler, schedule_name
 from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
 from tests.support.api import ApiClient
@@ -293,7 +293,8 @@ class _BusyNetwork:
     ("error", "status"),
     [
         (TransientNetworkError("Mastodon's rate limit was reached", retry_at=None), 503),
-        (PermanentNetworkError("Mastodon refused to post the answer: Text too long"), 502),
+        (PermanentNetworkError("Mastodon refused to post the answer: Text too long"), 422),
+        (InvalidCredential("Mastodon says the access token was revoked"), 409),
     ],
 )
 def test_an_answer_the_network_cannot_take_is_a_problem_and_leaves_the_item_as_it_was(

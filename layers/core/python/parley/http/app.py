@@ -35,7 +35,7 @@ from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.names import Table
-from parley.networks.base import Credential, PermanentNetworkError, TransientNetworkError
+from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.observability import logger
 from parley.scheduling.wiring import arming as _arming
 
@@ -127,8 +127,12 @@ def _network_busy(exc: TransientNetworkError) -> Response[dict[str, Any]]:
 
 @app.exception_handler(PermanentNetworkError)
 def _network_refused(exc: PermanentNetworkError) -> Response[dict[str, Any]]:
-    """The network refused it (its own rules, a revoked account): its reason, nothing recorded."""
-    return problem(502, exc.reason, instance=app.current_event.path)
+    """The network refused it: its reason, nothing recorded. A refused account is the channel's state (409:
+    reconnect it); anything else the network refused is the request's content (422)."""
+    if isinstance(exc, InvalidCredential):
+        return problem(409, exc.reason, instance=app.current_event.path)
+    errors = [{"field": "text", "reason": exc.reason}]
+    return problem(422, exc.reason, errors=errors, instance=app.current_event.path)
 
 
 @app.exception_handler(IdempotencyValidationError)
