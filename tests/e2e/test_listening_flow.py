@@ -135,6 +135,9 @@ def test_replies_and_mentions_arrive_once_with_their_parent_and_one_threaded_ans
     monkeypatch.setattr(inbox, "_mark_answered", crash_once)
     mention_item = items[mention.uri]["id"]
     assert lt.call("POST", f"/inbox/{mention_item}/reply", {"text": "Hi! Yes, today."}).status_code == 500
+    # The dead request's lease holds a retry off (409) until it expires; then the retry looks first.
+    assert lt.call("POST", f"/inbox/{mention_item}/reply", {"text": "Hi! Yes, today."}).status_code == 409
+    lt.advance(inbox.ANSWER_LEASE.total_seconds() + 1)
     assert lt.call("POST", f"/inbox/{mention_item}/reply", {"text": "Hi! Yes, today."}).status_code == 200
     answers_to_mention = [
         r for r in lt.records() if r["value"].get("reply", {}).get("parent", {}).get("uri") == mention.uri

@@ -15,7 +15,14 @@ from parley.errors import Conflict
 from parley.listening import watches
 from parley.listening.seen import item_id
 from parley.networks import registry
-from parley.networks.base import Adapter, Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
+from parley.networks.base import (
+    Adapter,
+    Credential,
+    InvalidCredential,
+    PermanentNetworkError,
+    Published,
+    TransientNetworkError,
+)
 from parley.scheduling.polls import PollScheduler, schedule_name
 from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
 from tests.support.api import ApiClient
@@ -332,3 +339,41 @@ def test_a_rate_limited_answer_says_when_to_come_back(aws: str) -> None:
         registry.set_factory(None)
         clock.set_clock(before)
     assert answer.status == 503 and answer.headers["Retry-After"] == "900"
+
+
+class _AnsweringNetwork:
+    """A stand-in adapter that takes every answer (a fake: what is tested is who may talk to the network)."""
+
+    network = "bluesky"
+
+    def __init__(self) -> None:
+        self.answers: list[str] = []
+
+    def reply(self, key: str, when: Any, text: str, **kwargs: Any) -> Published:
+        self.answers.append(text)
+        return Published(f"at://did:plc:x/app.bsky.feed.post/{len(self.answers)}", "https://bsky.app/x", when)
+
+
+def test_a_second_answer_while_one_is_on_its_way_is_held_off_until_the_first_is_gone(aws: str) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Racing answers")
+    credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
+    item = _item(ws.id, ws.channel_id)
+    before = clock.get_clock()
+    manual = clock.ManualClock(clock.now())
+    clock.set_clock(manual)
+    network = _AnsweringNetwork()
+    registry.set_factory(lambda n, c, s: cast(Adapter, network))
+    try:
+        inbox._take_answering_lease(InboxRecord.get(ws.id, item.item_id))  # a first request, talking to the network
+        racing = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Me too!"})
+        manual.advance(inbox.ANSWER_LEASE.total_seconds() + 1)  # the first request died
+        after = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"})
+    finally:
+        registry.set_factory(None)
+        clock.set_clock(before)
+    assert racing.status == 409 and "being sent" in racing.body["detail"]
+    assert after.status == 200 and after.body["status"] == "answered"
+    assert network.answers == ["Thanks!"]
+    assert InboxRecord.get(ws.id, item.item_id).answering_until is None

@@ -7,14 +7,14 @@ marketers racing for one item have one winner; the loser's 409 names the holder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from parley import answers, credentials
+from parley import answers, clock, credentials
 from parley.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from parley.listening import sentiment
 from parley.listening.listeners_by_network import listener_for
@@ -30,6 +30,8 @@ CLAIMED = "claimed"
 ANSWERED = "answered"
 DISMISSED = "dismissed"
 STATUSES = (NEW, CLAIMED, ANSWERED, DISMISSED)
+# Longer than an API request may last (API Gateway's 29 s): a lease this old belongs to a request that is gone.
+ANSWER_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -169,9 +171,38 @@ def reply(
     sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
     listener = listener_for(channel.network, adapter_for(channel.network, credential, sessions))
     to = AnswerTo(item.remote_id, item.remote_cid, item.root_id, item.root_cid, item.author_handle)
-    answer = listener.answer(f"answer:{item.item_id}", item.arrived_at, text, to)
+    _take_answering_lease(item)
+    try:
+        answer = listener.answer(f"answer:{item.item_id}", item.arrived_at, text, to)
+    except Exception:
+        _release_answering_lease(item)  # nothing went out (or the next request's look finds it)
+        raise
     _mark_answered(item, principal.member_id, answer.remote_id, answer.url)
     return view(get(principal, item_id))
+
+
+def _take_answering_lease(item: InboxRecord) -> None:
+    """One request at a time talks to the network for an item: a racing second request gets a 409 rather
+    than a second answer on a network that cannot tell the two apart."""
+    now = clock.now()
+    try:
+        item.update(
+            actions=[InboxRecord.answering_until.set(now + ANSWER_LEASE)],
+            condition=(InboxRecord.status != ANSWERED)
+            & (InboxRecord.answering_until.does_not_exist() | (InboxRecord.answering_until < now)),
+        )
+    except UpdateError as exc:
+        if not conditional_failed(exc):
+            raise
+        raise Conflict("an answer to this item is being sent; look again in a moment") from None
+
+
+def _release_answering_lease(item: InboxRecord) -> None:
+    try:
+        item.update(actions=[InboxRecord.answering_until.remove()], condition=InboxRecord.status != ANSWERED)
+    except UpdateError as exc:
+        if not conditional_failed(exc):
+            raise
 
 
 def _mark_answered(item: InboxRecord, member_id: str, remote_id: str, url: str) -> None:
@@ -182,6 +213,7 @@ def _mark_answered(item: InboxRecord, member_id: str, remote_id: str, url: str) 
                 InboxRecord.answered_by.set(member_id),
                 InboxRecord.answer_id.set(remote_id),
                 InboxRecord.answer_url.set(url),
+                InboxRecord.answering_until.remove(),
             ],
             condition=InboxRecord.status != ANSWERED,
         )

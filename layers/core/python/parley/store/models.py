@@ -248,6 +248,9 @@ class InboxRecord(Model):
     answered_by = UnicodeAttribute(null=True)
     answer_id = UnicodeAttribute(null=True)
     answer_url = UnicodeAttribute(null=True)
+    # While an answer is on its way to the network: a second request waits (409) instead of answering too
+    # (X has no idempotency key); after a crash it expires and the next request looks first.
+    answering_until = UTCDateTimeAttribute(null=True)
 
     by_arrival = InboxArrivalIndex()
 
