@@ -1,0 +1,77 @@
+"""Posting quotas checked at queue time: a network that allows only so many posts per account in a rolling
+24 hours refuses the one over, so parley refuses it first, naming the network and the window.
+
+Counted: the channel's deliveries that will go out or went out (not cancelled, not failed), read through the
+deliveries' `by_state` index in the 48 hours around the new post's time (a bounded Query per state; no Scan).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from parley.deliveries import State, state_key
+from parley.errors import FieldProblem
+from parley.store import ChannelRecord, DeliveryRecord
+
+WINDOW = timedelta(hours=24)
+
+# Posts per account in a rolling 24 hours, per network, from each network's documentation.
+DAILY_POSTS: dict[str, int] = {
+    # https://developer.x.com/en/docs/twitter-api/rate-limits: POST /2/tweets, 100 requests per 24 hours
+    # per user (the x-user-limit-24hour-* headers report it).
+    "x": 100,
+}
+COUNTED = (State.SCHEDULED, State.HELD, State.PUBLISHING, State.RETRYING, State.PUBLISHED)
+
+
+def daily_limit(channel: ChannelRecord) -> int | None:
+    return DAILY_POSTS.get(str(channel.network))
+
+
+def check(
+    workspace_id: str, channels: list[ChannelRecord], publish_at: datetime, post_id: str | None = None
+) -> list[FieldProblem]:
+    """Problems for the channels whose network would refuse one more post at `publish_at` (`post_id`: a
+    post being edited, whose own deliveries are not counted twice)."""
+    problems: list[FieldProblem] = []
+    for channel in channels:
+        limit = daily_limit(channel)
+        if limit is None:
+            continue
+        times = _queued_times(workspace_id, str(channel.channel_id), publish_at, post_id)
+        busiest = busiest_window(sorted([*times, publish_at]), publish_at)
+        if busiest > limit:
+            problems.append(
+                FieldProblem(
+                    "publish_at",
+                    f"{channel.network} allows {limit} posts per 24 hours on {channel.handle}; "
+                    f"{busiest - 1} are already queued or out within 24 hours of this time",
+                )
+            )
+    return problems
+
+
+def busiest_window(times: list[datetime], at: datetime) -> int:
+    """The most of `times` (sorted, `at` among them) inside any 24-hour window that contains `at`: such a
+    window can always be moved to end at one of the times, so only those windows are counted."""
+    best, start = 0, 0
+    for end, when in enumerate(times):
+        while when - times[start] >= WINDOW:
+            start += 1
+        if at <= when and when - at < WINDOW:  # the window (when - 24 h, when] holds `at`
+            best = max(best, end - start + 1)
+    return best
+
+
+def _queued_times(workspace_id: str, channel_id: str, at: datetime, post_id: str | None) -> list[datetime]:
+    low, high = (at - WINDOW).isoformat(), (at + WINDOW).isoformat()
+    times: list[datetime] = []
+    for state in COUNTED:
+        for record in DeliveryRecord.by_state.query(
+            state_key(workspace_id, state),
+            DeliveryRecord.publish_key.between(low, high),
+            filter_condition=DeliveryRecord.channel_id == channel_id,
+        ):
+            if record.post_id != post_id:
+                times.append(record.publish_at)
+    return times
