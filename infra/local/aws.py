@@ -32,7 +32,16 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from parley import clock as parley_clock
-from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, physical_name
+from parley.names import (
+    REDRIVE,
+    VISIBILITY_SECONDS,
+    Bucket,
+    Queue,
+    ScheduleGroup,
+    Topic,
+    local_bucket_name,
+    physical_name,
+)
 
 log = logging.getLogger("parley.local.aws")
 
@@ -274,6 +283,11 @@ class EmbeddedAws:
                 scheduler.create_schedule_group(Name=physical_name(group))
         for topic in Topic:  # CreateTopic is idempotent
             self.client("sns").create_topic(Name=physical_name(topic))
+        s3 = self.client("s3")
+        buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in Bucket:
+            if local_bucket_name(bucket, self.account) not in buckets:
+                s3.create_bucket(Bucket=local_bucket_name(bucket, self.account))
         create_tables = _store_create_tables()
         if create_tables is not None:
             create_tables()

@@ -62,6 +62,7 @@ def aws() -> Iterator[str]:
         parley_aws.client("scheduler").create_schedule_group(Name=physical_name(group))
     for topic in Topic:
         parley_aws.client("sns").create_topic(Name=physical_name(topic))
+    parley_aws.client("s3").create_bucket(Bucket=settings.media_bucket)  # names.Bucket.MEDIA
     yield endpoint
     server.stop()
     for key, value in saved.items():

@@ -20,6 +20,8 @@ class Settings(BaseModel):
     poll_function_arn: str = ""
     alert_topic_arn: str = ""
     parameter_prefix: str = PARAMETER_PREFIX
+    media_bucket: str = ""
+    link_card_allowed_hosts: tuple[str, ...] = ()  # private hosts a link card may still be fetched from
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,6 +38,10 @@ class Settings(BaseModel):
             poll_function_arn=env.get(Env.POLL_FUNCTION_ARN, ""),
             alert_topic_arn=env.get(Env.ALERT_TOPIC_ARN, ""),
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
+            media_bucket=env.get(Env.MEDIA_BUCKET, ""),
+            link_card_allowed_hosts=tuple(
+                h.strip().lower() for h in env.get(Env.LINK_CARD_ALLOWED_HOSTS, "").split(",") if h.strip()
+            ),
         )
 
 

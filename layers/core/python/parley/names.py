@@ -25,6 +25,7 @@ class Table(StrEnum):
     INBOX = "inbox"  # replies and mentions, one item per network id
     ACTIVITY = "activity"  # per workspace and hour: inbox items, mentions, negatives (alert baselines)
     ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
+    MEDIA = "media"  # uploaded images: declared type and size, alt text, check result (docs/media.md)
 
 
 class Queue(StrEnum):
@@ -52,6 +53,10 @@ class ScheduleGroup(StrEnum):
     DELIVERIES = "deliveries"
 
 
+class Bucket(StrEnum):
+    MEDIA = "media"  # uploaded images, private; lifecycle expires unused and retired ones (docs/media.md)
+
+
 class Env(StrEnum):
     """Environment variables read once by `parley.config.Settings`."""
 
@@ -75,6 +80,10 @@ class Env(StrEnum):
     POLL_FUNCTION_ARN = "PARLEY_POLL_FUNCTION_ARN"
     PARAMETER_PREFIX = "PARLEY_PARAMETER_PREFIX"
     PUBLIC_BASE_URL = "PARLEY_PUBLIC_BASE_URL"
+    TABLE_MEDIA = "PARLEY_TABLE_MEDIA"
+    MEDIA_BUCKET = "PARLEY_MEDIA_BUCKET"
+    # Hosts (comma-separated) a link card may be fetched from although they are private (local runtime, tests).
+    LINK_CARD_ALLOWED_HOSTS = "PARLEY_LINK_CARD_ALLOWED_HOSTS"
 
 
 TABLE_ENV: dict[Table, Env] = {
@@ -89,6 +98,7 @@ TABLE_ENV: dict[Table, Env] = {
     Table.INBOX: Env.TABLE_INBOX,
     Table.ACTIVITY: Env.TABLE_ACTIVITY,
     Table.ANSWERS: Env.TABLE_ANSWERS,
+    Table.MEDIA: Env.TABLE_MEDIA,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -102,6 +112,7 @@ _CORE_ENV: tuple[Env, ...] = (
     Env.POLL_FUNCTION_ARN,  # publishing starts watching a delivery, which arms its channel's poll
     Env.PARAMETER_PREFIX,
     Env.ALERT_TOPIC_ARN,  # a poll may raise an alert (and hold the workspace's queued posts)
+    Env.MEDIA_BUCKET,  # images are checked at upload and queue time and sent at publish time
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
@@ -118,9 +129,14 @@ PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the 
 MAX_ATTEMPTS = 5
 
 
-def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic) -> str:
+def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket) -> str:
     """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
     return f"{APP}-{kind.value}"
+
+
+def local_bucket_name(bucket: Bucket, account: str) -> str:
+    """S3 bucket names are global (in moto's process too): the local ones carry the account."""
+    return f"{physical_name(bucket)}-{account}"
 
 
 def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, str]:
@@ -138,6 +154,7 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.POLL_FUNCTION_ARN.value: f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.POLL)}",
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
         Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
+        Env.MEDIA_BUCKET.value: local_bucket_name(Bucket.MEDIA, account),
     }
     return env
 
@@ -179,3 +196,10 @@ SCHEDULER_MAX_EVENT_AGE_SECONDS = 3600
 WATCH_WINDOW_SECONDS = 7 * 24 * 3600
 POLL_MAX_WATCHES_PER_RUN = 50  # more due than this: the run re-arms for right away
 POLL_TIMEOUT_SECONDS = 60
+
+# Media (docs/media.md): uploads, checks and retention.
+MEDIA_MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # the largest any network takes (Mastodon's default image limit)
+MEDIA_UPLOAD_SECONDS = 3600  # how long a presigned upload stays valid
+MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecycle on its tag)
+MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
+MEDIA_TAG = "parley-use"  # the object tag the lifecycle rules read: unused | in-use | retired

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -37,6 +38,8 @@ class WorkspaceRecord(Model):
     alerts: MapAttribute[str, Any] = MapAttribute(null=True)
     # Set while the workspace is held: posts queued meanwhile are held too, until a person resumes.
     held_since = UTCDateTimeAttribute(null=True)
+    # Posts whose images lack alt text are refused at queue time (docs/media.md).
+    require_alt_text = BooleanAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -120,6 +123,9 @@ class PostRecord(Model):
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images, in order (docs/media.md)
+    media_overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own list of media ids
+    link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
 
     by_publish_at = PublishAtIndex()
 
@@ -160,6 +166,8 @@ class DeliveryRecord(Model):
     failure_reason = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     history = ListAttribute(of=MapAttribute, default=list)  # [{at, from, to, by}]
+    media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images this channel gets (docs/media.md)
+    link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # a link card, when it gets no image
 
     by_state = DeliveryStateIndex()
 
@@ -280,6 +288,32 @@ class AnswerRecord(Model):
     updated_at = UTCDateTimeAttribute()
 
 
+class MediaRecord(Model):
+    """An uploaded image (docs/media.md): `pending` until its bytes are checked, then `ready` or
+    `rejected` with a reason. `in_use` holds the deliveries that will send it; when the last one ends
+    the object is tagged for deletion after the retention period and the record expires with it."""
+
+    class Meta:
+        table_name = physical_name(Table.MEDIA)
+
+    workspace_id = UnicodeAttribute(hash_key=True)
+    media_id = UnicodeAttribute(range_key=True)
+    object_key = UnicodeAttribute()
+    content_type = UnicodeAttribute()  # as declared; the check compares it with the bytes
+    declared_size = NumberAttribute()
+    alt = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="pending")  # pending | ready | rejected
+    reason = UnicodeAttribute(null=True)  # why it was rejected
+    size = NumberAttribute(null=True)  # as stored
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    in_use = UnicodeSetAttribute(null=True)  # delivery ids ("<post>.<channel>") not ended yet
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    checked_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB's TTL removes the record
+
+
 ALL_MODELS: dict[Table, type[Model]] = {
     Table.WORKSPACES: WorkspaceRecord,
     Table.MEMBERS: MemberRecord,
@@ -291,6 +325,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.INBOX: InboxRecord,
     Table.ACTIVITY: ActivityRecord,
     Table.ANSWERS: AnswerRecord,
+    Table.MEDIA: MediaRecord,
 }
 
 
