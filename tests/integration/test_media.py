@@ -5,12 +5,17 @@ check after upload refuses an oversized file either way, which is what these tes
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import boto3
 import pytest
 import requests
 
-from parley import members
+from parley import clock, ids, members
+from parley.config import get_settings
+from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
 from tests.support.api import ApiClient
 from tests.support.images import png
 
@@ -104,3 +109,143 @@ def test_another_workspaces_media_is_404(editor: ApiClient) -> None:
 
     assert other.call("GET", f"/media/{created['id']}").status == 404
     assert other.call("POST", f"/media/{created['id']}/complete").status == 404
+
+
+# ---- queue time ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Team:
+    client: ApiClient
+    workspace_id: str
+    channels: dict[str, str]  # network -> channel id
+
+
+def add_channel(workspace_id: str, member_id: str, network: str) -> str:
+    channel_id = "ch_" + ids.new_id()
+    ChannelRecord(
+        workspace_id,
+        channel_id,
+        network=network,
+        handle=f"acme-{network}",
+        remote_id="remote",
+        service_url="http://127.0.0.1:1",
+        credential_parameter="/parley/test/credential",
+        created_at=clock.now(),
+        created_by=member_id,
+    ).save()
+    return channel_id
+
+
+@pytest.fixture
+def team(aws: str) -> Team:
+    admin = members.create_workspace("Shop", "Ada")
+    chans = {n: add_channel(admin.workspace_id, admin.member_id, n) for n in ("bluesky", "mastodon")}
+    return Team(ApiClient(admin.token), admin.workspace_id, chans)
+
+
+def ready_media(client: ApiClient, data: bytes, alt: str | None = "alt", complete: bool = True) -> str:
+    created = register(client, data, **({"alt": alt} if alt else {}))
+    upload(created, data)
+    if complete:
+        assert client.call("POST", f"/media/{created['id']}/complete").body["status"] == "ready"
+    return str(created["id"])
+
+
+def queue(team: Team, networks: tuple[str, ...] = ("bluesky",), **body: Any) -> Any:
+    publish_at = (clock.now() + timedelta(hours=1)).isoformat()
+    draft = {"text": "New in the shop", "channels": [team.channels[n] for n in networks], "publish_at": publish_at}
+    return team.client.call("POST", "/posts", draft | body)
+
+
+def errors(answer: Any) -> dict[str, str]:
+    return {e["field"]: e["reason"] for e in answer.body["errors"]}
+
+
+def test_a_post_with_a_ready_image_is_queued_and_its_deliveries_carry_it(team: Team) -> None:
+    media_id = ready_media(team.client, png())
+
+    answer = queue(team, ("bluesky", "mastodon"), media=[media_id])
+
+    assert answer.status == 201, answer.body
+    assert answer.body["media"] == [media_id]
+    stored = {d.network: d.media_ids for d in DeliveryRecord.query(answer.body["id"])}
+    assert stored == {"bluesky": [media_id], "mastodon": [media_id]}
+    assert MediaRecord.get(media_id).in_use == {f"{answer.body['id']}.{team.channels[n]}" for n in stored}
+
+
+def test_an_uploaded_image_that_was_never_completed_is_checked_at_queue_time(team: Team) -> None:
+    media_id = ready_media(team.client, png(), complete=False)
+
+    assert queue(team, media=[media_id]).status == 201
+    assert team.client.call("GET", f"/media/{media_id}").body["status"] == "ready"
+
+
+def test_an_unknown_or_not_uploaded_image_is_422_and_nothing_is_written(team: Team) -> None:
+    pending = register(team.client, png())["id"]
+
+    answer = queue(team, media=["m_nope", pending])
+
+    assert answer.status == 422
+    assert errors(answer) == {"media[0]": "no media m_nope", "media[1]": f"{pending} is not uploaded yet"}
+    assert list(PostRecord.query(team.workspace_id)) == []
+
+
+def test_a_rejected_image_is_422_with_its_reason(team: Team) -> None:
+    image = png()
+    created = register(team.client, image, content_type="image/jpeg")
+    upload(created, image)
+
+    answer = queue(team, media=[created["id"]])
+
+    assert answer.status == 422 and "rejected: the file is image/png" in errors(answer)["media[0]"]
+
+
+def test_another_workspaces_image_is_404(team: Team) -> None:
+    other = ApiClient(members.create_workspace("Other", "Bo").token)
+    foreign = ready_media(other, png())
+
+    assert queue(team, media=[foreign]).status == 404
+
+
+def test_more_images_than_bluesky_takes_is_422_naming_the_network_and_limit(team: Team) -> None:
+    media_ids = [ready_media(team.client, png(i + 1, 1)) for i in range(5)]
+
+    answer = queue(team, ("bluesky",), media=media_ids)
+
+    assert answer.status == 422
+    assert errors(answer)["media"] == "5 images; Bluesky takes at most 4 per post"
+
+
+def test_an_image_over_bluesky_s_size_limit_is_422_naming_image_network_and_limit(team: Team) -> None:
+    big = ready_media(team.client, png(padding=1_100_000))
+
+    answer = queue(team, ("bluesky", "mastodon"), media=[big])
+
+    assert answer.status == 422
+    reason = errors(answer)["media[0]"]
+    assert big in reason and "Bluesky takes at most 1000000 bytes per image" in reason
+    # the same image within Mastodon's limit goes out there alone
+    ok = queue(team, ("bluesky", "mastodon"), media=[big], overrides={"bluesky": {"media": []}})
+    assert ok.status == 201, ok.body
+
+
+def test_a_workspace_that_requires_alt_text_refuses_an_image_without_it(team: Team) -> None:
+    assert team.client.call("PUT", "/workspace/media", {"require_alt_text": True}).status == 200
+    bare = ready_media(team.client, png(), alt=None)
+
+    answer = queue(team, media=[bare])
+
+    assert answer.status == 422 and "no alt text" in errors(answer)["media[0]"]
+
+
+def test_a_cancelled_post_retires_its_image(team: Team) -> None:
+    media_id = ready_media(team.client, png())
+    post_id = queue(team, media=[media_id]).body["id"]
+
+    assert team.client.call("DELETE", f"/posts/{post_id}").status == 200
+
+    record = MediaRecord.get(media_id)
+    assert not record.in_use and record.expires_at is not None
+    tags = boto3.client("s3").get_object_tagging(Bucket=get_settings().media_bucket, Key=record.object_key)
+    assert tags["TagSet"] == [{"Key": "parley-use", "Value": "retired"}]

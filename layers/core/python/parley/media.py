@@ -74,8 +74,8 @@ def create_media(principal: Principal, draft: MediaDraft, settings: Settings | N
     media_id = "m_" + ids.new_id()
     key = _key(principal.workspace_id, media_id)
     record = MediaRecord(
-        principal.workspace_id,
         media_id,
+        workspace_id=principal.workspace_id,
         object_key=key,
         content_type=draft.content_type,
         declared_size=draft.size,
@@ -109,11 +109,18 @@ def create_media(principal: Principal, draft: MediaDraft, settings: Settings | N
     return view
 
 
-def get_record(workspace_id: str, media_id: str) -> MediaRecord:
+def find_record(media_id: str) -> MediaRecord | None:
     try:
-        return MediaRecord.get(workspace_id, media_id, consistent_read=True)
-    except MediaRecord.DoesNotExist as exc:
-        raise NotFound(f"no media {media_id}") from exc
+        return MediaRecord.get(media_id, consistent_read=True)
+    except MediaRecord.DoesNotExist:
+        return None
+
+
+def get_record(workspace_id: str, media_id: str) -> MediaRecord:
+    record = find_record(media_id)
+    if record is None or record.workspace_id != workspace_id:
+        raise NotFound(f"no media {media_id}")
+    return record
 
 
 def get_media(principal: Principal, media_id: str) -> dict[str, Any]:

@@ -213,7 +213,10 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
         publish_at=body["publish_at"],
         time_zone=body.get("time_zone"),
         campaign=body.get("campaign"),
-        overrides={network: o["text"] for network, o in (body.get("overrides") or {}).items()},
+        overrides={n: o["text"] for n, o in (body.get("overrides") or {}).items() if o.get("text") is not None},
+        media=list(body.get("media") or []),
+        media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
+        link_card=body.get("link_card"),
     )
     return posts.create_post(principal, _arming(), draft)
 
@@ -305,7 +308,7 @@ def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
         publish_at=body.publish_at,
         time_zone=body.time_zone,
         campaign=body.campaign,
-        overrides={network: o.text for network, o in (body.overrides or {}).items()} or None,
+        overrides={network: o.text for network, o in (body.overrides or {}).items() if o.text is not None} or None,
     )
     return posts.edit_post(_caller(), _arming(), post_id, changes)
 

@@ -296,8 +296,9 @@ class MediaRecord(Model):
     class Meta:
         table_name = physical_name(Table.MEDIA)
 
-    workspace_id = UnicodeAttribute(hash_key=True)
-    media_id = UnicodeAttribute(range_key=True)
+    # Keyed by its id alone, so that another workspace's id is told apart from an unknown one (404, 422).
+    media_id = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
     object_key = UnicodeAttribute()
     content_type = UnicodeAttribute()  # as declared; the check compares it with the bytes
     declared_size = NumberAttribute()
