@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from pynamodb.exceptions import UpdateError
 
-from parley import clock, media
+from parley import clock, link_cards, media
 from parley.errors import FieldProblem, NotFound, ValidationFailed
 from parley.media_rules import Image, check_images, limits_for
 from parley.networks.base import Attachment, LinkCard, PermanentNetworkError, PublishRequest
@@ -166,10 +166,13 @@ def with_attachments(request: PublishRequest, delivery: DeliveryRecord) -> Publi
     card = None
     if not images and delivery.link_card:
         fields = delivery.link_card.as_dict()
+        thumbnail_url = fields.get("thumbnail_url") or None
+        thumbnail = link_cards.fetch_thumbnail(str(thumbnail_url)) if thumbnail_url else None
         card = LinkCard(
             url=str(fields["url"]),
             title=str(fields.get("title") or ""),
             description=str(fields.get("description") or ""),
-            thumbnail_url=fields.get("thumbnail_url") or None,
+            thumbnail_url=thumbnail_url,
+            thumbnail=Attachment(thumbnail.data, thumbnail.content_type) if thumbnail else None,
         )
     return replace(request, images=tuple(images), link_card=card)

@@ -49,6 +49,7 @@ class LinkCard:
     title: str = ""
     description: str = ""
     thumbnail_url: str | None = None
+    thumbnail: Attachment | None = None  # fetched at publish time; None when it could not be had
 
 
 @dataclass(frozen=True)
