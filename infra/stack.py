@@ -12,6 +12,7 @@ from infra.parley_cdk.api import Api
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.functions import Functions, environment, function_arn
 from infra.parley_cdk.layer import CoreLayer
+from infra.parley_cdk.media import Media
 from infra.parley_cdk.monitoring import Monitoring
 from infra.parley_cdk.scheduling import Scheduling
 from parley import names
@@ -44,7 +45,10 @@ class ParleyStack(Stack):
         )
         layer = CoreLayer(self, "CoreLayer")
         alerts = Alerts(self, "Alerts")
-        functions = Functions(self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer)
+        media = Media(self, "Media")
+        functions = Functions(
+            self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer, media=media
+        )
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
         monitoring = Monitoring(
             self,
@@ -59,7 +63,7 @@ class ParleyStack(Stack):
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
-        values = environment(data, scheduling, self, alerts)
+        values = environment(data, scheduling, self, alerts, media)
         for env in CLI_ENV:
             CfnOutput(self, output_key(env), value=values[env], description=env.value)
 

@@ -48,6 +48,7 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     ),
     names.Table.ACTIVITY: TableKeys("workspace_id", "hour"),
     names.Table.ANSWERS: TableKeys("workspace_id", "answer_id"),
+    names.Table.MEDIA: TableKeys("media_id", ttl_attribute="expires_at"),  # retired media expires
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -24,6 +24,7 @@ from constructs import Construct
 from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.data import Data
+from infra.parley_cdk.media import Media
 from infra.parley_cdk.nag import acknowledge, nag_arn
 from infra.parley_cdk.scheduling import Scheduling
 from parley import names
@@ -52,6 +53,7 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.POSTS: Access.READ_WRITE,
     names.Table.DELIVERIES: Access.READ_WRITE,
     names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
+    names.Table.MEDIA: Access.READ_WRITE,  # images to send; retired when the delivery ends
 }
 
 # Which tables each function may touch, and how (everything else is denied by omission).
@@ -96,7 +98,9 @@ def function_arn(stack: Stack, function: names.Function) -> str:
     return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name(stack, function)}"
 
 
-def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts) -> dict[names.Env, str]:
+def environment(
+    data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts, media: Media | None = None
+) -> dict[names.Env, str]:
     """The value of every names.Env variable on AWS."""
     values: dict[names.Env, str] = {
         names.TABLE_ENV[table]: resource.table_name for table, resource in data.tables.items()
@@ -111,6 +115,8 @@ def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts
         names.Env.PARAMETER_PREFIX: names.PARAMETER_PREFIX,
         names.Env.ALERT_TOPIC_ARN: alerts.topic.topic_arn,
     }
+    if media is not None:
+        values[names.Env.MEDIA_BUCKET] = media.bucket.bucket_name
     return values
 
 
@@ -124,10 +130,11 @@ class Functions(Construct):
         scheduling: Scheduling,
         alerts: Alerts,
         layer: aws_lambda.ILayerVersion,
+        media: Media | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        values = environment(data, scheduling, stack, alerts)
+        values = environment(data, scheduling, stack, alerts, media)
         parameters_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/*"
 
         self.functions: dict[names.Function, aws_lambda.Function] = {}
@@ -193,6 +200,8 @@ class Functions(Construct):
             scheduling.grant_manage_schedules(role)
             if function in ALERTING:
                 alerts.grant_publish(role)
+            if media is not None:
+                media.grant(function, role)
             acknowledge(
                 Validations.of(role),
                 {
