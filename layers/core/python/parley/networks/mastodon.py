@@ -34,6 +34,7 @@ from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
 from parley.networks.base import (
     Account,
+    Attachment,
     Credential,
     InvalidCredential,
     NetworkError,
@@ -242,11 +243,14 @@ class MastodonAdapter:
             found = self.find(request)
             if found is not None:
                 return found
+        status: dict[str, Any] = {"status": request.text, "visibility": "public"}
+        if request.images:  # uploaded first; an upload repeated by a retry stays unattached (the instance prunes it)
+            status["media_ids"] = [self.upload_media(image) for image in request.images]
         body = self._request(
             "POST",
             "/api/v1/statuses",
             doing="publish the post",
-            json_body={"status": request.text, "visibility": "public"},
+            json_body=status,
             headers={"Idempotency-Key": idempotency_key(request.delivery_id)},
         )
         status_id = str(body.get("id") or "")
@@ -284,6 +288,36 @@ class MastodonAdapter:
                 already_there=True,
             )
         return None
+
+    def upload_media(self, image: Attachment) -> str:
+        """`POST /api/v2/media` with the alt text as `description`: the attachment's id (docs/media.md)."""
+        url = f"{_base(self._credential.service_url)}/api/v2/media"
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": "parley",
+            "Authorization": f"Bearer {self._credential.secret}",
+        }
+        extension = image.content_type.rsplit("/", 1)[-1]
+        try:
+            response = self._http.request(
+                "POST",
+                url,
+                files={"file": (f"image.{extension}", image.data, image.content_type)},
+                data={"description": image.alt} if image.alt else None,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.RequestException:
+            raise TransientNetworkError("Mastodon could not be reached (trying to upload an image)") from None
+        if not response.ok:
+            raise classify(response, "upload an image", self._clock.now())
+        try:
+            media_id = str(response.json().get("id") or "")
+        except (ValueError, AttributeError):
+            media_id = ""
+        if not media_id:
+            raise TransientNetworkError("Mastodon answered the image upload with something unexpected")
+        return media_id
 
     # -- account -------------------------------------------------------------------------------------------
 
