@@ -4,14 +4,17 @@ prove request shapes and auth only; behaviour is tested on recorded answers (tes
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import requests
 
 from parley.clock import ManualClock
-from parley.networks.base import Credential, InvalidCredential, PublishRequest
+from parley.networks.base import Attachment, Credential, InvalidCredential, PublishRequest
 from parley.networks.x import XAdapter
+from tests.support.images import png
 from tests.support.peers import PrismSession, PrismX
 
 pytestmark = pytest.mark.peers
@@ -95,3 +98,31 @@ def test_a_token_refused_twice_is_a_dead_credential(prism_x: PrismX) -> None:
         _adapter(prism_x, http).publish(PublishRequest("01jd", "Hello", DUE, look_first=False))
 
     assert [(url.rsplit("/2/", 1)[1], status) for _, url, status in http.calls] == [("tweets", 401), ("users/me", 401)]
+
+
+class NumericMediaIds(PrismSession):
+    """Prism answers an upload with a placeholder id ("string"); X's ids are numeric, and the metadata call
+    must be made with one. The id is replaced as X would give it; every request still goes to Prism."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
+        if str(url).endswith("/2/media/upload") and response.ok:
+            body = response.json()
+            body["data"]["id"] = "1880028106020515840"
+            response._content = json.dumps(body).encode()
+        return response
+
+
+def test_publish_with_an_image_uploads_it_and_its_alt_text_in_shapes_x_accepts(prism_x: PrismX) -> None:
+    http = NumericMediaIds()
+    image = Attachment(png(), "image/png", alt="A red square")
+
+    _adapter(prism_x, http).publish(PublishRequest("01jm", "With a picture", DUE, look_first=False, images=(image,)))
+
+    assert [call[1].removeprefix(prism_x.base_url) for call in http.calls] == [
+        "/2/media/upload",
+        "/2/media/metadata",
+        "/2/tweets",
+    ]
+    assert [code for _, _, code in http.calls] == [200, 200, 201]
+    assert http.violations == []
