@@ -102,9 +102,11 @@ def test_an_image_goes_out_on_bluesky_with_its_alt_text_and_aspect_ratio(rt: Run
     assert image["status"] == "ready"
 
     post = queue(rt, text="The shop at night", media=[image["id"]])
+    assert rt.call("GET", f"/media/{image['id']}").json()["delete_after"] is None  # in use: kept
     run_to_publish_time(rt)
 
     assert rt.post(post["id"])["status"] == "published"
+    assert rt.call("GET", f"/media/{image['id']}").json()["delete_after"] is not None  # retired after publishing
     (record,) = rt.records()
     embed = record["value"]["embed"]
     assert embed["$type"] == "app.bsky.embed.images"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -33,7 +34,8 @@ from parley.observability import logger
 if TYPE_CHECKING:
     from parley.post_media import PostMedia
 
-TIMEOUT = (3.0, 5.0)  # connect, read (seconds)
+TIMEOUT = (3.0, 5.0)  # connect, read (seconds), per request
+TOTAL_SECONDS = 8.0  # for a page and its redirects together: queueing waits on it (API Gateway stops at 29 s)
 MAX_PAGE_BYTES = 512 * 1024  # the <head> is what we need; the rest is not read
 MAX_THUMB_BYTES = 1_000_000  # Bluesky's blob limit for images
 MAX_REDIRECTS = 5
@@ -83,12 +85,15 @@ def check_url(url: str, allowed_hosts: Iterable[str] = (), resolve: Any = socket
 
 
 def safe_get(url: str, max_bytes: int, allowed_hosts: Iterable[str] | None = None) -> tuple[str, str, bytes]:
-    """GET `url` under the rules above: (final URL, content type, at most `max_bytes` of the body).
-    `truncate`: a longer body is cut (a page); otherwise it is Unavailable (an image)."""
+    """GET `url` under the rules above: (final URL, content type, body). A body longer than `max_bytes`
+    raises _TooLarge, which carries its first `max_bytes` (enough for a page's <head>)."""
     allowed = tuple(get_settings().link_card_allowed_hosts if allowed_hosts is None else allowed_hosts)
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment: the address check must hold for the real peer
+    deadline = time.monotonic() + TOTAL_SECONDS  # a time budget, not a wall-clock reading
     for _ in range(MAX_REDIRECTS + 1):
+        if time.monotonic() > deadline:
+            raise Unavailable(f"{url} took too long")
         check_url(url, allowed)
         try:
             response = session.get(
@@ -108,6 +113,8 @@ def safe_get(url: str, max_bytes: int, allowed_hosts: Iterable[str] | None = Non
                 raise Unavailable(f"{url} answered HTTP {response.status_code}")
             body = b""
             for chunk in response.iter_content(64 * 1024):
+                if time.monotonic() > deadline:
+                    raise Unavailable(f"{url} took too long")
                 body += chunk
                 if len(body) > max_bytes:
                     raise _TooLarge(url, body[:max_bytes], response.headers.get("content-type", ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import filetype
@@ -238,4 +238,10 @@ def media_view(record: MediaRecord) -> dict[str, Any]:
         "height": int(record.height) if record.height is not None else None,
         "alt": record.alt,
         "created_at": record.created_at.isoformat().replace("+00:00", "Z"),
+        # When it will be deleted: unused uploads and media whose last delivery ended (docs/media.md).
+        "delete_after": _iso_epoch(record.expires_at) if record.expires_at is not None else None,
     }
+
+
+def _iso_epoch(seconds: float) -> str:
+    return datetime.fromtimestamp(int(seconds), UTC).isoformat().replace("+00:00", "Z")
