@@ -18,6 +18,7 @@ from parley.config import get_settings
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
 from tests.support.api import ApiClient
 from tests.support.images import png
+from tests.support.peers import MastodonMock
 
 
 @pytest.fixture
@@ -249,3 +250,22 @@ def test_a_cancelled_post_retires_its_image(team: Team) -> None:
     assert not record.in_use and record.expires_at is not None
     tags = boto3.client("s3").get_object_tagging(Bucket=get_settings().media_bucket, Key=record.object_key)
     assert tags["TagSet"] == [{"Key": "parley-use", "Value": "retired"}]
+
+
+@pytest.mark.peers
+def test_a_mastodon_channel_is_held_to_its_own_instances_image_limit(aws: str, mastodon_mock: MastodonMock) -> None:
+    # mastodon_mock (a mock written by others) says image_size_limit 10485760 in /api/v2/instance
+    admin = members.create_workspace("Toots", "Ada")
+    client = ApiClient(admin.token)
+    token = mastodon_mock.new_account("image_limits")
+    connected = client.call(
+        "POST", "/channels", {"network": "mastodon", "access_token": token, "service_url": mastodon_mock.base_url}
+    )
+    assert connected.status == 201, connected.body
+    big = ready_media(client, png(padding=10_600_000))
+    team = Team(client, admin.workspace_id, {"mastodon": connected.body["id"]})
+
+    answer = queue(team, ("mastodon",), media=[big])
+
+    assert answer.status == 422
+    assert "Mastodon takes at most 10485760 bytes per image" in errors(answer)["media[0]"]

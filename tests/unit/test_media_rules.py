@@ -71,3 +71,13 @@ def test_a_file_larger_than_declared_is_rejected() -> None:
 
 def test_a_truncated_header_is_rejected() -> None:
     assert judge(png()[:20], "image/png", 10_000).status == REJECTED
+
+
+def test_the_mastodon_adapter_reads_the_instances_image_limits_with_its_text_limits() -> None:
+    from parley.networks.mastodon import limits_from_instance
+
+    body = {"configuration": {"media_attachments": {"image_size_limit": 2_000_000}}}
+
+    media = limits_from_instance(body).media
+
+    assert media is not None and media.max_bytes == 2_000_000 and media.max_images == 4

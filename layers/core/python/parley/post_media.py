@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from parley import clock, link_cards, media
 from parley.errors import FieldProblem, NotFound, ValidationFailed
-from parley.media_rules import Image, check_images, limits_for
+from parley.media_rules import Image, MediaLimits, check_images, limits_for
 from parley.networks.base import Attachment, LinkCard, PermanentNetworkError, PublishRequest
 from parley.observability import logger
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, WorkspaceRecord
@@ -61,11 +61,14 @@ def resolve(
 
     require_alt = _requires_alt(workspace_id)
     by_network = {}
-    for network in networks:
+    rules = {(c.network, channel_limits(c)) for c in channels}  # a Mastodon instance may set its own
+    for network, limits in sorted(rules, key=lambda rule: (rule[0], str(rule[1]))):
         field = f"overrides.{network}.media" if network in overrides else "media"
         ids = overrides.get(network, media_ids)
         images = [_image(records[i]) for i in ids]
-        problems += check_images(network, limits_for(network), images, field, require_alt=require_alt)
+        for problem in check_images(network, limits, images, field, require_alt=require_alt):
+            if problem not in problems:
+                problems.append(problem)
         by_network[network] = ids
     if problems:
         raise ValidationFailed(problems)
@@ -86,6 +89,18 @@ def _ready(workspace_id: str, media_id: str, field: str) -> tuple[MediaRecord | 
     if record.status == media.REJECTED:
         return None, FieldProblem(field, f"{media_id} was rejected: {record.reason}")
     return record, None
+
+
+def channel_limits(channel: ChannelRecord) -> MediaLimits:
+    """The channel's own image limits where its server said them (Mastodon), else the network's."""
+    stored = channel.media_limits.as_dict() if channel.media_limits else None
+    if not stored:
+        return limits_for(channel.network)
+    return MediaLimits(
+        max_images=int(stored["max_images"]),
+        max_bytes=int(stored["max_bytes"]),
+        types=frozenset(str(t) for t in stored["types"]),
+    )
 
 
 def _image(record: MediaRecord) -> Image:

@@ -22,7 +22,7 @@ import html
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlparse
@@ -32,6 +32,8 @@ import requests
 
 from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
+from parley.media_rules import MediaLimits
+from parley.media_rules import mastodon_limits as mastodon_media_limits
 from parley.networks.base import (
     Account,
     Attachment,
@@ -74,6 +76,8 @@ class MastodonLimits:
     max_characters: int = DEFAULT_MAX_CHARACTERS
     characters_reserved_per_url: int = DEFAULT_URL_LENGTH
     max_media_attachments: int = DEFAULT_MAX_MEDIA
+    # images: configuration.media_attachments (parley.media_rules); not part of what text rules compare
+    media: MediaLimits | None = field(default=None, compare=False)
 
 
 DEFAULT_LIMITS = MastodonLimits()
@@ -178,6 +182,7 @@ def limits_from_instance(body: dict[str, Any]) -> MastodonLimits:
         max_characters=number(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS),
         characters_reserved_per_url=number(statuses.get("characters_reserved_per_url"), DEFAULT_URL_LENGTH),
         max_media_attachments=number(statuses.get("max_media_attachments"), DEFAULT_MAX_MEDIA),
+        media=mastodon_media_limits(body),
     )
 
 

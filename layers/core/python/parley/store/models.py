@@ -95,6 +95,8 @@ class ChannelRecord(Model):
     time_zone = UnicodeAttribute(default="UTC")
     max_characters = NumberAttribute(null=True)  # the instance's own limit, where the network has one
     url_length = NumberAttribute(null=True)  # what a link counts for, where the network says
+    # The instance's own image limits, where the network has them: {max_images, max_bytes, types}
+    media_limits: MapAttribute[str, Any] = MapAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
 
