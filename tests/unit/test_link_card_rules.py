@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import responses
 
-from parley.link_cards import Refused, check_url, first_link, is_public_address, parse_open_graph
+from parley.config import get_settings
+from parley.link_cards import (
+    MAX_PAGE_BYTES,
+    Refused,
+    check_url,
+    fetch_card,
+    first_link,
+    is_public_address,
+    parse_open_graph,
+    safe_get,
+)
+from parley.names import Env
 
 
 @pytest.mark.parametrize(
@@ -92,3 +105,36 @@ def test_a_page_without_open_graph_uses_its_title() -> None:
 def test_the_first_link_of_a_text_loses_trailing_punctuation() -> None:
     assert first_link("See https://shop.example/sale, now!") == "https://shop.example/sale"
     assert first_link("no link here") is None
+
+
+def test_a_redirect_to_a_private_address_is_refused_although_the_first_host_was_allowed() -> None:
+    with responses.RequestsMock() as web:
+        web.add(responses.GET, "http://127.0.0.1:8000/go", status=302, headers={"Location": "http://10.0.0.9/admin"})
+
+        with pytest.raises(Refused):
+            safe_get("http://127.0.0.1:8000/go", 1000, allowed_hosts=("127.0.0.1",))
+
+
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(Env.LINK_CARD_ALLOWED_HOSTS.value, "127.0.0.1")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv(Env.LINK_CARD_ALLOWED_HOSTS.value)
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_a_page_larger_than_the_cap_keeps_only_its_head_for_the_card() -> None:
+    head = b'<head><meta property="og:title" content="Big page"></head>'
+    with responses.RequestsMock() as web:
+        web.add(
+            responses.GET,
+            "http://127.0.0.1:8000/big",
+            body=head + b"x" * (MAX_PAGE_BYTES + 10),
+            content_type="text/html",
+        )
+
+        card = fetch_card("http://127.0.0.1:8000/big")
+
+    assert card is not None and card["title"] == "Big page"
