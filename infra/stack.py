@@ -46,6 +46,7 @@ class ParleyStack(Stack):
         layer = CoreLayer(self, "CoreLayer")
         alerts = Alerts(self, "Alerts")
         media = Media(self, "Media")
+        media.notify(scheduling.queues[names.Queue.MEDIA_UPLOADS])
         functions = Functions(
             self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer, media=media
         )

@@ -288,6 +288,11 @@ class EmbeddedAws:
         for bucket in Bucket:
             if local_bucket_name(bucket, self.account) not in buckets:
                 s3.create_bucket(Bucket=local_bucket_name(bucket, self.account))
+        # As on AWS (infra/parley_cdk/media.py): each upload is told to the media-check function's queue.
+        s3.put_bucket_notification_configuration(
+            Bucket=local_bucket_name(Bucket.MEDIA, self.account),
+            NotificationConfiguration=media_notification(self.queue_arn(physical_name(Queue.MEDIA_UPLOADS))),
+        )
         create_tables = _store_create_tables()
         if create_tables is not None:
             create_tables()
@@ -296,6 +301,10 @@ class EmbeddedAws:
 
     def schedules(self) -> list[dict[str, Any]]:
         return in_process_schedules(self.account, self.region)
+
+
+def media_notification(queue_arn: str) -> dict[str, Any]:
+    return {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]}
 
 
 def redrive_order(queues: list[Queue]) -> list[Queue]:

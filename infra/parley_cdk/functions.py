@@ -69,6 +69,7 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.INBOX: Access.READ_WRITE,
         names.Table.ACTIVITY: Access.READ_WRITE,
     },
+    names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -79,6 +80,7 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
+    names.Function.MEDIA_CHECK: (),  # no credentials
 }
 
 # Functions that may raise a listening alert.
@@ -193,9 +195,10 @@ class Functions(Construct):
                         resources=data.arns(table),
                     )
                 )
-            role.add_to_policy(
-                aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
-            )
+            if PARAMETER_ACTIONS[function]:
+                role.add_to_policy(
+                    aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
+                )
             scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
             scheduling.grant_manage_schedules(role)
             if function in ALERTING:

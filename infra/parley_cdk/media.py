@@ -10,7 +10,7 @@ delete what nobody needs any more, read from the object's `parley-use` tag (name
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack, Validations, aws_iam, aws_s3
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Validations, aws_iam, aws_s3, aws_sqs
 from constructs import Construct
 
 from infra.parley_cdk.nag import acknowledge
@@ -22,6 +22,7 @@ OBJECT_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.API: ("s3:PutObject", "s3:PutObjectTagging", "s3:GetObject"),
     names.Function.PUBLISH: ("s3:GetObject", "s3:PutObjectTagging"),  # send, then retire
     names.Function.RECONCILER: ("s3:GetObject", "s3:PutObjectTagging"),
+    names.Function.MEDIA_CHECK: ("s3:GetObject", "s3:PutObjectTagging"),  # read the upload, tag it unused
 }
 
 
@@ -59,6 +60,29 @@ class Media(Construct):
                 " CloudTrail data events can be enabled where server access logs are wanted, at their cost.",
             },
         )
+
+    def notify(self, queue: aws_sqs.Queue) -> None:
+        """S3 sends each new object's ObjectCreated event to `queue` (the media-check function reads it).
+
+        Written on the bucket itself (no custom resource): CloudFormation checks that S3 may send to the
+        queue when it creates the bucket, so the queue's policy comes first. The policy names the account,
+        not the bucket's ARN, which would make the bucket and the policy wait on each other."""
+        statement = aws_iam.PolicyStatement(
+            principals=[aws_iam.ServicePrincipal("s3.amazonaws.com")],
+            actions=["sqs:SendMessage"],
+            resources=[queue.queue_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        )
+        added = queue.add_to_resource_policy(statement)
+        cfn = self.bucket.node.default_child
+        assert isinstance(cfn, aws_s3.CfnBucket)
+        cfn.notification_configuration = aws_s3.CfnBucket.NotificationConfigurationProperty(
+            queue_configurations=[
+                aws_s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=queue.queue_arn)
+            ]
+        )
+        if added.policy_dependable is not None:
+            self.bucket.node.add_dependency(added.policy_dependable)
 
     def grant(self, function: names.Function, role: aws_iam.IRole) -> None:
         actions = OBJECT_ACTIONS.get(function)

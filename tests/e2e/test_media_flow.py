@@ -180,3 +180,15 @@ def test_a_card_url_on_a_private_address_is_refused(rt: Runtime) -> None:
     assert answer.status_code == 422
     reasons = {e["field"]: e["reason"] for e in answer.json()["errors"]}
     assert "private" in reasons["link_card.url"]
+
+
+def test_an_upload_is_checked_by_itself_from_s3_s_event_notification(rt: Runtime) -> None:
+    data = png(9, 4)
+    created = rt.call("POST", "/media", {"content_type": "image/png", "size": len(data), "alt": "x"}).json()
+    form = created["upload"]
+    requests.post(form["url"], data=form["fields"], files={"file": ("image", data)}, timeout=10).raise_for_status()
+
+    rt.advance(1)  # the firer feeds the media-uploads queue to the media-check function
+
+    checked = rt.call("GET", f"/media/{created['id']}").json()
+    assert (checked["status"], checked["width"], checked["height"]) == ("ready", 9, 4)

@@ -58,7 +58,7 @@ def test_lifecycle_rules_abort_uploads_and_expire_unused_and_retired_media(templ
     assert retired["ExpirationInDays"] == names.MEDIA_RETENTION_DAYS
 
 
-def test_only_the_api_publish_and_reconciler_roles_reach_media_objects(template: Template) -> None:
+def test_only_the_api_publish_reconciler_and_media_check_roles_reach_media_objects(template: Template) -> None:
     bucket_id, _ = bucket(template)
     fns = function_ids(template)
     role_of = {
@@ -73,7 +73,12 @@ def test_only_the_api_publish_and_reconciler_roles_reach_media_objects(template:
         if objects in as_list(s["Resource"]) and s["Effect"] == "Allow"
     }
 
-    assert allowed == {names.Function.API, names.Function.PUBLISH, names.Function.RECONCILER}
+    assert allowed == {
+        names.Function.API,
+        names.Function.PUBLISH,
+        names.Function.RECONCILER,
+        names.Function.MEDIA_CHECK,
+    }
 
 
 def test_every_function_is_told_the_media_bucket(template: Template) -> None:
@@ -81,3 +86,23 @@ def test_every_function_is_told_the_media_bucket(template: Template) -> None:
     for fn_id in function_ids(template).values():
         variables = resources(template, "AWS::Lambda::Function")[fn_id]["Properties"]["Environment"]["Variables"]
         assert variables[names.Env.MEDIA_BUCKET.value] == {"Ref": bucket_id}
+
+
+def test_each_upload_is_sent_to_the_media_uploads_queue_which_s3_may_write_to(template: Template) -> None:
+    _, resource = bucket(template)
+    queue_id = logical_id(template, "AWS::SQS::Queue", "/Scheduling/MediaUploadsQueue/Resource$")
+
+    (config,) = resource["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config == {"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    (policy_id,) = resource["DependsOn"]  # S3 checks it may send when the bucket is created
+    policy = resources(template, "AWS::SQS::QueuePolicy")[policy_id]["Properties"]["PolicyDocument"]["Statement"]
+    allow = [s for s in policy if s["Effect"] == "Allow"]
+    assert allow == [
+        {
+            "Action": "sqs:SendMessage",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+        }
+    ]

@@ -15,8 +15,9 @@ import requests
 
 from parley import clock, ids, members
 from parley.config import get_settings
+from parley.names import Queue, physical_name
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
-from tests.support.api import ApiClient
+from tests.support.api import ApiClient, FakeContext
 from tests.support.images import png
 from tests.support.peers import MastodonMock
 
@@ -269,3 +270,50 @@ def test_a_mastodon_channel_is_held_to_its_own_instances_image_limit(aws: str, m
 
     assert answer.status == 422
     assert "Mastodon takes at most 10485760 bytes per image" in errors(answer)["media[0]"]
+
+
+# ---- the check after upload, from S3's event notification ----------------------------------------
+
+
+def uploads_queue_messages() -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=physical_name(Queue.MEDIA_UPLOADS))["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    for message in messages:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return list(messages)
+
+
+def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "md5OfBody": m["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:parley-media-uploads",
+            "awsRegion": "us-east-1",
+        }
+        for m in messages
+    ]
+    return {"Records": records}
+
+
+def test_an_upload_is_checked_by_the_media_check_function_from_s3_s_event(editor: ApiClient) -> None:
+    from functions.media_check.handler import lambda_handler
+
+    uploads_queue_messages()  # whatever earlier tests left
+    good, bad = png(3, 2), png()
+    created = register(editor, good)
+    mislabelled = register(editor, bad, content_type="image/gif")
+    upload(created, good)
+    upload(mislabelled, bad)
+
+    answer = lambda_handler(sqs_event(uploads_queue_messages()), FakeContext())
+
+    assert answer == {"batchItemFailures": []}
+    assert editor.call("GET", f"/media/{created['id']}").body["status"] == "ready"
+    assert editor.call("GET", f"/media/{mislabelled['id']}").body["status"] == "rejected"

@@ -245,3 +245,30 @@ def media_view(record: MediaRecord) -> dict[str, Any]:
 
 def _iso_epoch(seconds: float) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).isoformat().replace("+00:00", "Z")
+
+
+# ---- S3 event notifications (the media-check function) ----------------------------------------
+
+
+def uploaded_keys(body: Any) -> list[str]:
+    """The object keys an S3 event notification names (S3 URL-encodes them; its test event names none)."""
+    from urllib.parse import unquote_plus
+
+    records = body.get("Records") if isinstance(body, dict) else None
+    keys = []
+    for record in records or []:
+        if str(record.get("eventName", "")).startswith("ObjectCreated"):
+            keys.append(unquote_plus(str(record["s3"]["object"]["key"])))
+    return keys
+
+
+def check_uploaded(key: str) -> str:
+    """Check the media stored under `key` ("<workspace>/<media id>"): its status afterwards."""
+    workspace_id, _, media_id = key.partition("/")
+    record = find_record(media_id)
+    if record is None or record.workspace_id != workspace_id or record.object_key != key:
+        return "unknown"  # not an upload parley asked for; the lifecycle removes it
+    try:
+        return str(check(record).status)
+    except NotUploaded:
+        return "missing"  # deleted again before the event arrived

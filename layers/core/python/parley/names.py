@@ -36,6 +36,8 @@ class Queue(StrEnum):
     FAILURES = "failures"
     # What the reconciler itself could not settle: a person looks (alarmed).
     FAILURES_DLQ = "failures-dlq"
+    # S3 tells of each upload to the media bucket here; the media-check function checks it (docs/media.md).
+    MEDIA_UPLOADS = "media-uploads"
 
 
 class Function(StrEnum):
@@ -43,6 +45,7 @@ class Function(StrEnum):
     PUBLISH = "publish"
     RECONCILER = "reconciler"
     POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
+    MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
 
 
 class Topic(StrEnum):
@@ -164,23 +167,28 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
 EVENT_SOURCES: dict[Queue, Function] = {
     Queue.PUBLISH: Function.PUBLISH,
     Queue.FAILURES: Function.RECONCILER,
+    Queue.MEDIA_UPLOADS: Function.MEDIA_CHECK,
 }
 # Queue -> (where its messages go after too many receives, how many receives).
 REDRIVE: dict[Queue, tuple[Queue, int]] = {
     Queue.PUBLISH: (Queue.FAILURES, PUBLISH_MAX_RECEIVES),
     # More than the publish queue's: a redriven message keeps its receive count (moto does; so may AWS).
     Queue.FAILURES: (Queue.FAILURES_DLQ, PUBLISH_MAX_RECEIVES + 5),
+    # An upload the check keeps failing on: a person looks (the media stays pending; queueing checks again).
+    Queue.MEDIA_UPLOADS: (Queue.FAILURES_DLQ, 5),
 }
 # Messages per invocation. One for the publish queue: a batch is worked through in order, so a
 # message behind another would go out late; separate invocations run side by side.
 BATCH_SIZE: dict[Queue, int] = {
     Queue.PUBLISH: 1,
     Queue.FAILURES: 10,
+    Queue.MEDIA_UPLOADS: 10,
 }
 VISIBILITY_SECONDS: dict[Queue, int] = {
     Queue.PUBLISH: PUBLISH_VISIBILITY_SECONDS,
     Queue.FAILURES: 180,
     Queue.FAILURES_DLQ: 30,
+    Queue.MEDIA_UPLOADS: 6 * 30,  # six times the media-check function's timeout (AWS's advice)
 }
 # Functions invoked asynchronously (by Scheduler): Lambda's retries, then this on-failure destination.
 ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
@@ -202,4 +210,5 @@ MEDIA_MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # the largest any network takes (Mast
 MEDIA_UPLOAD_SECONDS = 3600  # how long a presigned upload stays valid
 MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecycle on its tag)
 MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
+MEDIA_CHECK_TIMEOUT_SECONDS = 30
 MEDIA_TAG = "parley-use"  # the object tag the lifecycle rules read: unused | in-use | retired
