@@ -55,13 +55,13 @@ def get(media_id: str) -> dict[str, Any]:
 
 
 @router.get("/workspace/media", summary="Media settings of the workspace")
-def get_settings() -> dict[str, Any]:
+def get_media_settings() -> dict[str, Any]:
     record = WorkspaceRecord.get(_caller().workspace_id)
     return {"require_alt_text": bool(record.require_alt_text)}
 
 
 @router.put("/workspace/media", summary="Set the media settings (admins)")
-def put_settings(body: MediaSettings) -> dict[str, Any]:
+def put_media_settings(body: MediaSettings) -> dict[str, Any]:
     principal = _caller()
     principal.require_admin()
     WorkspaceRecord(principal.workspace_id).update(
