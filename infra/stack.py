@@ -12,6 +12,7 @@ from infra.parley_cdk.api import Api
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.functions import Functions, environment, function_arn, public_base_url
 from infra.parley_cdk.layer import CoreLayer
+from infra.parley_cdk.media import Media
 from infra.parley_cdk.monitoring import Monitoring
 from infra.parley_cdk.scheduling import Scheduling
 from parley import names
@@ -45,7 +46,11 @@ class ParleyStack(Stack):
         )
         layer = CoreLayer(self, "CoreLayer")
         alerts = Alerts(self, "Alerts")
-        functions = Functions(self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer)
+        media = Media(self, "Media")
+        media.notify(scheduling.queues[names.Queue.MEDIA_UPLOADS])
+        functions = Functions(
+            self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer, media=media
+        )
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
         base_url = public_base_url(api.rest_api.rest_api_id)
         functions.set_public_base_url(base_url)
@@ -62,7 +67,7 @@ class ParleyStack(Stack):
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
-        values = environment(data, scheduling, self, alerts) | {names.Env.PUBLIC_BASE_URL: base_url}
+        values = environment(data, scheduling, self, alerts, media) | {names.Env.PUBLIC_BASE_URL: base_url}
         for env in CLI_ENV:
             CfnOutput(self, output_key(env), value=values[env], description=env.value)
 

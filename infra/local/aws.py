@@ -32,7 +32,16 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from parley import clock as parley_clock
-from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, physical_name
+from parley.names import (
+    REDRIVE,
+    VISIBILITY_SECONDS,
+    Bucket,
+    Queue,
+    ScheduleGroup,
+    Topic,
+    local_bucket_name,
+    physical_name,
+)
 
 log = logging.getLogger("parley.local.aws")
 
@@ -274,6 +283,16 @@ class EmbeddedAws:
                 scheduler.create_schedule_group(Name=physical_name(group))
         for topic in Topic:  # CreateTopic is idempotent
             self.client("sns").create_topic(Name=physical_name(topic))
+        s3 = self.client("s3")
+        buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for bucket in Bucket:
+            if local_bucket_name(bucket, self.account) not in buckets:
+                s3.create_bucket(Bucket=local_bucket_name(bucket, self.account))
+        # As on AWS (infra/parley_cdk/media.py): each upload is told to the media-check function's queue.
+        s3.put_bucket_notification_configuration(
+            Bucket=local_bucket_name(Bucket.MEDIA, self.account),
+            NotificationConfiguration=media_notification(self.queue_arn(physical_name(Queue.MEDIA_UPLOADS))),
+        )
         create_tables = _store_create_tables()
         if create_tables is not None:
             create_tables()
@@ -282,6 +301,10 @@ class EmbeddedAws:
 
     def schedules(self) -> list[dict[str, Any]]:
         return in_process_schedules(self.account, self.region)
+
+
+def media_notification(queue_arn: str) -> dict[str, Any]:
+    return {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]}
 
 
 def redrive_order(queues: list[Queue]) -> list[Queue]:

@@ -50,6 +50,7 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.ANSWERS: TableKeys("workspace_id", "answer_id"),
     # Pending X connections: single use, checked on the clock; the TTL only sweeps the ones never used.
     names.Table.OAUTH_STATES: TableKeys("state_hash", ttl_attribute="expires"),
+    names.Table.MEDIA: TableKeys("media_id", ttl_attribute="expires_at"),  # retired media expires
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

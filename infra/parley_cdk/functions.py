@@ -25,6 +25,7 @@ from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import STAGE_NAME
 from infra.parley_cdk.data import Data
+from infra.parley_cdk.media import Media
 from infra.parley_cdk.nag import acknowledge, nag_arn
 from infra.parley_cdk.scheduling import Scheduling
 from parley import names
@@ -53,6 +54,7 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.POSTS: Access.READ_WRITE,
     names.Table.DELIVERIES: Access.READ_WRITE,
     names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
+    names.Table.MEDIA: Access.READ_WRITE,  # images to send; retired when the delivery ends
 }
 
 # Which tables each function may touch, and how (everything else is denied by omission).
@@ -71,6 +73,7 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
     names.Function.TOKENS: {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
+    names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -82,6 +85,7 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
     names.Function.TOKENS: ("ssm:GetParameter", "ssm:PutParameter"),  # parley's X app; the rotated tokens
+    names.Function.MEDIA_CHECK: (),  # no credentials
 }
 
 # Functions that may raise a listening alert.
@@ -101,7 +105,9 @@ def function_arn(stack: Stack, function: names.Function) -> str:
     return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name(stack, function)}"
 
 
-def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts) -> dict[names.Env, str]:
+def environment(
+    data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts, media: Media | None = None
+) -> dict[names.Env, str]:
     """The value of every names.Env variable on AWS."""
     values: dict[names.Env, str] = {
         names.TABLE_ENV[table]: resource.table_name for table, resource in data.tables.items()
@@ -117,6 +123,8 @@ def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts
         names.Env.ALERT_TOPIC_ARN: alerts.topic.topic_arn,
         names.Env.TOKENS_FUNCTION_ARN: function_arn(stack, names.Function.TOKENS),
     }
+    if media is not None:
+        values[names.Env.MEDIA_BUCKET] = media.bucket.bucket_name
     return values
 
 
@@ -136,10 +144,11 @@ class Functions(Construct):
         scheduling: Scheduling,
         alerts: Alerts,
         layer: aws_lambda.ILayerVersion,
+        media: Media | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        values = environment(data, scheduling, stack, alerts)
+        values = environment(data, scheduling, stack, alerts, media)
         parameters_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/*"
 
         self.functions: dict[names.Function, aws_lambda.Function] = {}
@@ -199,13 +208,16 @@ class Functions(Construct):
                         resources=data.arns(table),
                     )
                 )
-            role.add_to_policy(
-                aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
-            )
+            if PARAMETER_ACTIONS[function]:
+                role.add_to_policy(
+                    aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
+                )
             scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
             scheduling.grant_manage_schedules(role)
             if function in ALERTING:
                 alerts.grant_publish(role)
+            if media is not None:
+                media.grant(function, role)
             acknowledge(
                 Validations.of(role),
                 {

@@ -84,6 +84,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         timeout=Duration.seconds(names.TOKENS_TIMEOUT_SECONDS),
         description="Renews one channel's expiring token (X) and arms the next renewal",
     ),
+    names.Function.MEDIA_CHECK: FunctionSettings(
+        memory_mb=512,  # holds one image (at most names.MEDIA_MAX_UPLOAD_BYTES) in memory
+        timeout=Duration.seconds(names.MEDIA_CHECK_TIMEOUT_SECONDS),
+        description="Checks an uploaded image's bytes and marks the media ready or rejected",
+    ),
 }
 
 

@@ -4,7 +4,9 @@ prove request shapes and auth only; behaviour is tested on recorded answers (tes
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -12,8 +14,9 @@ import requests
 
 from parley.clock import ManualClock
 from parley.listening.x import XListener, marker
-from parley.networks.base import AnswerTo, Credential, InvalidCredential, PublishRequest
+from parley.networks.base import AnswerTo, Attachment, Credential, InvalidCredential, PublishRequest
 from parley.networks.x import XAdapter
+from tests.support.images import png
 from tests.support.peers import PrismSession, PrismX
 
 pytestmark = pytest.mark.peers
@@ -146,3 +149,31 @@ def test_an_answer_looks_then_replies_in_shapes_x_accepts(prism_x: PrismX) -> No
     methods = [(method, urlparse(url).path) for method, url, _ in http.calls]
     assert methods[0] == ("GET", f"/2/users/{USER_ID}/tweets")
     assert ("POST", "/2/tweets") in methods  # Prism's placeholder posts are not replies to ours: not found
+
+
+class NumericMediaIds(PrismSession):
+    """Prism answers an upload with a placeholder id ("string"); X's ids are numeric, and the metadata call
+    must be made with one. The id is replaced as X would give it; every request still goes to Prism."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
+        if str(url).endswith("/2/media/upload") and response.ok:
+            body = response.json()
+            body["data"]["id"] = "1880028106020515840"
+            response._content = json.dumps(body).encode()
+        return response
+
+
+def test_publish_with_an_image_uploads_it_and_its_alt_text_in_shapes_x_accepts(prism_x: PrismX) -> None:
+    http = NumericMediaIds()
+    image = Attachment(png(), "image/png", alt="A red square")
+
+    _adapter(prism_x, http).publish(PublishRequest("01jm", "With a picture", DUE, look_first=False, images=(image,)))
+
+    assert [call[1].removeprefix(prism_x.base_url) for call in http.calls] == [
+        "/2/media/upload",
+        "/2/media/metadata",
+        "/2/tweets",
+    ]
+    assert [code for _, _, code in http.calls] == [200, 200, 201]
+    assert http.violations == []

@@ -24,6 +24,7 @@ def aws() -> Iterator[str]:
     """moto's server with parley's tables, queues and schedule group; the env points at it."""
     from moto.server import ThreadedMotoServer
 
+    from infra.local.aws import media_notification, redrive_order
     from parley import aws as parley_aws
     from parley import store
     from parley.config import Settings, get_settings
@@ -51,7 +52,7 @@ def aws() -> Iterator[str]:
     store.create_tables(settings)
     sqs = parley_aws.client("sqs")
     urls = {}
-    for queue in reversed(list(Queue)):
+    for queue in redrive_order(list(Queue)):  # dead-letter targets first
         attributes = {"VisibilityTimeout": str(VISIBILITY_SECONDS[queue])}
         if queue in REDRIVE:
             target, receives = REDRIVE[queue]
@@ -62,6 +63,11 @@ def aws() -> Iterator[str]:
         parley_aws.client("scheduler").create_schedule_group(Name=physical_name(group))
     for topic in Topic:
         parley_aws.client("sns").create_topic(Name=physical_name(topic))
+    parley_aws.client("s3").create_bucket(Bucket=settings.media_bucket)  # names.Bucket.MEDIA
+    uploads_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical_name(Queue.MEDIA_UPLOADS)}"
+    parley_aws.client("s3").put_bucket_notification_configuration(
+        Bucket=settings.media_bucket, NotificationConfiguration=media_notification(uploads_arn)
+    )
     yield endpoint
     server.stop()
     for key, value in saved.items():

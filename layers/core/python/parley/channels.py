@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
@@ -69,6 +69,7 @@ def connect(
         time_zone=time_zone,
         max_characters=max_characters,
         url_length=url_length,
+        media_limits=_media_limits(network, credential),
         created_at=clock.now(),
         created_by=principal.member_id,
     )
@@ -139,3 +140,18 @@ def text_limits(channel: ChannelRecord) -> MastodonLimits | None:
         max_characters=int(channel.max_characters),
         characters_reserved_per_url=int(channel.url_length or DEFAULT_LIMITS.characters_reserved_per_url),
     )
+
+
+def _media_limits(network: str, credential: Credential) -> dict[str, Any] | None:
+    """A Mastodon instance says which images it takes (docs/media.md); kept like its text limits."""
+    if network != "mastodon":
+        return None
+    from parley.networks.mastodon import MastodonAdapter
+
+    try:
+        media = MastodonAdapter(credential, NoSessions()).limits().media  # cached: no second request
+    except TransientNetworkError:
+        return None  # Mastodon's defaults apply
+    if media is None:
+        return None
+    return {"max_images": media.max_images, "max_bytes": media.max_bytes, "types": sorted(media.types)}

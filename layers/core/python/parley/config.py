@@ -22,6 +22,8 @@ class Settings(BaseModel):
     parameter_prefix: str = PARAMETER_PREFIX
     tokens_function_arn: str = ""
     public_base_url: str = ""  # where people reach the API (the X connect callback is built on it)
+    media_bucket: str = ""
+    link_card_allowed_hosts: tuple[str, ...] = ()  # private hosts a link card may still be fetched from
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -40,6 +42,10 @@ class Settings(BaseModel):
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
             tokens_function_arn=env.get(Env.TOKENS_FUNCTION_ARN, ""),
             public_base_url=env.get(Env.PUBLIC_BASE_URL, ""),
+            media_bucket=env.get(Env.MEDIA_BUCKET, ""),
+            link_card_allowed_hosts=tuple(
+                h.strip().lower() for h in env.get(Env.LINK_CARD_ALLOWED_HOSTS, "").split(",") if h.strip()
+            ),
         )
 
 

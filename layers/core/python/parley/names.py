@@ -26,6 +26,7 @@ class Table(StrEnum):
     ACTIVITY = "activity"  # per workspace and hour: inbox items, mentions, negatives (alert baselines)
     ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
     OAUTH_STATES = "oauth-states"  # pending X connections (PKCE verifier), single use, ~10 minutes (TTL)
+    MEDIA = "media"  # uploaded images: declared type and size, alt text, check result (docs/media.md)
 
 
 class Queue(StrEnum):
@@ -36,6 +37,8 @@ class Queue(StrEnum):
     FAILURES = "failures"
     # What the reconciler itself could not settle: a person looks (alarmed).
     FAILURES_DLQ = "failures-dlq"
+    # S3 tells of each upload to the media bucket here; the media-check function checks it (docs/media.md).
+    MEDIA_UPLOADS = "media-uploads"
 
 
 class Function(StrEnum):
@@ -44,6 +47,7 @@ class Function(StrEnum):
     RECONCILER = "reconciler"
     POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
     TOKENS = "tokens"  # keeps a channel's expiring token alive (X: refresh before expiry; DESIGN.md flow 5)
+    MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
 
 
 class Topic(StrEnum):
@@ -52,6 +56,10 @@ class Topic(StrEnum):
 
 class ScheduleGroup(StrEnum):
     DELIVERIES = "deliveries"
+
+
+class Bucket(StrEnum):
+    MEDIA = "media"  # uploaded images, private; lifecycle expires unused and retired ones (docs/media.md)
 
 
 class Env(StrEnum):
@@ -79,6 +87,10 @@ class Env(StrEnum):
     PARAMETER_PREFIX = "PARLEY_PARAMETER_PREFIX"
     PUBLIC_BASE_URL = "PARLEY_PUBLIC_BASE_URL"
     TOKENS_FUNCTION_ARN = "PARLEY_TOKENS_FUNCTION_ARN"
+    TABLE_MEDIA = "PARLEY_TABLE_MEDIA"
+    MEDIA_BUCKET = "PARLEY_MEDIA_BUCKET"
+    # Hosts (comma-separated) a link card may be fetched from although they are private (local runtime, tests).
+    LINK_CARD_ALLOWED_HOSTS = "PARLEY_LINK_CARD_ALLOWED_HOSTS"
 
 
 TABLE_ENV: dict[Table, Env] = {
@@ -94,6 +106,7 @@ TABLE_ENV: dict[Table, Env] = {
     Table.ACTIVITY: Env.TABLE_ACTIVITY,
     Table.ANSWERS: Env.TABLE_ANSWERS,
     Table.OAUTH_STATES: Env.TABLE_OAUTH_STATES,
+    Table.MEDIA: Env.TABLE_MEDIA,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -108,6 +121,7 @@ _CORE_ENV: tuple[Env, ...] = (
     Env.PARAMETER_PREFIX,
     Env.ALERT_TOPIC_ARN,  # a poll may raise an alert (and hold the workspace's queued posts)
     Env.TOKENS_FUNCTION_ARN,  # storing or renewing a channel's tokens arms its refresh schedule
+    Env.MEDIA_BUCKET,  # images are checked at upload and queue time and sent at publish time
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
@@ -126,9 +140,14 @@ PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the 
 MAX_ATTEMPTS = 5
 
 
-def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic) -> str:
+def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket) -> str:
     """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
     return f"{APP}-{kind.value}"
+
+
+def local_bucket_name(bucket: Bucket, account: str) -> str:
+    """S3 bucket names are global (in moto's process too): the local ones carry the account."""
+    return f"{physical_name(bucket)}-{account}"
 
 
 def local_names(
@@ -151,6 +170,7 @@ def local_names(
         Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
         Env.PUBLIC_BASE_URL.value: public_base_url,
         Env.TOKENS_FUNCTION_ARN.value: (f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.TOKENS)}"),
+        Env.MEDIA_BUCKET.value: local_bucket_name(Bucket.MEDIA, account),
     }
     return env
 
@@ -160,23 +180,28 @@ def local_names(
 EVENT_SOURCES: dict[Queue, Function] = {
     Queue.PUBLISH: Function.PUBLISH,
     Queue.FAILURES: Function.RECONCILER,
+    Queue.MEDIA_UPLOADS: Function.MEDIA_CHECK,
 }
 # Queue -> (where its messages go after too many receives, how many receives).
 REDRIVE: dict[Queue, tuple[Queue, int]] = {
     Queue.PUBLISH: (Queue.FAILURES, PUBLISH_MAX_RECEIVES),
     # More than the publish queue's: a redriven message keeps its receive count (moto does; so may AWS).
     Queue.FAILURES: (Queue.FAILURES_DLQ, PUBLISH_MAX_RECEIVES + 5),
+    # An upload the check keeps failing on: a person looks (the media stays pending; queueing checks again).
+    Queue.MEDIA_UPLOADS: (Queue.FAILURES_DLQ, 5),
 }
 # Messages per invocation. One for the publish queue: a batch is worked through in order, so a
 # message behind another would go out late; separate invocations run side by side.
 BATCH_SIZE: dict[Queue, int] = {
     Queue.PUBLISH: 1,
     Queue.FAILURES: 10,
+    Queue.MEDIA_UPLOADS: 10,
 }
 VISIBILITY_SECONDS: dict[Queue, int] = {
     Queue.PUBLISH: PUBLISH_VISIBILITY_SECONDS,
     Queue.FAILURES: 180,
     Queue.FAILURES_DLQ: 30,
+    Queue.MEDIA_UPLOADS: 6 * 30,  # six times the media-check function's timeout (AWS's advice)
 }
 # Functions invoked asynchronously (by Scheduler): Lambda's retries, then this on-failure destination.
 ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
@@ -200,3 +225,10 @@ OAUTH_STATE_SECONDS = 600  # a pending X connection (GET /channels/x/connect) is
 TOKEN_REFRESH_MARGIN_SECONDS = 600  # refresh an X token this long before it expires
 TOKEN_REFRESH_RETRY_SECONDS = 120  # after a transient failure, try again this soon
 TOKENS_TIMEOUT_SECONDS = 30
+# Media (docs/media.md): uploads, checks and retention.
+MEDIA_MAX_UPLOAD_BYTES = 16 * 1024 * 1024  # the largest any network takes (Mastodon's default image limit)
+MEDIA_UPLOAD_SECONDS = 3600  # how long a presigned upload stays valid
+MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecycle on its tag)
+MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
+MEDIA_CHECK_TIMEOUT_SECONDS = 30
+MEDIA_TAG = "parley-use"  # the object tag the lifecycle rules read: unused | in-use | retired

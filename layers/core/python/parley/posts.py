@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from parley import clock, deliveries, holds, ids
+from parley import clock, deliveries, holds, ids, link_cards, post_media
 from parley.channels import get_channel, text_limits
 from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
@@ -34,6 +34,9 @@ class PostDraft:
     time_zone: str | None = None
     campaign: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)  # network -> its own text
+    media: list[str] = field(default_factory=list)  # media ids (parley.post_media)
+    media_overrides: dict[str, list[str]] = field(default_factory=dict)  # network -> its own media ids
+    link_card: dict[str, str | None] | None = None  # fields given by the marketer (parley.link_cards)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,17 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now)
     except ValidationFailed as exc:
         problems += exc.problems
+    attached = None
+    if draft.media or draft.media_overrides:
+        try:
+            attached = post_media.resolve(principal.workspace_id, channels, draft.media, draft.media_overrides)
+        except ValidationFailed as exc:
+            problems += exc.problems
+    card = None
+    try:
+        card = link_cards.card_for_post(draft.text, draft.overrides, draft.link_card, attached)
+    except ValidationFailed as exc:
+        problems += exc.problems
     if problems:
         raise ValidationFailed(problems)
 
@@ -134,6 +148,9 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         created_by=principal.member_id,
         created_at=now,
         updated_at=now,
+        media_ids=draft.media or None,
+        media_overrides=draft.media_overrides or None,
+        link_card=card,
     )
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
     records = [
@@ -147,6 +164,11 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         )
         for c in channels
     ]
+    for record in records:
+        record.media_ids = (attached.ids_for(record.network) if attached else []) or None  # type: ignore[assignment]
+        record.link_card = card if not record.media_ids else None  # an image wins over a card
+    if attached is not None:
+        post_media.mark_in_use(attached, records)  # before anything can publish them
     for record in records if not held else []:
         # At least a second of delay: the transaction below lands before the message is received.
         arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
@@ -234,6 +256,7 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
     for record in records:
         try:
             deliveries.cancel(record, by=principal.member_id)
+            post_media.delivery_ended(record)
         except LostRace:
             fresh = deliveries.get(DeliveryKey.of(record)) or record
             outcome.unchanged.append(
@@ -371,4 +394,9 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         "created_at": _iso(post.created_at),
         "updated_at": _iso(post.updated_at),
         "deliveries": [delivery_view(r) for r in sorted(records, key=lambda r: r.channel_id)],
+        "media": list(post.media_ids or []),
+        "media_overrides": {n: list(ids) for n, ids in post.media_overrides.as_dict().items()}
+        if post.media_overrides
+        else {},
+        "link_card": post.link_card.as_dict() if post.link_card else None,
     }

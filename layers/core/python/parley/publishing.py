@@ -95,6 +95,10 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         credential = credentials.load_credential(channel.credential_parameter)
         sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
         adapter = adapter_for(channel.network, credential, sessions)
+        if not look_only and (record.media_ids or record.link_card):
+            from parley import post_media
+
+            request = post_media.with_attachments(request, record)
         published = adapter.find(request) if look_only else adapter.publish(request)
     except ChannelRecord.DoesNotExist:
         return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)
@@ -127,6 +131,7 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         # Our lease ran out while the network was answering; whoever took over looks first and finds it.
         logger.warning("lease lost after publishing; the taker will find the post")
         return Outcome("lost", "lease expired during the call")
+    _media_done(record)
     _start_watching(record)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
@@ -148,6 +153,14 @@ def _start_watching(record: DeliveryRecord) -> None:
     except Exception:
         logger.exception("could not start watching the published delivery")
         metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
+
+
+def _media_done(record: DeliveryRecord) -> None:
+    """The delivery ended: its images may be retired (parley.post_media; never raises)."""
+    if record.media_ids:
+        from parley import post_media
+
+        post_media.delivery_ended(record)
 
 
 def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:
@@ -179,6 +192,7 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
         deliveries.mark_failed(record, reason=reason, by=by)
     except LostRace:
         return Outcome("lost", "someone else settled it")
+    _media_done(record)
     metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
     with single_metric(
         name="PublishFailed",

@@ -30,6 +30,7 @@ from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthent
 from parley.http import answers as answer_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
+from parley.http import media as media_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
@@ -236,7 +237,10 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
         publish_at=body["publish_at"],
         time_zone=body.get("time_zone"),
         campaign=body.get("campaign"),
-        overrides={network: o["text"] for network, o in (body.get("overrides") or {}).items()},
+        overrides={n: o["text"] for n, o in (body.get("overrides") or {}).items() if o.get("text") is not None},
+        media=list(body.get("media") or []),
+        media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
+        link_card=body.get("link_card"),
     )
     return posts.create_post(principal, _arming(), draft)
 
@@ -328,7 +332,7 @@ def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
         publish_at=body.publish_at,
         time_zone=body.time_zone,
         campaign=body.campaign,
-        overrides={network: o.text for network, o in (body.overrides or {}).items()} or None,
+        overrides={network: o.text for network, o in (body.overrides or {}).items() if o.text is not None} or None,
     )
     return posts.edit_post(_caller(), _arming(), post_id, changes)
 
@@ -350,3 +354,4 @@ app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)
 app.include_router(listener_routes.router)
 app.include_router(x_connect_routes.router)
+app.include_router(media_routes.router)

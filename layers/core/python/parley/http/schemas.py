@@ -31,7 +31,27 @@ class ConnectChannel(BaseModel):
 class Override(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(max_length=10_000, description="What this network gets instead of the post's text")
+    text: str | None = Field(
+        default=None, max_length=10_000, description="What this network gets instead of the post's text"
+    )
+    media: list[str] | None = Field(
+        default=None, max_length=10, description="Media ids this network gets instead of the post's (docs/media.md)"
+    )
+
+    @model_validator(mode="after")
+    def something_to_override(self) -> Override:
+        if self.text is None and self.media is None:
+            raise ValueError("give text or media")
+        return self
+
+
+class LinkCardFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://", description="The card's link")
+    title: str | None = Field(default=None, max_length=300)
+    description: str | None = Field(default=None, max_length=1000)
+    thumbnail_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
 
 
 Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
@@ -49,6 +69,13 @@ class CreatePost(BaseModel):
     )
     time_zone: str | None = Field(default=None, description="IANA zone for a publish_at without an offset")
     campaign: str | None = Field(default=None, max_length=100)
+    media: list[str] = Field(
+        default_factory=list, max_length=10, description="Media ids (POST /media), in order; checked per network"
+    )
+    link_card: LinkCardFields | None = Field(
+        default=None,
+        description="Link card fields that supply or override the page's own (used when there is no image)",
+    )
 
 
 class EditPost(BaseModel):
@@ -59,6 +86,12 @@ class EditPost(BaseModel):
     publish_at: str | None = None
     time_zone: str | None = None
     campaign: str | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def no_media_changes(self) -> EditPost:
+        if any(o.media is not None for o in (self.overrides or {}).values()):
+            raise ValueError("images cannot be changed by an edit: cancel the post and queue it again")
+        return self
 
     @model_validator(mode="after")
     def something_to_change(self) -> EditPost:

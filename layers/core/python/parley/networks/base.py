@@ -31,11 +31,35 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """An image to send with a post (docs/media.md): its checked bytes and its alt text."""
+
+    data: bytes
+    content_type: str
+    alt: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class LinkCard:
+    """A link preview: the page's Open Graph data (or what the marketer gave), fetched at queue time."""
+
+    url: str
+    title: str = ""
+    description: str = ""
+    thumbnail_url: str | None = None
+    thumbnail: Attachment | None = None  # fetched at publish time; None when it could not be had
+
+
+@dataclass(frozen=True)
 class PublishRequest:
     delivery_id: str  # stable per delivery: the idempotency key is derived from it
     text: str
     due_at: datetime  # publish_at of the delivery (UTC)
     look_first: bool  # a retry or a takeover: look on the network before creating
+    images: tuple[Attachment, ...] = ()  # in order; the adapter uploads them before creating the post
+    link_card: LinkCard | None = None  # only when there are no images
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ POST_COLLECTION = "app.bsky.feed.post"
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
 APP_URL = "https://bsky.app"
+IMAGES_EMBED = "app.bsky.embed.images"
+EXTERNAL_EMBED = "app.bsky.embed.external"
 
 # XRPC error names that mean "this access (or refresh) token is no longer good".
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
@@ -125,6 +127,9 @@ class BlueskyAdapter:
         facets = richtext.build_facets(request.text, self._resolve_handle)
         if facets:
             record["facets"] = facets
+        embed = self._embed(request)  # blobs first: content-addressed, so a repeat upload is harmless
+        if embed:
+            record["embed"] = embed
         try:
             body = self._call(
                 "POST",
@@ -222,6 +227,40 @@ class BlueskyAdapter:
             remote_id=str(body["uri"]), url=post_url(self._handle(), rkey), acknowledged_at=self._clock.now()
         )
 
+    # -- images and link cards (docs/media.md) -----------------------------------------------------------
+
+    def upload_blob(self, data: bytes, content_type: str) -> dict[str, Any]:
+        """`com.atproto.repo.uploadBlob`: the blob reference to put in a record."""
+        body = self._call(
+            "POST", "com.atproto.repo.uploadBlob", data=data, content_type=content_type, doing="upload an image"
+        )
+        blob = body.get("blob")
+        if not isinstance(blob, dict):
+            raise TransientNetworkError("Bluesky answered the image upload with something unexpected")
+        return blob
+
+    def _embed(self, request: PublishRequest) -> dict[str, Any] | None:
+        if request.images:
+            images = []
+            for image in request.images:
+                entry: dict[str, Any] = {"alt": image.alt, "image": self.upload_blob(image.data, image.content_type)}
+                if image.width and image.height:
+                    entry["aspectRatio"] = {"width": image.width, "height": image.height}
+                images.append(entry)
+            return {"$type": IMAGES_EMBED, "images": images}
+        card = request.link_card
+        if card is None:
+            return None
+        external: dict[str, Any] = {"uri": card.url, "title": card.title, "description": card.description}
+        if card.thumbnail is not None:
+            try:
+                external["thumb"] = self.upload_blob(card.thumbnail.data, card.thumbnail.content_type)
+            except PermanentNetworkError as exc:
+                if isinstance(exc, InvalidCredential):
+                    raise
+                logger.info("bluesky refused the card's thumbnail (%s): a card without it", exc.reason)
+        return {"$type": EXTERNAL_EMBED, "external": external}
+
     # -- sessions ----------------------------------------------------------------------------------------
 
     def _did(self) -> str:
@@ -311,6 +350,8 @@ class BlueskyAdapter:
         params: dict[str, Any] | None = None,
         json_body: dict[str, Any] | None = None,
         read: bool = False,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
         """An authenticated call; a refused access token is renewed once, then the call is repeated."""
         session = self._current_session()
@@ -323,12 +364,24 @@ class BlueskyAdapter:
                 token=session["accessJwt"],
                 doing=doing,
                 read=read,
+                data=data,
+                content_type=content_type,
             )
         except _AuthFailed:
             self._renew_session(session)
         token = self._current_session()["accessJwt"]
         try:
-            return self._xrpc(method, nsid, params=params, json_body=json_body, token=token, doing=doing, read=read)
+            return self._xrpc(
+                method,
+                nsid,
+                params=params,
+                json_body=json_body,
+                token=token,
+                doing=doing,
+                read=read,
+                data=data,
+                content_type=content_type,
+            )
         except _AuthFailed as exc:
             raise InvalidCredential(_login_refused(exc.error, exc.message)) from None
 
@@ -363,15 +416,20 @@ class BlueskyAdapter:
         json_body: dict[str, Any] | None = None,
         token: str | None = None,
         read: bool = False,
+        data: bytes | None = None,
+        content_type: str | None = None,
     ) -> dict[str, Any]:
-        """One XRPC request. `read`: a 4xx that is not about the token means "no such thing" (_NotThere)."""
+        """One XRPC request. `read`: a 4xx that is not about the token means "no such thing" (_NotThere).
+        `data`: a raw body (a blob upload) of `content_type` instead of JSON."""
         url = f"{_base(base or self._credential.service_url)}/xrpc/{nsid}"
         headers = {"Accept": "application/json", "User-Agent": "parley"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        if data is not None:
+            headers["Content-Type"] = content_type or "application/octet-stream"
         try:
             response = self._http.request(
-                method, url, params=params, json=json_body, headers=headers, timeout=self._timeout
+                method, url, params=params, json=json_body, data=data, headers=headers, timeout=self._timeout
             )
         except requests.Timeout:
             raise TransientNetworkError(f"Bluesky did not answer in time (trying to {doing})") from None

@@ -22,7 +22,7 @@ import html
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlparse
@@ -32,8 +32,11 @@ import requests
 
 from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
+from parley.media_rules import MediaLimits
+from parley.media_rules import mastodon_limits as mastodon_media_limits
 from parley.networks.base import (
     Account,
+    Attachment,
     Credential,
     InvalidCredential,
     NetworkError,
@@ -73,6 +76,8 @@ class MastodonLimits:
     max_characters: int = DEFAULT_MAX_CHARACTERS
     characters_reserved_per_url: int = DEFAULT_URL_LENGTH
     max_media_attachments: int = DEFAULT_MAX_MEDIA
+    # images: configuration.media_attachments (parley.media_rules); not part of what text rules compare
+    media: MediaLimits | None = field(default=None, compare=False)
 
 
 DEFAULT_LIMITS = MastodonLimits()
@@ -177,6 +182,7 @@ def limits_from_instance(body: dict[str, Any]) -> MastodonLimits:
         max_characters=number(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS),
         characters_reserved_per_url=number(statuses.get("characters_reserved_per_url"), DEFAULT_URL_LENGTH),
         max_media_attachments=number(statuses.get("max_media_attachments"), DEFAULT_MAX_MEDIA),
+        media=mastodon_media_limits(body),
     )
 
 
@@ -242,11 +248,14 @@ class MastodonAdapter:
             found = self.find(request)
             if found is not None:
                 return found
+        status: dict[str, Any] = {"status": request.text, "visibility": "public"}
+        if request.images:  # uploaded first; an upload repeated by a retry stays unattached (the instance prunes it)
+            status["media_ids"] = [self.upload_media(image) for image in request.images]
         body = self._request(
             "POST",
             "/api/v1/statuses",
             doing="publish the post",
-            json_body={"status": request.text, "visibility": "public"},
+            json_body=status,
             headers={"Idempotency-Key": idempotency_key(request.delivery_id)},
         )
         status_id = str(body.get("id") or "")
@@ -284,6 +293,36 @@ class MastodonAdapter:
                 already_there=True,
             )
         return None
+
+    def upload_media(self, image: Attachment) -> str:
+        """`POST /api/v2/media` with the alt text as `description`: the attachment's id (docs/media.md)."""
+        url = f"{_base(self._credential.service_url)}/api/v2/media"
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": "parley",
+            "Authorization": f"Bearer {self._credential.secret}",
+        }
+        extension = image.content_type.rsplit("/", 1)[-1]
+        try:
+            response = self._http.request(
+                "POST",
+                url,
+                files={"file": (f"image.{extension}", image.data, image.content_type)},
+                data={"description": image.alt} if image.alt else None,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.RequestException:
+            raise TransientNetworkError("Mastodon could not be reached (trying to upload an image)") from None
+        if not response.ok:
+            raise classify(response, "upload an image", self._clock.now())
+        try:
+            media_id = str(response.json().get("id") or "")
+        except (ValueError, AttributeError):
+            media_id = ""
+        if not media_id:
+            raise TransientNetworkError("Mastodon answered the image upload with something unexpected")
+        return media_id
 
     # -- account -------------------------------------------------------------------------------------------
 

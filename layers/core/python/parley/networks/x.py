@@ -21,6 +21,7 @@ Tokens are never logged.
 
 from __future__ import annotations
 
+import base64
 import html
 import logging
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
 from parley.networks.base import (
     Account,
+    Attachment,
     Credential,
     InvalidCredential,
     NetworkError,
@@ -59,6 +61,7 @@ FIND_MARGIN = timedelta(minutes=2)
 RECENT_POSTS = 100  # the most one page of the user's posts holds
 TOKEN_EARLY = timedelta(minutes=2)  # refresh an access token this long before it expires
 _TWITTER_EPOCH_MS = 1288834974657
+MAX_ALT_TEXT = 1000  # the media metadata's alt_text.text maxLength
 _DEAD_TOKEN = "X no longer accepts this channel's access token: connect the account again"
 
 
@@ -230,8 +233,11 @@ class XAdapter:
             found = self.find(request)
             if found is not None:
                 return found
+        post: dict[str, Any] = {"text": request.text}
+        if request.images:  # uploaded first; an upload repeated by a retry is never attached, and X expires it
+            post["media"] = {"media_ids": [self.upload_media(image) for image in request.images]}
         try:
-            body = self._call("POST", "/2/tweets", doing="publish the post", json_body={"text": request.text})
+            body = self._call("POST", "/2/tweets", doing="publish the post", json_body=post)
         except PermanentNetworkError as exc:
             if "duplicate" in exc.reason.lower():
                 found = self._find_quietly(request)
@@ -243,6 +249,23 @@ class XAdapter:
         if not post_id:
             raise TransientNetworkError("X answered the post with something unexpected")
         return Published(remote_id=post_id, url=post_url(post_id), acknowledged_at=self._clock.now())
+
+    def upload_media(self, image: Attachment) -> str:
+        """`POST /2/media/upload` (one request: images are small), then the alt text with
+        `POST /2/media/metadata`: the media id to attach (docs/media.md)."""
+        body = self._call(
+            "POST",
+            "/2/media/upload",
+            doing="upload an image",
+            json_body={"media": base64.b64encode(image.data).decode("ascii"), "media_category": "tweet_image"},
+        )
+        media_id = str(_dict(body.get("data")).get("id") or "")
+        if not media_id:
+            raise TransientNetworkError("X answered the image upload with something unexpected")
+        if image.alt:
+            metadata = {"id": media_id, "metadata": {"alt_text": {"text": image.alt[:MAX_ALT_TEXT]}}}
+            self._call("POST", "/2/media/metadata", doing="add the image's alt text", json_body=metadata)
+        return media_id
 
     def find(self, request: PublishRequest) -> Published | None:
         """Look among the account's posts since the delivery was due (one page, replies and reposts left

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -38,6 +39,8 @@ class WorkspaceRecord(Model):
     alerts: MapAttribute[str, Any] = MapAttribute(null=True)
     # Set while the workspace is held: posts queued meanwhile are held too, until a person resumes.
     held_since = UTCDateTimeAttribute(null=True)
+    # Posts whose images lack alt text are refused at queue time (docs/media.md).
+    require_alt_text = BooleanAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -93,6 +96,8 @@ class ChannelRecord(Model):
     time_zone = UnicodeAttribute(default="UTC")
     max_characters = NumberAttribute(null=True)  # the instance's own limit, where the network has one
     url_length = NumberAttribute(null=True)  # what a link counts for, where the network says
+    # The instance's own image limits, where the network has them: {max_images, max_bytes, types}
+    media_limits: MapAttribute[str, Any] = MapAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
 
@@ -121,6 +126,9 @@ class PostRecord(Model):
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images, in order (docs/media.md)
+    media_overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own list of media ids
+    link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
 
     by_publish_at = PublishAtIndex()
 
@@ -161,6 +169,8 @@ class DeliveryRecord(Model):
     failure_reason = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
     history = ListAttribute(of=MapAttribute, default=list)  # [{at, from, to, by}]
+    media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images this channel gets (docs/media.md)
+    link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # a link card, when it gets no image
 
     by_state = DeliveryStateIndex()
 
@@ -305,6 +315,33 @@ class OAuthStateRecord(Model):
     expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
 
 
+class MediaRecord(Model):
+    """An uploaded image (docs/media.md): `pending` until its bytes are checked, then `ready` or
+    `rejected` with a reason. `in_use` holds the deliveries that will send it; when the last one ends
+    the object is tagged for deletion after the retention period and the record expires with it."""
+
+    class Meta:
+        table_name = physical_name(Table.MEDIA)
+
+    # Keyed by its id alone, so that another workspace's id is told apart from an unknown one (404, 422).
+    media_id = UnicodeAttribute(hash_key=True)
+    workspace_id = UnicodeAttribute()
+    object_key = UnicodeAttribute()
+    content_type = UnicodeAttribute()  # as declared; the check compares it with the bytes
+    declared_size = NumberAttribute()
+    alt = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="pending")  # pending | ready | rejected
+    reason = UnicodeAttribute(null=True)  # why it was rejected
+    size = NumberAttribute(null=True)  # as stored
+    width = NumberAttribute(null=True)
+    height = NumberAttribute(null=True)
+    in_use = UnicodeSetAttribute(null=True)  # delivery ids ("<post>.<channel>") not ended yet
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    checked_at = UTCDateTimeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB's TTL removes the record
+
+
 ALL_MODELS: dict[Table, type[Model]] = {
     Table.WORKSPACES: WorkspaceRecord,
     Table.MEMBERS: MemberRecord,
@@ -317,6 +354,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.ACTIVITY: ActivityRecord,
     Table.ANSWERS: AnswerRecord,
     Table.OAUTH_STATES: OAuthStateRecord,
+    Table.MEDIA: MediaRecord,
 }
 
 
