@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
 
-from parley import clock, deliveries, holds, ids, link_cards, post_media
+from parley import clock, deliveries, holds, ids, link_cards, post_media, quotas
 from parley.channels import get_channel, text_limits
 from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
@@ -120,6 +120,8 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now)
     except ValidationFailed as exc:
         problems += exc.problems
+    else:
+        problems += quotas.check(principal.workspace_id, channels, publish_at)
     attached = None
     if draft.media or draft.media_overrides:
         try:
@@ -211,6 +213,10 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     new_time = None
     if changes.publish_at is not None:
         new_time = parse_publish_at(changes.publish_at, changes.time_zone, clock.now())
+        moved = [get_channel(principal.workspace_id, r.channel_id) for r in editable]
+        quota_problems = quotas.check(principal.workspace_id, moved, new_time, post_id)
+        if quota_problems:
+            raise ValidationFailed(quota_problems)
     new_key = publish_key(new_time, post_id) if new_time else None
 
     outcome = Outcome(post={})
