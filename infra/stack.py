@@ -20,7 +20,7 @@ from parley.cli import output_key
 # Where parley's own command line (`parley admin --stack <name> ...`) reads its settings from, on a
 # laptop with AWS credentials: one output per variable of the API function, keyed as parley.cli expects,
 # its description the variable's name.
-CLI_ENV = names.FUNCTION_ENV[names.Function.API]
+CLI_ENV = tuple(env for env in names.FUNCTION_ENV[names.Function.API] if env is not names.Env.PUBLIC_BASE_URL)
 
 
 class ParleyStack(Stack):
@@ -46,6 +46,7 @@ class ParleyStack(Stack):
         alerts = Alerts(self, "Alerts")
         functions = Functions(self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer)
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
+        api.add_short_links(functions.functions[names.Function.REDIRECT])
         monitoring = Monitoring(
             self,
             "Monitoring",

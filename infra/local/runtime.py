@@ -19,7 +19,7 @@ from typing import Any
 
 from parley import clock as parley_clock
 from parley.clock import Clock
-from parley.names import METRICS_NAMESPACE, local_names
+from parley.names import METRICS_NAMESPACE, Env, local_names
 
 from . import aws, snapshot
 from .firer import Firer, FunctionRegistry
@@ -101,6 +101,10 @@ class LocalRuntime:
                 self.firer.restore_state(snapshot.restore(self.aws, saved))
                 log.info("restored the snapshot %s", self.snapshot_path)
             self.front.start()
+            # Short links point at this machine's HTTP front (/l/{code}), unless the user chose a base.
+            chosen = self._previous_env.get(Env.PUBLIC_BASE_URL.value)
+            base = chosen if isinstance(chosen, str) and chosen else self.front.url
+            self._set_environment({Env.PUBLIC_BASE_URL.value: base})
             if self._firer_thread:
                 self.firer.start()
             self._started = True

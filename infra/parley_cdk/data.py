@@ -48,6 +48,8 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     ),
     names.Table.ACTIVITY: TableKeys("workspace_id", "hour"),
     names.Table.ANSWERS: TableKeys("workspace_id", "answer_id"),
+    names.Table.SNAPSHOTS: TableKeys("post_key", "snapshot_key"),
+    names.Table.LINKS: TableKeys("code", indexes=(Index("by_post", "post_key", "code"),)),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

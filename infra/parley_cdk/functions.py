@@ -52,6 +52,7 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.POSTS: Access.READ_WRITE,
     names.Table.DELIVERIES: Access.READ_WRITE,
     names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
+    names.Table.LINKS: Access.READ,  # Bluesky shows a short link's original as its text
 }
 
 # Which tables each function may touch, and how (everything else is denied by omission).
@@ -66,7 +67,10 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.WATCHES: Access.READ_WRITE,
         names.Table.INBOX: Access.READ_WRITE,
         names.Table.ACTIVITY: Access.READ_WRITE,
+        names.Table.SNAPSHOTS: Access.READ_WRITE,  # engagement curves
     },
+    # Public: counts a click and reads its target, in the links table only (parley.metrics.clicks).
+    names.Function.REDIRECT: {names.Table.LINKS: Access.READ_WRITE},
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -77,7 +81,10 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
     names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
+    names.Function.REDIRECT: (),  # no credentials, no queues, no schedules: it only follows links
 }
+# Functions that queue, arm or publish (every one but the public redirect).
+PUBLISHING = frozenset(names.Function) - {names.Function.REDIRECT}
 
 # Functions that may raise a listening alert.
 ALERTING = frozenset({names.Function.POLL})
@@ -110,6 +117,9 @@ def environment(data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts
         names.Env.POLL_FUNCTION_ARN: function_arn(stack, names.Function.POLL),
         names.Env.PARAMETER_PREFIX: names.PARAMETER_PREFIX,
         names.Env.ALERT_TOPIC_ARN: alerts.topic.topic_arn,
+        # `cdk deploy -c public_base_url=https://go.example.com` (the API's URL or a custom domain in
+        # front of it): short links are made only when it is set (docs/metrics.md).
+        names.Env.PUBLIC_BASE_URL: str(stack.node.try_get_context(settings.PUBLIC_BASE_URL_CONTEXT) or ""),
     }
     return values
 
@@ -186,11 +196,13 @@ class Functions(Construct):
                         resources=data.arns(table),
                     )
                 )
-            role.add_to_policy(
-                aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
-            )
-            scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
-            scheduling.grant_manage_schedules(role)
+            if PARAMETER_ACTIONS[function]:
+                role.add_to_policy(
+                    aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
+                )
+            if function in PUBLISHING:
+                scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
+                scheduling.grant_manage_schedules(role)
             if function in ALERTING:
                 alerts.grant_publish(role)
             acknowledge(

@@ -33,6 +33,7 @@ LOGGING_FORMAT = aws_lambda.LoggingFormat.JSON
 TRACING = aws_lambda.Tracing.DISABLED
 LOG_RETENTION = aws_logs.RetentionDays.ONE_MONTH
 LOG_LEVEL = "INFO"
+PUBLIC_BASE_URL_CONTEXT = "public_base_url"  # where /l/{code} is served; unset: no short links
 
 
 def python_version() -> str:
@@ -78,6 +79,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         memory_mb=512,
         timeout=Duration.seconds(names.POLL_TIMEOUT_SECONDS),
         description="Polls one channel's watched posts for replies, mentions and counters",
+    ),
+    names.Function.REDIRECT: FunctionSettings(
+        memory_mb=256,
+        timeout=Duration.seconds(5),
+        description="Public short links: counts a click, answers 302 to the link's target",
     ),
 }
 

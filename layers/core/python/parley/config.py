@@ -20,6 +20,7 @@ class Settings(BaseModel):
     poll_function_arn: str = ""
     alert_topic_arn: str = ""
     parameter_prefix: str = PARAMETER_PREFIX
+    public_base_url: str = ""  # where /l/{code} short links are served; empty: links are left as they are
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -36,6 +37,7 @@ class Settings(BaseModel):
             poll_function_arn=env.get(Env.POLL_FUNCTION_ARN, ""),
             alert_topic_arn=env.get(Env.ALERT_TOPIC_ARN, ""),
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
+            public_base_url=env.get(Env.PUBLIC_BASE_URL, "").rstrip("/"),
         )
 
 

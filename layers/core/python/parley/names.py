@@ -25,6 +25,8 @@ class Table(StrEnum):
     INBOX = "inbox"  # replies and mentions, one item per network id
     ACTIVITY = "activity"  # per workspace and hour: inbox items, mentions, negatives (alert baselines)
     ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
+    SNAPSHOTS = "snapshots"  # engagement counters of each watched delivery at each poll (docs/metrics.md)
+    LINKS = "links"  # parley's short links: code -> target, click counters (docs/metrics.md)
 
 
 class Queue(StrEnum):
@@ -42,6 +44,7 @@ class Function(StrEnum):
     PUBLISH = "publish"
     RECONCILER = "reconciler"
     POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
+    REDIRECT = "redirect"  # public GET /l/{code}: counts the click, answers 302 (docs/metrics.md)
 
 
 class Topic(StrEnum):
@@ -66,6 +69,8 @@ class Env(StrEnum):
     TABLE_INBOX = "PARLEY_TABLE_INBOX"
     TABLE_ACTIVITY = "PARLEY_TABLE_ACTIVITY"
     TABLE_ANSWERS = "PARLEY_TABLE_ANSWERS"
+    TABLE_SNAPSHOTS = "PARLEY_TABLE_SNAPSHOTS"
+    TABLE_LINKS = "PARLEY_TABLE_LINKS"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
     SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
@@ -89,6 +94,8 @@ TABLE_ENV: dict[Table, Env] = {
     Table.INBOX: Env.TABLE_INBOX,
     Table.ACTIVITY: Env.TABLE_ACTIVITY,
     Table.ANSWERS: Env.TABLE_ANSWERS,
+    Table.SNAPSHOTS: Env.TABLE_SNAPSHOTS,
+    Table.LINKS: Env.TABLE_LINKS,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -105,6 +112,8 @@ _CORE_ENV: tuple[Env, ...] = (
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
+# Short links: where `/l/{code}` is served (empty: links are left as they are), read at queue time.
+FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL)
 
 PARAMETER_PREFIX = f"/{APP}"
 
@@ -138,6 +147,7 @@ def local_names(*, endpoint_url: str, account: str, region: str) -> dict[str, st
         Env.POLL_FUNCTION_ARN.value: f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.POLL)}",
         Env.PARAMETER_PREFIX.value: PARAMETER_PREFIX,
         Env.ALERT_TOPIC_ARN.value: f"arn:aws:sns:{region}:{account}:{physical_name(Topic.ALERTS)}",
+        Env.PUBLIC_BASE_URL.value: "",  # the local runtime sets its HTTP front's URL once it listens
     }
     return env
 
@@ -179,3 +189,8 @@ SCHEDULER_MAX_EVENT_AGE_SECONDS = 3600
 WATCH_WINDOW_SECONDS = 7 * 24 * 3600
 POLL_MAX_WATCHES_PER_RUN = 50  # more due than this: the run re-arms for right away
 POLL_TIMEOUT_SECONDS = 60
+
+# Metrics (docs/metrics.md): short links and the summary's bounds.
+SHORT_LINK_PATH = "/l/"
+METRICS_MAX_RANGE_DAYS = 92  # GET /metrics/summary: a longer range is refused (422)
+METRICS_MAX_POSTS = 500  # posts a summary reads at most (newest first); the answer says when it stopped

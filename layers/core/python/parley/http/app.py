@@ -30,6 +30,7 @@ from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthent
 from parley.http import answers as answer_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
+from parley.http import metrics as metrics_routes
 from parley.http import workspace as workspace_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
@@ -325,3 +326,4 @@ app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)
 app.include_router(listener_routes.router)
+app.include_router(metrics_routes.router)

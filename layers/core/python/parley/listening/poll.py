@@ -13,6 +13,7 @@ from parley import clock, credentials
 from parley.listening import alerts, sentiment, watches
 from parley.listening import seen as seen_mod
 from parley.listening.seen import Seen
+from parley.metrics import snapshots as engagement_snapshots
 from parley.networks.base import NetworkError
 from parley.networks.registry import adapter_for
 from parley.observability import logger, metrics
@@ -74,6 +75,7 @@ def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult
         if thread is None:
             continue
         watch.update(actions=[WatchRecord.counters.set(seen_mod.counters(thread["post"]))])
+        engagement_snapshots.record(watch, channel.network, seen_mod.counters(thread["post"]))
         for found in seen_mod.replies_in_thread(thread, channel.remote_id):
             _file(channel, found, watch.post_id, result)
     try:

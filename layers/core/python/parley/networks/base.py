@@ -36,6 +36,9 @@ class PublishRequest:
     text: str
     due_at: datetime  # publish_at of the delivery (UTC)
     look_first: bool  # a retry or a takeover: look on the network before creating
+    # Links whose shown text is not their target (Bluesky shows parley's short links so): (start, end,
+    # uri) by character positions in `text` (parley.metrics.links.for_publish).
+    links: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)
