@@ -267,7 +267,9 @@ class Monitoring(Construct):
                 left=[by_network(ENGAGEMENT)],
                 width=8,
             ),
-            aws_cloudwatch.GraphWidget(title="Short-link clicks by network (people)", left=[by_network(CLICKS)], width=8),
+            aws_cloudwatch.GraphWidget(
+                title="Short-link clicks by network (people)", left=[by_network(CLICKS)], width=8
+            ),
             aws_cloudwatch.GraphWidget(
                 title="Link previews by network (crawlers)", left=[by_network(PREVIEWS)], width=8
             ),
