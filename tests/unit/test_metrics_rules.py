@@ -83,3 +83,17 @@ def test_the_report_is_one_page_with_three_inline_charts() -> None:
     assert all(f'id="{chart}"' in page for chart in report.CHART_IDS)
     assert page.count("Plotly.newPlot") == 3 and "<script src=" not in page
     assert "Hello &lt;b&gt;" in page
+
+
+def test_a_given_link_wins_over_what_is_found_and_is_indexed_in_utf8_bytes() -> None:
+    from parley.networks import richtext
+
+    text = "Olá example.com/blog/x\u2026 #launch"
+    start = text.index("example")
+    end = text.index(" #")
+    facets = richtext.build_facets(text, lambda handle: None, links=((start, end, "https://go.test/l/abcdefghijkl"),))
+    link, tag = facets
+    assert link["features"] == [{"$type": richtext.LINK, "uri": "https://go.test/l/abcdefghijkl"}]
+    raw = text.encode()
+    assert raw[link["index"]["byteStart"] : link["index"]["byteEnd"]].decode() == "example.com/blog/x\u2026"
+    assert tag["features"][0]["tag"] == "launch"
