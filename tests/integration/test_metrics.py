@@ -132,8 +132,18 @@ class CountingClient:
         return self.real.update_item(**kwargs)
 
 
+@pytest.fixture
+def frozen() -> Iterator[clock.ManualClock]:
+    """The parley clock held still: every click falls in one hour, whatever the wall clock does."""
+    manual = clock.ManualClock(clock.now())
+    previous = clock.get_clock()
+    clock.set_clock(manual)
+    yield manual
+    clock.set_clock(previous)
+
+
 def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_two_calls(
-    ws: Workspace, short_links_on: None
+    ws: Workspace, short_links_on: None, frozen: clock.ManualClock
 ) -> None:
     import boto3
 
