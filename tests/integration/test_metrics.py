@@ -189,11 +189,12 @@ def poll(ws: Workspace, post_id: str, **counters: int) -> None:
 
 
 def test_a_posts_metrics_give_its_curve_clicks_and_rates_and_another_workspace_gets_404(
-    ws: Workspace, short_links_on: None
+    ws: Workspace, short_links_on: None, frozen: clock.ManualClock
 ) -> None:
     post = ws.editor.call("POST", "/posts", draft(ws, text="Go https://example.com/curve")).body
     publish(ws, post["id"], 1)
     poll(ws, post["id"], like=1, repost=0, reply=0, quote=0)
+    frozen.advance(120)  # the next poll, two minutes later
     poll(ws, post["id"], like=3, repost=1, reply=1, quote=0, impression=100)
     (code,) = codes_in(post["deliveries"][0]["text"])
     click(code)
