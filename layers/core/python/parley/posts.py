@@ -3,6 +3,7 @@ edits and cancels act on the deliveries that have not gone out and say which cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -160,7 +161,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     return short_links.note(post_view(post, records), list(texts.values()))
 
 
-def _shortener(workspace_id: str, post_id: str, campaign: str | None) -> Any:
+def _shortener(workspace_id: str, post_id: str, campaign: str | None) -> Callable[[str, str, str], str]:
     """Rewrites a delivery's links to short links (parley.metrics.links); the preset is read once."""
     preset = short_links.campaign_preset(workspace_id, campaign) if short_links.base_url() else {}
 
