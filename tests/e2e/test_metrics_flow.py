@@ -72,14 +72,15 @@ def test_a_linked_post_is_measured_from_short_link_to_report(mt: Runtime, tmp_pa
     raw = text.encode()
     assert raw[link["index"]["byteStart"] : link["index"]["byteEnd"]].decode() == shown
 
-    mt.advance(2 * 60)  # the first poll: a point with nothing yet
     uri = mt.post(post["id"])["deliveries"][0]["remote_id"]
+    _until(lambda: bool(_counts(mt, uri)), "the post", timeout=30)
+    mt.advance(2 * 60)  # the first poll: a point with nothing yet
     root = audience.post_ref(mt.network.pds_url, uri)
     fan = mt.network.create_account(f"fan{uuid.uuid4().hex[:8]}.test", "fan-password")
     person = audience.Person(mt.network.pds_url, fan.handle, fan.password)
     person.like(root)
     person.repost(root)
-    _until(lambda: _counts(mt, uri).get("likeCount") == 1 and _counts(mt, uri).get("repostCount") == 1, "the like")
+    _until(lambda: _counts(mt, uri).get("likeCount") == 1 and _counts(mt, uri).get("repostCount") == 1, "the like", timeout=30)
     mt.advance(2 * 60)  # the next poll sees them
 
     # Clicks through the local HTTP front (as API Gateway's public /l/{code} route).
