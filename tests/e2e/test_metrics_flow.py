@@ -80,7 +80,8 @@ def test_a_linked_post_is_measured_from_short_link_to_report(mt: Runtime, tmp_pa
     person = audience.Person(mt.network.pds_url, fan.handle, fan.password)
     person.like(root)
     person.repost(root)
-    _until(lambda: _counts(mt, uri).get("likeCount") == 1 and _counts(mt, uri).get("repostCount") == 1, "the like", timeout=30)
+    liked = {"likeCount": 1, "repostCount": 1}
+    _until(lambda: {k: _counts(mt, uri).get(k) for k in liked} == liked, "the like and repost", timeout=30)
     mt.advance(2 * 60)  # the next poll sees them
 
     # Clicks through the local HTTP front (as API Gateway's public /l/{code} route).
