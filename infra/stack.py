@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, CfnParameter, Stack
 from constructs import Construct
 
+from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import Api
 from infra.parley_cdk.data import Data
@@ -21,7 +22,7 @@ from parley.cli import output_key
 # Where parley's own command line (`parley admin --stack <name> ...`) reads its settings from, on a
 # laptop with AWS credentials: one output per variable of the API function, keyed as parley.cli expects,
 # its description the variable's name.
-CLI_ENV = names.FUNCTION_ENV[names.Function.API]
+CLI_ENV = tuple(env for env in names.FUNCTION_ENV[names.Function.API] if env is not names.Env.PUBLIC_BASE_URL)
 
 
 class ParleyStack(Stack):
@@ -52,8 +53,11 @@ class ParleyStack(Stack):
             self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer, media=media
         )
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
-        base_url = public_base_url(api.rest_api.rest_api_id)
+        base_url = str(self.node.try_get_context(settings.PUBLIC_BASE_URL_CONTEXT) or "") or public_base_url(
+            api.rest_api.rest_api_id
+        )
         functions.set_public_base_url(base_url)
+        api.add_short_links(functions.functions[names.Function.REDIRECT])
         monitoring = Monitoring(
             self,
             "Monitoring",

@@ -114,7 +114,7 @@ class FunctionRegistry:
         self._handlers: dict[str, Handler] = {}
         self._load_lock = threading.Lock()
         self.invoke_lock = threading.RLock()
-        self.concurrent: frozenset[str] = frozenset({Function.PUBLISH.value})
+        self.concurrent: frozenset[str] = frozenset({Function.PUBLISH.value, Function.REDIRECT.value})
 
     def register(self, function: Function | str, handler: Handler) -> None:
         self._handlers[str(function)] = handler

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from parley.clock import Clock
-from parley.names import Function
+from parley.names import SHORT_LINK_PATH, Function
 
 from . import aws
 from .firer import FunctionRegistry
@@ -196,8 +196,11 @@ class HttpFront:
             self._thread = None
 
     def handle(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        function = self.function
+        if function == Function.API.value and str(event.get("path", "")).startswith(SHORT_LINK_PATH):
+            function = Function.REDIRECT.value  # API Gateway's public /l/{code} route (infra/parley_cdk/api.py)
         try:
-            result = self.functions.invoke(self.function, event, clock=self.clock)
+            result = self.functions.invoke(function, event, clock=self.clock)
             return response_parts(result)
         except Exception:
             log.exception("the api function failed on %s %s", event.get("httpMethod"), event.get("path"))

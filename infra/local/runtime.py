@@ -101,8 +101,11 @@ class LocalRuntime:
                 self.firer.restore_state(snapshot.restore(self.aws, saved))
                 log.info("restored the snapshot %s", self.snapshot_path)
             self.front.start()
-            # The X connect callback is built on it (only now is the front's port known).
-            self._set_environment({Env.PUBLIC_BASE_URL.value: self.front.url})
+            # The X connect callback and short links (/l/{code}) are built on it (only now is the front's
+            # port known), unless the user chose a base.
+            chosen = self._previous_env.get(Env.PUBLIC_BASE_URL.value)
+            base = chosen if isinstance(chosen, str) and chosen else self.front.url
+            self._set_environment({Env.PUBLIC_BASE_URL.value: base})
             if self._firer_thread:
                 self.firer.start()
             self._started = True

@@ -75,6 +75,16 @@ class Api(Construct):
             },
         )
 
+    def add_short_links(self, handler: aws_lambda.IFunction) -> None:
+        """Public `GET /l/{code}`: the redirect function (parley.metrics.clicks), no token."""
+        code = self.rest_api.root.add_resource("l").add_resource("{code}")
+        code.add_method(
+            "GET",
+            aws_apigateway.LambdaIntegration(handler),
+            authorization_type=aws_apigateway.AuthorizationType.NONE,
+            request_parameters={"method.request.path.code": True},
+        )
+
     @property
     def url(self) -> str:
         return self.rest_api.url

@@ -51,6 +51,8 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     # Pending X connections: single use, checked on the clock; the TTL only sweeps the ones never used.
     names.Table.OAUTH_STATES: TableKeys("state_hash", ttl_attribute="expires"),
     names.Table.MEDIA: TableKeys("media_id", ttl_attribute="expires_at"),  # retired media expires
+    names.Table.SNAPSHOTS: TableKeys("post_key", "snapshot_key"),
+    names.Table.LINKS: TableKeys("code", indexes=(Index("by_post", "post_key", "code"),)),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -55,6 +55,7 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.DELIVERIES: Access.READ_WRITE,
     names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
     names.Table.MEDIA: Access.READ_WRITE,  # images to send; retired when the delivery ends
+    names.Table.LINKS: Access.READ,  # Bluesky shows a short link's original as its text
 }
 
 # Which tables each function may touch, and how (everything else is denied by omission).
@@ -69,11 +70,14 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.WATCHES: Access.READ_WRITE,
         names.Table.INBOX: Access.READ_WRITE,
         names.Table.ACTIVITY: Access.READ_WRITE,
+        names.Table.SNAPSHOTS: Access.READ_WRITE,  # engagement curves
     },
     names.Function.TOKENS: {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
+    # Public: counts a click and reads its target, in the links table only (parley.metrics.clicks).
+    names.Function.REDIRECT: {names.Table.LINKS: Access.READ_WRITE},
 }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
@@ -86,7 +90,10 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
     names.Function.TOKENS: ("ssm:GetParameter", "ssm:PutParameter"),  # parley's X app; the rotated tokens
     names.Function.MEDIA_CHECK: (),  # no credentials
+    names.Function.REDIRECT: (),  # no credentials, no queues, no schedules: it only follows links
 }
+# Functions that queue, arm or publish (not the public redirect, nor the media check).
+PUBLISHING = frozenset(names.Function) - {names.Function.REDIRECT, names.Function.MEDIA_CHECK}
 
 # Functions that may raise a listening alert.
 ALERTING = frozenset({names.Function.POLL})
@@ -212,8 +219,9 @@ class Functions(Construct):
                 role.add_to_policy(
                     aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
                 )
-            scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
-            scheduling.grant_manage_schedules(role)
+            if function in PUBLISHING:
+                scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
+                scheduling.grant_manage_schedules(role)
             if function in ALERTING:
                 alerts.grant_publish(role)
             if media is not None:

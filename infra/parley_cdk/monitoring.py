@@ -25,6 +25,7 @@ from aws_cdk import (
 from constructs import Construct
 
 from parley import names
+from parley.metrics.emf import CLICKS, ENGAGEMENT, PREVIEWS
 
 PERIOD = Duration.minutes(5)
 SERVICE_DIMENSIONS = {"service": names.APP}
@@ -244,3 +245,32 @@ class Monitoring(Construct):
             ),
         )
         self.dashboard.add_widgets(aws_cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+        self._add_engagement_widgets()
+
+    def _add_engagement_widgets(self) -> None:
+        """What the posts earn (parley.metrics.emf): engagement seen by polls, clicks through short links
+        and link previews, each by network (a bounded dimension, found with SEARCH)."""
+
+        def by_network(metric: str) -> aws_cloudwatch.MathExpression:
+            return aws_cloudwatch.MathExpression(
+                expression=(
+                    f"SEARCH('{{{names.METRICS_NAMESPACE},network,service}} MetricName=\"{metric}\"',"
+                    f" 'Sum', {int(PERIOD.to_seconds())})"
+                ),
+                label="",
+                period=PERIOD,
+            )
+
+        self.dashboard.add_widgets(
+            aws_cloudwatch.GraphWidget(
+                title="Engagement by network (new likes, reposts, replies, quotes)",
+                left=[by_network(ENGAGEMENT)],
+                width=8,
+            ),
+            aws_cloudwatch.GraphWidget(
+                title="Short-link clicks by network (people)", left=[by_network(CLICKS)], width=8
+            ),
+            aws_cloudwatch.GraphWidget(
+                title="Link previews by network (crawlers)", left=[by_network(PREVIEWS)], width=8
+            ),
+        )

@@ -33,6 +33,7 @@ LOGGING_FORMAT = aws_lambda.LoggingFormat.JSON
 TRACING = aws_lambda.Tracing.DISABLED
 LOG_RETENTION = aws_logs.RetentionDays.ONE_MONTH
 LOG_LEVEL = "INFO"
+PUBLIC_BASE_URL_CONTEXT = "public_base_url"  # where /l/{code} is served; unset: no short links
 
 
 def python_version() -> str:
@@ -88,6 +89,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         memory_mb=512,  # holds one image (at most names.MEDIA_MAX_UPLOAD_BYTES) in memory
         timeout=Duration.seconds(names.MEDIA_CHECK_TIMEOUT_SECONDS),
         description="Checks an uploaded image's bytes and marks the media ready or rejected",
+    ),
+    names.Function.REDIRECT: FunctionSettings(
+        memory_mb=256,
+        timeout=Duration.seconds(5),
+        description="Public short links: counts a click, answers 302 to the link's target",
     ),
 }
 

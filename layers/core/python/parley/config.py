@@ -21,7 +21,8 @@ class Settings(BaseModel):
     alert_topic_arn: str = ""
     parameter_prefix: str = PARAMETER_PREFIX
     tokens_function_arn: str = ""
-    public_base_url: str = ""  # where people reach the API (the X connect callback is built on it)
+    # Where people reach the API: the X connect callback and /l/{code} short links (empty: links stay as written).
+    public_base_url: str = ""
     media_bucket: str = ""
     link_card_allowed_hosts: tuple[str, ...] = ()  # private hosts a link card may still be fetched from
 
@@ -41,7 +42,7 @@ class Settings(BaseModel):
             alert_topic_arn=env.get(Env.ALERT_TOPIC_ARN, ""),
             parameter_prefix=env.get(Env.PARAMETER_PREFIX, PARAMETER_PREFIX),
             tokens_function_arn=env.get(Env.TOKENS_FUNCTION_ARN, ""),
-            public_base_url=env.get(Env.PUBLIC_BASE_URL, ""),
+            public_base_url=env.get(Env.PUBLIC_BASE_URL, "").rstrip("/"),
             media_bucket=env.get(Env.MEDIA_BUCKET, ""),
             link_card_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get(Env.LINK_CARD_ALLOWED_HOSTS, "").split(",") if h.strip()

@@ -27,6 +27,8 @@ class Table(StrEnum):
     ANSWERS = "answers"  # approved answers: the team's wording, with placeholders
     OAUTH_STATES = "oauth-states"  # pending X connections (PKCE verifier), single use, ~10 minutes (TTL)
     MEDIA = "media"  # uploaded images: declared type and size, alt text, check result (docs/media.md)
+    SNAPSHOTS = "snapshots"  # engagement counters of each watched delivery at each poll (docs/metrics.md)
+    LINKS = "links"  # parley's short links: code -> target, click counters (docs/metrics.md)
 
 
 class Queue(StrEnum):
@@ -48,6 +50,7 @@ class Function(StrEnum):
     POLL = "poll"  # one channel's due watches: replies, mentions, counters (docs/listening.md)
     TOKENS = "tokens"  # keeps a channel's expiring token alive (X: refresh before expiry; DESIGN.md flow 5)
     MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
+    REDIRECT = "redirect"  # public GET /l/{code}: counts the click, answers 302 (docs/metrics.md)
 
 
 class Topic(StrEnum):
@@ -77,6 +80,8 @@ class Env(StrEnum):
     TABLE_ACTIVITY = "PARLEY_TABLE_ACTIVITY"
     TABLE_ANSWERS = "PARLEY_TABLE_ANSWERS"
     TABLE_OAUTH_STATES = "PARLEY_TABLE_OAUTH_STATES"
+    TABLE_SNAPSHOTS = "PARLEY_TABLE_SNAPSHOTS"
+    TABLE_LINKS = "PARLEY_TABLE_LINKS"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
     SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
@@ -107,6 +112,8 @@ TABLE_ENV: dict[Table, Env] = {
     Table.ANSWERS: Env.TABLE_ANSWERS,
     Table.OAUTH_STATES: Env.TABLE_OAUTH_STATES,
     Table.MEDIA: Env.TABLE_MEDIA,
+    Table.SNAPSHOTS: Env.TABLE_SNAPSHOTS,
+    Table.LINKS: Env.TABLE_LINKS,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -125,7 +132,8 @@ _CORE_ENV: tuple[Env, ...] = (
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
-# The API builds URLs people open in a browser (the X connect callback).
+# The API builds URLs people open in a browser: the X connect callback, and short links (`/l/{code}`;
+# empty: links are left as they are), read at queue time.
 FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL)
 
 PARAMETER_PREFIX = f"/{APP}"
@@ -150,9 +158,7 @@ def local_bucket_name(bucket: Bucket, account: str) -> str:
     return f"{physical_name(bucket)}-{account}"
 
 
-def local_names(
-    *, endpoint_url: str, account: str, region: str, public_base_url: str = "http://127.0.0.1:8080"
-) -> dict[str, str]:
+def local_names(*, endpoint_url: str, account: str, region: str, public_base_url: str = "") -> dict[str, str]:
     """Environment for the functions when they run on this machine against the embedded AWS (the local
     runtime sets the public base URL to its HTTP front's once that is listening)."""
     queue_base = f"{endpoint_url.rstrip('/')}/{account}"
@@ -232,3 +238,7 @@ MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecy
 MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
 MEDIA_CHECK_TIMEOUT_SECONDS = 30
 MEDIA_TAG = "parley-use"  # the object tag the lifecycle rules read: unused | in-use | retired
+# Metrics (docs/metrics.md): short links and the summary's bounds.
+SHORT_LINK_PATH = "/l/"
+METRICS_MAX_RANGE_DAYS = 92  # GET /metrics/summary: a longer range is refused (422)
+METRICS_MAX_POSTS = 500  # posts a summary reads at most (newest first); the answer says when it stopped

@@ -3,6 +3,7 @@ edits and cancels act on the deliveries that have not gone out and say which cha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from parley.channels import get_channel, text_limits
 from parley.deliveries import EDITABLE, DeliveryKey, State
 from parley.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.members import Principal
+from parley.metrics import links as short_links
 from parley.networks.registry import check_text
 from parley.pagination import decode_cursor, encode_cursor
 from parley.scheduling import Arming, PublishMessage
@@ -80,7 +82,7 @@ def _check_text(text: str, channels: list[ChannelRecord], overrides: dict[str, s
         if not network_text.strip():
             problems.append(FieldProblem(field_name, "must not be empty"))
             continue
-        for problem in check_text(network, network_text, mastodon_limits=limits):
+        for problem in check_text(network, short_links.preview(network, network_text), mastodon_limits=limits):
             reason = f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"
             problems.append(FieldProblem(field_name if problem.field == "text" else problem.field, reason))
     if problems:
@@ -155,11 +157,13 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         link_card=card,
     )
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
+    texts = {c.channel_id: draft.overrides.get(c.network, draft.text) for c in channels}
+    shorten = _shortener(principal.workspace_id, post_id, draft.campaign)
     records = [
         deliveries.new_delivery(
             DeliveryKey(principal.workspace_id, post_id, c.channel_id),
             network=c.network,
-            text=draft.overrides.get(c.network, draft.text),
+            text=shorten(c.channel_id, c.network, texts[c.channel_id]),
             publish_at=publish_at,
             publish_key=key,
             state=State.HELD if held else State.SCHEDULED,
@@ -178,7 +182,25 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         transaction.save(post, condition=PostRecord.post_id.does_not_exist())
         for record in records:
             transaction.save(record, condition=DeliveryRecord.channel_id.does_not_exist())
-    return post_view(post, records)
+    return short_links.note(post_view(post, records), list(texts.values()))
+
+
+def _shortener(workspace_id: str, post_id: str, campaign: str | None) -> Callable[[str, str, str], str]:
+    """Rewrites a delivery's links to short links (parley.metrics.links); the preset is read once."""
+    preset = short_links.campaign_preset(workspace_id, campaign) if short_links.base_url() else {}
+
+    def shorten(channel_id: str, network: str, text: str) -> str:
+        return short_links.shorten(
+            text,
+            workspace_id=workspace_id,
+            post_id=post_id,
+            channel_id=channel_id,
+            network=network,
+            campaign=campaign,
+            preset=preset,
+        )
+
+    return shorten
 
 
 def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
@@ -220,6 +242,7 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     new_key = publish_key(new_time, post_id) if new_time else None
 
     outcome = Outcome(post={})
+    shorten = _shortener(principal.workspace_id, post_id, changes.campaign or post.campaign)
     for record in records:
         if record.state not in EDITABLE:
             outcome.unchanged.append(
@@ -228,6 +251,7 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
             continue
         try:
             new_text = overrides.get(record.network, base_text) if text_changed else None
+            new_text = shorten(record.channel_id, record.network, new_text) if new_text else None
             deliveries.edit(record, by=principal.member_id, text=new_text, publish_at=new_time, publish_key=new_key)
         except LostRace:
             fresh = deliveries.get(DeliveryKey.of(record)) or record
@@ -252,6 +276,8 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
     post.update(actions=post_actions)  # type: ignore[arg-type]
     outcome.post = get_post(principal, post_id)
+    if text_changed:
+        short_links.note(outcome.post, [base_text, *overrides.values()])
     return outcome.to_dict()
 
 

@@ -17,6 +17,7 @@ from parley import channels, clock, credentials, deliveries
 from parley.channels import ACTIVE
 from parley.deliveries import FINAL, DeliveryKey, State
 from parley.errors import LostRace
+from parley.metrics import links as short_links
 from parley.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE, WATCH_WINDOW_SECONDS
 from parley.networks.base import (
     InvalidCredential,
@@ -81,11 +82,13 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         return Outcome("lost", "someone else is publishing it")
     key = DeliveryKey.of(record)
     logger.append_keys(delivery_id=key.id, post_id=key.post_id)
+    text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
     request = PublishRequest(
         delivery_id=key.id,
-        text=record.text,
+        text=text,
         due_at=record.publish_at,
         look_first=takeover or int(record.attempt) > 1,
+        links=links,
     )
     try:
         channel = ChannelRecord.get(key.workspace_id, key.channel_id)

@@ -31,6 +31,7 @@ from parley.http import answers as answer_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
+from parley.http import metrics as metrics_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
@@ -355,3 +356,4 @@ app.include_router(answer_routes.router)
 app.include_router(listener_routes.router)
 app.include_router(x_connect_routes.router)
 app.include_router(media_routes.router)
+app.include_router(metrics_routes.router)

@@ -13,6 +13,7 @@ from parley.listening import alerts, sentiment, watches
 from parley.listening import seen as seen_mod
 from parley.listening.listeners_by_network import listener_for
 from parley.listening.seen import Seen
+from parley.metrics import snapshots as engagement_snapshots
 from parley.networks.base import Listener, NetworkError, TransientNetworkError
 from parley.networks.registry import adapter_for
 from parley.observability import logger, metrics
@@ -75,6 +76,7 @@ def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult
         if conversation is None:
             continue
         watch.update(actions=[WatchRecord.counters.set(conversation.counters)])
+        engagement_snapshots.record(watch, channel.network, conversation.counters)
         for found in conversation.replies:
             _file(channel, found, watch.post_id, result)
     try:

@@ -60,6 +60,9 @@ class PublishRequest:
     look_first: bool  # a retry or a takeover: look on the network before creating
     images: tuple[Attachment, ...] = ()  # in order; the adapter uploads them before creating the post
     link_card: LinkCard | None = None  # only when there are no images
+    # Links whose shown text is not their target (Bluesky shows parley's short links so): (start, end,
+    # uri) by character positions in `text` (parley.metrics.links.for_publish).
+    links: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

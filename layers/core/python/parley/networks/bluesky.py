@@ -124,7 +124,7 @@ class BlueskyAdapter:
             "text": request.text,
             "createdAt": _iso(self._clock.now()),
         }
-        facets = richtext.build_facets(request.text, self._resolve_handle)
+        facets = richtext.build_facets(request.text, self._resolve_handle, links=request.links)
         if facets:
             record["facets"] = facets
         embed = self._embed(request)  # blobs first: content-addressed, so a repeat upload is harmless

@@ -92,12 +92,15 @@ def byte_range(text: str, span: Span) -> tuple[int, int]:
     return start, start + len(text[span.start : span.end].encode("utf-8"))
 
 
-def build_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list[dict[str, Any]]:
+def build_facets(
+    text: str, resolve_handle: Callable[[str], str | None], links: tuple[tuple[int, int, str], ...] = ()
+) -> list[dict[str, Any]]:
     """The `facets` of an app.bsky.feed.post record. A mention whose handle does not resolve to a DID
-    stays plain text: that is what the reader would see in the official app too."""
+    stays plain text: that is what the reader would see in the official app too. `links` are links
+    whose text is not their uri (start, end, uri by character positions): they win over what is found."""
     facets: list[dict[str, Any]] = []
     dids: dict[str, str | None] = {}
-    for span in find_spans(text):
+    for span in _with_links(find_spans(text), links):
         if span.kind == "mention":
             if span.value not in dids:
                 dids[span.value] = resolve_handle(span.value)
@@ -112,6 +115,12 @@ def build_facets(text: str, resolve_handle: Callable[[str], str | None]) -> list
         byte_start, byte_end = byte_range(text, span)
         facets.append({"index": {"byteStart": byte_start, "byteEnd": byte_end}, "features": [feature]})
     return facets
+
+
+def _with_links(found: list[Span], links: tuple[tuple[int, int, str], ...]) -> list[Span]:
+    given = [Span("link", start, end, uri) for start, end, uri in links]
+    kept = [s for s in found if not any(s.start < g.end and g.start < s.end for g in given)]
+    return sorted([*kept, *given], key=lambda span: span.start)
 
 
 def _links(text: str) -> list[Span]:

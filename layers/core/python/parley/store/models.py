@@ -41,6 +41,8 @@ class WorkspaceRecord(Model):
     held_since = UTCDateTimeAttribute(null=True)
     # Posts whose images lack alt text are refused at queue time (docs/media.md).
     require_alt_text = BooleanAttribute(null=True)
+    # Campaign presets: campaign name -> extra UTM parameters for its short links (docs/metrics.md).
+    campaigns: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -342,6 +344,53 @@ class MediaRecord(Model):
     expires_at = NumberAttribute(null=True)  # epoch seconds; DynamoDB's TTL removes the record
 
 
+class SnapshotRecord(Model):
+    """A watched delivery's counters at one poll: the points of its engagement curve (docs/metrics.md).
+    Keyed by post, so one Query returns every channel's curve; sorted by channel, then time."""
+
+    class Meta:
+        table_name = physical_name(Table.SNAPSHOTS)
+
+    post_key = UnicodeAttribute(hash_key=True)  # "<workspace_id>#<post_id>"
+    snapshot_key = UnicodeAttribute(range_key=True)  # "<channel_id>#<taken_at ISO>"
+    channel_id = UnicodeAttribute()
+    network = UnicodeAttribute()
+    taken_at = UTCDateTimeAttribute()
+    counters: MapAttribute[str, Any] = MapAttribute()  # likes, reposts, replies, quotes, impressions, ...
+
+
+class LinkPostIndex(GlobalSecondaryIndex["LinkRecord"]):
+    class Meta:
+        index_name = "by_post"
+        projection = AllProjection()
+
+    post_key = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
+class LinkRecord(Model):
+    """A short link (`code`), or one hour of its clicks (`code` = "<code>@<hour>", never a target).
+    The redirect function counts a click with one conditional UpdateItem that also returns the target."""
+
+    class Meta:
+        table_name = physical_name(Table.LINKS)
+
+    code = UnicodeAttribute(hash_key=True)
+    post_key = UnicodeAttribute(null=True)  # "<workspace_id>#<post_id>" (the by_post index)
+    target = UnicodeAttribute(null=True)  # the original URL with its UTM tags (absent on hour items)
+    original = UnicodeAttribute(null=True)  # the URL as written in the post
+    display = UnicodeAttribute(null=True)  # what Bluesky shows as the link's text
+    short_url = UnicodeAttribute(null=True)  # "<public base URL>/l/<code>", as written in the delivery
+    channel_id = UnicodeAttribute(null=True)
+    network = UnicodeAttribute(null=True)
+    hour = UnicodeAttribute(null=True)  # hour items: "2026-11-23T09"
+    clicks = NumberAttribute(default=0)  # people
+    previews = NumberAttribute(default=0)  # link-preview crawlers (cardyb, Twitterbot, ...)
+    created_at = UTCDateTimeAttribute(null=True)
+
+    by_post = LinkPostIndex()
+
+
 ALL_MODELS: dict[Table, type[Model]] = {
     Table.WORKSPACES: WorkspaceRecord,
     Table.MEMBERS: MemberRecord,
@@ -355,6 +404,8 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.ANSWERS: AnswerRecord,
     Table.OAUTH_STATES: OAuthStateRecord,
     Table.MEDIA: MediaRecord,
+    Table.SNAPSHOTS: SnapshotRecord,
+    Table.LINKS: LinkRecord,
 }
 
 
