@@ -5,8 +5,11 @@ check after upload refuses an oversized file either way, which is what these tes
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -15,7 +18,7 @@ import requests
 
 from parley import clock, ids, members
 from parley.config import get_settings
-from parley.names import Queue, physical_name
+from parley.names import Env, Queue, physical_name
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
 from tests.support.api import ApiClient, FakeContext
 from tests.support.images import png
@@ -317,3 +320,56 @@ def test_an_upload_is_checked_by_the_media_check_function_from_s3_s_event(editor
     assert answer == {"batchItemFailures": []}
     assert editor.call("GET", f"/media/{created['id']}").body["status"] == "ready"
     assert editor.call("GET", f"/media/{mislabelled['id']}").body["status"] == "rejected"
+
+
+class _TwoPages(BaseHTTPRequestHandler):
+    """Two pages with Open Graph titles, on 127.0.0.1 (the link-card edit test's web)."""
+
+    def do_GET(self) -> None:
+        title = {"/spring": "Spring sale", "/summer": "Summer sale"}.get(self.path)
+        if title is None:
+            self.send_response(404)
+            self.end_headers()
+            return
+        body = f'<html><head><meta property="og:title" content="{title}"></head></html>'.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv(Env.LINK_CARD_ALLOWED_HOSTS.value, "127.0.0.1")
+    get_settings.cache_clear()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TwoPages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    monkeypatch.delenv(Env.LINK_CARD_ALLOWED_HOSTS.value)
+    get_settings.cache_clear()
+
+
+def test_an_edit_that_changes_the_link_changes_the_card_and_one_that_keeps_it_keeps_the_card(
+    team: Team, pages: str
+) -> None:
+    queued = queue(team, text=f"Spring: {pages}/spring", link_card={"description": "Ours"})
+    post_id = queued.body["id"]
+    assert queued.body["link_card"]["title"] == "Spring sale"
+
+    kept = team.client.call("PATCH", f"/posts/{post_id}", {"text": f"Spring, now: {pages}/spring"})
+    assert kept.body["post"]["link_card"] == queued.body["link_card"]  # the marketer's description stays
+
+    moved = team.client.call("PATCH", f"/posts/{post_id}", {"text": f"Summer: {pages}/summer"})
+    assert moved.body["post"]["link_card"]["title"] == "Summer sale"
+    (delivery,) = DeliveryRecord.query(post_id)
+    assert delivery.link_card is not None and delivery.link_card.as_dict()["url"] == f"{pages}/summer"
+
+    gone = team.client.call("PATCH", f"/posts/{post_id}", {"text": "No link any more"})
+    assert gone.body["post"]["link_card"] is None
+    (delivery,) = DeliveryRecord.query(post_id)
+    assert delivery.link_card is None

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Literal
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
@@ -242,14 +243,18 @@ def edit(
     text: str | None = None,
     publish_at: datetime | None = None,
     publish_key: str | None = None,
+    link_card: dict[str, Any] | Literal[False] | None = False,
 ) -> DeliveryRecord:
-    """Change the text or the time of a delivery that has not gone out; its state stays what it was."""
+    """Change the text, the time or the link card (None: no card; False: keep it) of a delivery that has
+    not gone out; its state stays what it was."""
     state = State(record.state)
     if state not in EDITABLE:
         raise LostRace(f"delivery {record.post_id}.{record.channel_id} is {state}")
     actions: list[object] = [DeliveryRecord.updated_at.set(clock.now())]
     if text is not None:
         actions.append(DeliveryRecord.text.set(text))
+    if link_card is not False:
+        actions.append(DeliveryRecord.link_card.set(link_card) if link_card else DeliveryRecord.link_card.remove())
     if publish_at is not None and publish_key is not None:
         actions += [
             DeliveryRecord.publish_at.set(publish_at),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
@@ -240,6 +240,9 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         if quota_problems:
             raise ValidationFailed(quota_problems)
     new_key = publish_key(new_time, post_id) if new_time else None
+    new_card: dict[str, str | None] | Literal[False] | None = False  # False: the card stays as it is
+    if text_changed:
+        new_card = _card_after_edit(post, base_text, overrides)
 
     outcome = Outcome(post={})
     shorten = _shortener(principal.workspace_id, post_id, changes.campaign or post.campaign)
@@ -252,7 +255,17 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         try:
             new_text = overrides.get(record.network, base_text) if text_changed else None
             new_text = shorten(record.channel_id, record.network, new_text) if new_text else None
-            deliveries.edit(record, by=principal.member_id, text=new_text, publish_at=new_time, publish_key=new_key)
+            card: dict[str, str | None] | Literal[False] | None = new_card
+            if record.media_ids:
+                card = False  # an image wins over a card
+            deliveries.edit(
+                record,
+                by=principal.member_id,
+                text=new_text,
+                publish_at=new_time,
+                publish_key=new_key,
+                link_card=card,
+            )
         except LostRace:
             fresh = deliveries.get(DeliveryKey.of(record)) or record
             outcome.unchanged.append(
@@ -272,6 +285,8 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         post_actions.append(PostRecord.overrides.set(overrides))
     if changes.campaign is not None:
         post_actions.append(PostRecord.campaign.set(changes.campaign))
+    if new_card is not False:
+        post_actions.append(PostRecord.link_card.set(new_card) if new_card else PostRecord.link_card.remove())
     if new_time is not None and new_key is not None:
         post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
     post.update(actions=post_actions)  # type: ignore[arg-type]
@@ -279,6 +294,21 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     if text_changed:
         short_links.note(outcome.post, [base_text, *overrides.values()])
     return outcome.to_dict()
+
+
+def _card_after_edit(
+    post: PostRecord, text: str, overrides: dict[str, Any]
+) -> dict[str, str | None] | Literal[False] | None:
+    """The link card after the text changed: kept (False) while the link it shows is still the post's
+    first link; otherwise the new link's card (None: no link now, or its page has none)."""
+    texts = {n: str(t) for n, t in overrides.items() if isinstance(t, str)}
+    link = link_cards.first_link(text) or next((u for t in texts.values() if (u := link_cards.first_link(t))), None)
+    current = post.link_card.as_dict() if post.link_card else None
+    if current is not None and current.get("url") == link:
+        return False
+    if current is None and link is None:
+        return False
+    return link_cards.card_for_post(text, texts, None, None) if link else None
 
 
 def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
