@@ -62,10 +62,13 @@ def engagement_figure(metrics: list[dict[str, Any]], texts: dict[str, str]) -> g
             points = delivery["points"]
             if not points:
                 continue
+            # A curve starts at the moment the post went out, with nothing yet.
+            start = [(delivery["published_at"], 0)] if delivery.get("published_at") else []
+            curve = start + [(p["at"], p["engagement"]) for p in points]
             figure.add_trace(
                 go.Scatter(
-                    x=[p["at"] for p in points],
-                    y=[p["engagement"] for p in points],
+                    x=[at for at, _ in curve],
+                    y=[value for _, value in curve],
                     mode="lines+markers",
                     name=f"{_label(post['post_id'], texts)} ({delivery['network']})",
                 )

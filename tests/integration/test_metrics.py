@@ -229,6 +229,7 @@ def test_the_summary_and_its_csv_agree_and_bad_ranges_are_422(ws: Workspace, sho
     totals = summary.body["totals"]
     assert totals["posts"] == 2 and totals["likes"] == 3 and totals["reposts"] == 1 and totals["clicks"] == 2
     assert summary.body["top_posts"][0]["post_id"] == ids[1]
+    assert summary.body["top_posts"][0]["text"] == "Post 1 https://example.com/1"  # as written, not shortened
     assert {(c["weekday"], c["hour"]) for c in summary.body["best_hours"]}
 
     as_csv = ws.viewer.call("GET", f"/metrics/summary?{query}", headers={"Accept": "text/csv"})

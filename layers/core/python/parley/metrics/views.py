@@ -173,6 +173,7 @@ def summary(principal: Principal, since: str | None, until: str | None, channel:
                 counts = link_counts(ws, post.post_id)
             latest = snapshots.latest(snapshots.post_key(ws, post.post_id), delivery.channel_id) or {}
             published = delivery.published_at
+            written = post.overrides.as_dict() if post.overrides else {}
             rows.append(
                 {
                     "post_id": post.post_id,
@@ -186,7 +187,8 @@ def summary(principal: Principal, since: str | None, until: str | None, channel:
                     "engagement": snapshots.engagement(latest),
                     "clicks": counts.clicks.get(delivery.channel_id, 0),
                     "previews": counts.previews.get(delivery.channel_id, 0),
-                    "text": delivery.text,
+                    # As the marketer wrote it (the delivery holds the short links the network got).
+                    "text": str(written.get(delivery.network, post.text)),
                 }
             )
     return {
