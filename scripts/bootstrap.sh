@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what parley needs on this machine, idempotently and with progress:
 #   Python deps into .venv (pinned by pyproject.toml and constraints.txt),
-#   the local Bluesky network (Node 22, @atproto/dev-env, Postgres, Redis) and, with --cdk, the CDK CLI.
+#   the local Bluesky network (Node 22, @atproto/dev-env, Postgres, Redis) and, with --cdk (the tests),
+#   the CDK CLI and Chromium.
 # Usage: scripts/bootstrap.sh [--cdk]
 set -euo pipefail
 
@@ -36,4 +37,6 @@ scripts/install-prism.sh
 if [[ "${1:-}" == "--cdk" ]]; then
     say "AWS CDK CLI"
     scripts/install-cdk.sh
+    say "Chromium (the tests open the HTML metrics report in it, headless)"
+    scripts/install-chromium.sh
 fi

@@ -6,6 +6,7 @@ It reads parley's own API (the local runtime's, or a deployed one), so it sees e
 
     export PARLEY=http://127.0.0.1:8080 TOKEN=pk_...
     .venv/bin/python -m infra.local.report --out report.html [--from 2026-11-01T00:00:00Z] [--to ...]
+        [--screenshot report.png]   # the report as headless Chromium draws it
 
 plotly is a dev dependency, not in the Lambda layer: the report is drawn on the marketer's machine.
 """
@@ -15,7 +16,10 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -138,6 +142,43 @@ def write_report(out: Path, fetch: Fetch, since: str | None = None, until: str |
     return out
 
 
+# Headless, and quiet on a machine with no network (Chromium otherwise reaches for Google's services).
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> Path:
+    """A PNG of the report as a browser draws it (Debian's chromium: scripts/install-chromium.sh)."""
+    browser = shutil.which(os.environ.get("CHROMIUM", "chromium"))
+    if browser is None:
+        raise SystemExit("chromium not found: run scripts/install-chromium.sh (or set CHROMIUM)")
+    with tempfile.TemporaryDirectory(prefix="parley-chromium-") as profile:
+        subprocess.run(
+            [
+                browser,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "--virtual-time-budget=5000",  # let plotly draw before the picture is taken
+                f"--screenshot={out.resolve()}",
+                page.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("report.html"))
@@ -145,11 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", dest="until", help="ISO 8601 with offset (default: now)")
     parser.add_argument("--api", default=os.environ.get("PARLEY", "http://127.0.0.1:8080"), help="$PARLEY")
     parser.add_argument("--token", default=os.environ.get("TOKEN"), help="$TOKEN, a member token (pk_...)")
+    parser.add_argument("--screenshot", type=Path, help="also write a PNG of the report, drawn by headless Chromium")
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("give --token or set TOKEN")
     written = write_report(args.out, api_fetcher(args.api, args.token), args.since, args.until)
     print(f"wrote {written}")
+    if args.screenshot:
+        print(f"wrote {screenshot(written, args.screenshot)}")
     return 0
 
 

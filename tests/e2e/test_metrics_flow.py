@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import imagesize
 import pytest
 import requests
 
@@ -119,3 +120,8 @@ def test_a_linked_post_is_measured_from_short_link_to_report(mt: Runtime, tmp_pa
         assert f'id="{chart}"' in page
     assert page.count("Plotly.newPlot") == 3
     assert "<script src=" not in page and "<link " not in page  # plotly.js is inline: no network needed
+
+    # The charts as a browser draws them: a blank page would compress to a few kilobytes.
+    picture = report.screenshot(out, tmp_path / "report.png", width=1280, height=2400)
+    assert imagesize.get(picture) == (1280, 2400)
+    assert picture.stat().st_size > 30_000
