@@ -315,6 +315,8 @@ class OAuthStateRecord(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
+    network = UnicodeAttribute(default="x")  # parley.oauth: which network's callback may use it
+    options = UnicodeAttribute(null=True)  # parley.oauth: the connect call's choices (JSON), e.g. the page
 
 
 class MediaRecord(Model):
