@@ -124,7 +124,11 @@ def revoke_token(token_id: str) -> None:
 @admin.command("set-app")
 @click.argument("network", type=click.Choice(["x", "linkedin", "facebook", "instagram", "threads"]))
 @click.option("--client-id", required=True, help="The OAuth 2.0 client id (app id) of parley's app on the network.")
-@click.option("--api-base", default=None, help="The network's API (default its own, e.g. https://api.x.com; a stand-in for tests).")
+@click.option(
+    "--api-base",
+    default=None,
+    help="The network's API (default its own, e.g. https://api.x.com; a stand-in for tests).",
+)
 @click.option("--authorize-url", default=None, help="The network's consent page (default its own).")
 def set_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
     """Store parley's X app (client id; the client secret is read from stdin or a hidden prompt, never from
