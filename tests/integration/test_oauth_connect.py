@@ -259,10 +259,12 @@ def test_unknown_network_posting_an_oauth_network_and_a_state_of_another_network
     posted = editor.call("POST", "/channels", {"network": "threads"})
     started = _start(editor, "threads")
     crossed = _callback("linkedin", started.body["state"])
+    to_x = _callback("x", _start(editor, "threads").body["state"])  # X's own callback refuses it too
 
     assert unknown.status == 404 and "myspace" in unknown.body["detail"]
     assert posted.status == 422 and "GET /channels/threads/connect" in json.dumps(posted.body)
     assert crossed.status == 400 and "threads" in crossed.body["errors"][0]["reason"]
+    assert to_x.status == 400 and "not an X account" in to_x.body["errors"][0]["reason"]
 
 
 def test_set_app_reads_the_secret_from_stdin_and_without_an_app_connect_names_the_command(
