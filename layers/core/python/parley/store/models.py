@@ -297,7 +297,7 @@ class AnswerRecord(Model):
 
 
 class OAuthStateRecord(Model):
-    """A pending OAuth connection (GET /channels/{network}/connect; X's and parley.oauth's): keyed by the SHA-256 of its `state`, used once
+    """A pending OAuth connection (GET /channels/{network}/connect): keyed by the SHA-256 of its `state`, used once
     (a conditional delete), good for names.OAUTH_STATE_SECONDS (checked on the parley clock; the TTL only
     sweeps what was never used)."""
 
