@@ -50,6 +50,20 @@ def connect(
     except TransientNetworkError as exc:
         raise ValidationFailed(FieldProblem("service_url", f"could not reach the service: {exc.reason}")) from exc
 
+    return connect_account(principal, settings, network, account, credential, time_zone)
+
+
+def connect_account(
+    principal: Principal,
+    settings: Settings,
+    network: str,
+    account: Account,
+    credential: Credential,
+    time_zone: str = "UTC",
+) -> tuple[ChannelRecord, bool]:
+    """Keep an account its network already vouched for (an OAuth connection read it with its new token)."""
+    principal.require_writer()
+    zone(time_zone)
     for existing in ChannelRecord.query(principal.workspace_id):
         if existing.network == network and existing.remote_id == account.remote_id:
             return _reconnect(existing, account, credential), False

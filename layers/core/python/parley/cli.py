@@ -122,16 +122,23 @@ def revoke_token(token_id: str) -> None:
 
 
 @admin.command("set-app")
-@click.argument("network", type=click.Choice(["x"]))
-@click.option("--client-id", required=True, help="The OAuth 2.0 client id of parley's app on X.")
-@click.option("--api-base", default=None, help="X's API (default https://api.x.com; a stand-in for tests).")
-@click.option("--authorize-url", default=None, help="X's consent page (default https://x.com/i/oauth2/authorize).")
+@click.argument("network", type=click.Choice(["x", "linkedin", "facebook", "instagram", "threads"]))
+@click.option("--client-id", required=True, help="The OAuth 2.0 client id (app id) of parley's app on the network.")
+@click.option(
+    "--api-base",
+    default=None,
+    help="The network's API (default its own, e.g. https://api.x.com; a stand-in for tests).",
+)
+@click.option("--authorize-url", default=None, help="The network's consent page (default its own).")
 def set_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
     """Store parley's X app (client id; the client secret is read from stdin or a hidden prompt, never from
     the command line; empty for a public client) as an SSM SecureString parameter."""
     from parley import x_app
     from parley.config import get_settings
 
+    if network != "x":
+        _set_oauth_app(network, client_id, api_base, authorize_url)
+        return
     secret = click.prompt(
         "Client secret (empty for a public client)", default="", hide_input=True, show_default=False
     ).strip()
@@ -144,6 +151,19 @@ def set_app(network: str, client_id: str, api_base: str | None, authorize_url: s
     name = x_app.save_app(get_settings().parameter_prefix, app)
     kind = "confidential" if app.client_secret else "public"
     click.echo(f"Saved parley's X app ({kind} client {app.client_id}) in {name}.")
+
+
+def _set_oauth_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
+    """LinkedIn, Facebook, Instagram, Threads (parley.oauth.apps): a confidential client, the secret required."""
+    from parley.config import get_settings
+    from parley.oauth import apps
+
+    secret = click.prompt("Client secret (app secret)", hide_input=True).strip()
+    if not secret:
+        raise click.ClickException(f"{network}'s app needs its client secret")
+    urls = {k: v.rstrip("/") for k, v in (("api", api_base), ("authorize", authorize_url)) if v}
+    name = apps.save_app(get_settings().parameter_prefix, apps.OAuthApp(network, client_id.strip(), secret, urls))
+    click.echo(f"Saved parley's {network} app (client {client_id.strip()}) in {name}.")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from parley.timeparse import network_time
 MARGIN = timedelta(seconds=TOKEN_REFRESH_MARGIN_SECONDS)
 RETRY = timedelta(seconds=TOKEN_REFRESH_RETRY_SECONDS)
 APP_RETRY = timedelta(minutes=15)  # parley's app credentials refused or missing: an operator must act
-EXPIRING_NETWORKS = ("x",)
+EXPIRING_NETWORKS = ("x", "linkedin", "instagram", "threads")  # Facebook Page tokens do not expire
 
 
 class Action(StrEnum):
@@ -105,6 +105,11 @@ def refresh_channel(workspace_id: str, channel_id: str, settings: Settings, sche
         return Result("gone", detail="the channel was disconnected")
     if channel.network not in EXPIRING_NETWORKS or channel.status != ACTIVE:
         return Result("stopped", detail=f"channel is {channel.status}: nothing to keep alive")
+    if channel.network != "x":  # LinkedIn, Instagram, Threads: parley.oauth.upkeep
+        from parley.oauth import upkeep
+        from parley.oauth.providers import PROVIDERS
+
+        return upkeep.refresh_channel(PROVIDERS[channel.network], channel, settings, scheduler, now)
     app = x_app.load_app(settings.parameter_prefix)
     if app is None:
         logger.error("the X app is not configured: tokens cannot be renewed", extra={"fix": x_app.SET_APP_COMMAND})

@@ -132,24 +132,24 @@ class ConnectFailed(Exception):
 START_AGAIN = "start again with GET /channels/x/connect"
 
 
-def use_state(state: str) -> OAuthStateRecord:
+def use_state(state: str, start_again: str = START_AGAIN) -> OAuthStateRecord:
     """The pending connection of this state, used up (one caller wins the conditional delete). Refuses an
     unknown, already used or expired state (expiry on the parley clock: DynamoDB's TTL sweep is late)."""
     if not state:
-        raise ConnectFailed(400, "state", f"is missing; {START_AGAIN}")
+        raise ConnectFailed(400, "state", f"is missing; {start_again}")
     try:
         record = OAuthStateRecord.get(state_hash(state), consistent_read=True)
     except OAuthStateRecord.DoesNotExist:
-        raise ConnectFailed(400, "state", f"is unknown or was already used; {START_AGAIN}") from None
+        raise ConnectFailed(400, "state", f"is unknown or was already used; {start_again}") from None
     try:
         record.delete(condition=OAuthStateRecord.state_hash.exists())
     except DeleteError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ConnectFailed(400, "state", f"was already used; {START_AGAIN}") from exc
+            raise ConnectFailed(400, "state", f"was already used; {start_again}") from exc
         raise
     if clock.now() >= record.expires_at:
         minutes = OAUTH_STATE_SECONDS // 60
-        reason = f"has expired (a connection must be approved within {minutes} minutes); {START_AGAIN}"
+        reason = f"has expired (a connection must be approved within {minutes} minutes); {start_again}"
         raise ConnectFailed(400, "state", reason)
     return record
 
@@ -159,6 +159,8 @@ def complete(
 ) -> tuple[ChannelRecord, bool]:
     """Finish a connection: (the channel, True when it is new)."""
     pending = use_state(state)
+    if pending.network != "x":  # issued by GET /channels/{network}/connect for another network (parley.oauth)
+        raise ConnectFailed(400, "state", f"was issued to connect a {pending.network} account, not an X account")
     if error:
         if error == "access_denied":
             reason = "access_denied: the authorization was declined on X; nothing was connected"

@@ -32,12 +32,15 @@ from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
 from parley.http import metrics as metrics_routes
+from parley.http import oauth_connect as oauth_connect_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.names import Table
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
+from parley.networks.capabilities import capabilities
+from parley.oauth import providers as oauth_providers
 from parley.observability import logger
 from parley.scheduling.wiring import arming as _arming
 
@@ -52,7 +55,9 @@ app.enable_swagger(
 )
 
 
-PUBLIC_PATHS = ("/openapi.json", "/docs", "/channels/x/callback")  # the callback: the OAuth state is the proof
+# the callbacks: the OAuth state is the proof
+PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
+PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.oauth)
 
 
 def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
@@ -187,6 +192,7 @@ def channel_view(record: Any) -> dict[str, Any]:
         "status_reason": record.status_reason,
         "time_zone": record.time_zone,
         "created_at": record.created_at.isoformat(),
+        "capabilities": capabilities(record.network),  # what it can provide, and what it cannot
     }
 
 
@@ -195,6 +201,11 @@ def _credential(body: ConnectChannel) -> Credential:
     if body.network == "x":
         raise ValidationFailed(
             FieldProblem("network", "an X account is connected through X's own consent page: GET /channels/x/connect")
+        )
+    if body.network in oauth_providers.PROVIDERS:
+        connect = f"GET /channels/{body.network}/connect"
+        raise ValidationFailed(
+            FieldProblem("network", f"a {body.network} account is connected through its consent page: {connect}")
         )
     if body.network == "mastodon":
         _require("Mastodon", access_token=body.access_token, service_url=body.service_url)
@@ -355,5 +366,6 @@ app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)
 app.include_router(listener_routes.router)
 app.include_router(x_connect_routes.router)
+app.include_router(oauth_connect_routes.router)  # after X's: its static /channels/x/... routes match first
 app.include_router(media_routes.router)
 app.include_router(metrics_routes.router)

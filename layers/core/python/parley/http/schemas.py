@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 class ConnectChannel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    network: Literal["bluesky", "mastodon", "x"] = "bluesky"  # x: GET /channels/x/connect instead
+    # x, linkedin, facebook, instagram, threads: GET /channels/{network}/connect instead (a 422 says so)
+    network: Literal["bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads"] = "bluesky"
     identifier: str | None = Field(
         default=None, min_length=1, max_length=253, description="Bluesky: the account's handle, DID or e-mail"
     )

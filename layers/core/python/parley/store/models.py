@@ -297,7 +297,7 @@ class AnswerRecord(Model):
 
 
 class OAuthStateRecord(Model):
-    """A pending X connection (GET /channels/x/connect): keyed by the SHA-256 of its `state`, used once
+    """A pending OAuth connection (GET /channels/{network}/connect): keyed by the SHA-256 of its `state`, used once
     (a conditional delete), good for names.OAUTH_STATE_SECONDS (checked on the parley clock; the TTL only
     sweeps what was never used)."""
 
@@ -315,6 +315,8 @@ class OAuthStateRecord(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
+    network = UnicodeAttribute(default="x")  # parley.oauth: which network's callback may use it
+    options = UnicodeAttribute(null=True)  # parley.oauth: the connect call's choices (JSON), e.g. the page
 
 
 class MediaRecord(Model):
