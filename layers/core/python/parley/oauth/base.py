@@ -229,3 +229,45 @@ def connect_call(provider: Provider, doing: str, method: str, url: str, **kwargs
     if not answer.ok:
         raise connect_failure(provider, answer, doing)
     return answer
+
+
+def code_form(app: OAuthApp, code: str, redirect_uri: str) -> dict[str, str]:
+    """The authorization code grant with the client's id and secret in the form (RFC 6749, 4.1.3 and 2.3.1),
+    as LinkedIn, Instagram and Threads document it."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+    }
+
+
+def long_lived_token(provider: Provider, api: str, grant_type: str, client_secret: str, short: str) -> dict[str, Any]:
+    """Meta's exchange of a short-lived token for a long-lived (60-day) one: `GET {api}/access_token` with
+    `ig_exchange_token` (Instagram) or `th_exchange_token` (Threads)."""
+    query = {"grant_type": grant_type, "client_secret": client_secret, "access_token": short}
+    body = dict(
+        connect_call(provider, "the long-lived token exchange", "GET", f"{api}/access_token", params=query).body
+    )
+    if not isinstance(body.get("access_token"), str):
+        raise ConnectFailed(
+            424, "code", f"{provider.title} answered without a long-lived token; {provider.start_again}"
+        )
+    return body
+
+
+def refresh_long_lived_token(
+    provider: Provider, api: str, grant_type: str, session: Mapping[str, str], now: datetime
+) -> Tokens:
+    """Meta's refresh of a long-lived token that has not expired: `GET {api}/refresh_access_token` with
+    `ig_refresh_token` (Instagram) or `th_refresh_token` (Threads); another 60 days from now."""
+    query = {"grant_type": grant_type, "access_token": session["access_token"]}
+    answer = renew_call(provider, "GET", f"{api}/refresh_access_token", params=query)
+    if not answer.ok or not isinstance(answer.body.get("access_token"), str):
+        raise renew_failure(provider, answer)
+    return Tokens(
+        answer.body["access_token"],
+        expires_at=expiry(now, answer.body.get("expires_in")),
+        scope=session.get("scope", ""),
+    )

@@ -27,10 +27,11 @@ from parley.oauth.base import (
     Provider,
     Renewal,
     Tokens,
+    code_form,
     connect_call,
     expiry,
-    renew_call,
-    renew_failure,
+    long_lived_token,
+    refresh_long_lived_token,
 )
 
 AUTHORIZE_URL = "https://www.instagram.com/oauth/authorize"
@@ -50,13 +51,7 @@ def scopes(options: Options) -> tuple[str, ...]:
 
 def exchange(app: OAuthApp, code: str, redirect_uri: str, verifier: str) -> Tokens:
     now = clock.now()
-    form = {
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
-        "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri,
-        "code": code,
-    }
+    form = code_form(app, code, redirect_uri)
     body: Mapping[str, Any] = connect_call(
         PROVIDER, "the authorization code", "POST", app.url("token", TOKEN_URL), data=form
     ).body
@@ -66,10 +61,7 @@ def exchange(app: OAuthApp, code: str, redirect_uri: str, verifier: str) -> Toke
     if not isinstance(short, str):
         raise ConnectFailed(424, "code", f"Instagram answered without an access token; {PROVIDER.start_again}")
     api = app.url("api", API_BASE).rstrip("/")
-    query = {"grant_type": "ig_exchange_token", "client_secret": app.client_secret, "access_token": short}
-    long = connect_call(PROVIDER, "the long-lived token exchange", "GET", f"{api}/access_token", params=query).body
-    if not isinstance(long.get("access_token"), str):
-        raise ConnectFailed(424, "code", f"Instagram answered without a long-lived token; {PROVIDER.start_again}")
+    long = long_lived_token(PROVIDER, api, "ig_exchange_token", app.client_secret, short)
     permissions = body.get("permissions")
     scope = ",".join(permissions) if isinstance(permissions, list) else str(permissions or "")
     return Tokens(
@@ -91,16 +83,7 @@ def read_account(app: OAuthApp, tokens: Tokens, options: Options) -> Connected:
 
 
 def renew(app: OAuthApp, session: Mapping[str, str], now: datetime) -> Tokens:
-    api = app.url("api", API_BASE).rstrip("/")
-    query = {"grant_type": "ig_refresh_token", "access_token": session["access_token"]}
-    answer = renew_call(PROVIDER, "GET", f"{api}/refresh_access_token", params=query)
-    if not answer.ok or not isinstance(answer.body.get("access_token"), str):
-        raise renew_failure(PROVIDER, answer)
-    return Tokens(
-        answer.body["access_token"],
-        expires_at=expiry(now, answer.body.get("expires_in")),
-        scope=session.get("scope", ""),
-    )
+    return refresh_long_lived_token(PROVIDER, app.url("api", API_BASE).rstrip("/"), "ig_refresh_token", session, now)
 
 
 PROVIDER = Provider(

@@ -28,6 +28,7 @@ from parley.oauth.base import (
     Provider,
     Renewal,
     Tokens,
+    code_form,
     connect_call,
     expiry,
     renew_call,
@@ -56,14 +57,9 @@ def scopes(options: Options) -> tuple[str, ...]:
 def exchange(app: OAuthApp, code: str, redirect_uri: str, verifier: str) -> Tokens:
     """POST accessToken with the client id and secret in the form (LinkedIn's documented style)."""
     now = clock.now()
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
-    }
-    answer = connect_call(PROVIDER, "the authorization code", "POST", app.url("token", TOKEN_URL), data=form)
+    answer = connect_call(
+        PROVIDER, "the authorization code", "POST", app.url("token", TOKEN_URL), data=code_form(app, code, redirect_uri)
+    )
     return _tokens(answer.body, now)
 
 

@@ -22,10 +22,11 @@ from parley.oauth.base import (
     Provider,
     Renewal,
     Tokens,
+    code_form,
     connect_call,
     expiry,
-    renew_call,
-    renew_failure,
+    long_lived_token,
+    refresh_long_lived_token,
 )
 
 AUTHORIZE_URL = "https://threads.net/oauth/authorize"
@@ -46,24 +47,11 @@ def scopes(options: Options) -> tuple[str, ...]:
 def exchange(app: OAuthApp, code: str, redirect_uri: str, verifier: str) -> Tokens:
     api = app.url("api", API_BASE).rstrip("/")
     now = clock.now()
-    form = {
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
-        "grant_type": "authorization_code",
-        "redirect_uri": redirect_uri,
-        "code": code,
-    }
+    form = code_form(app, code, redirect_uri)
     short = connect_call(PROVIDER, "the authorization code", "POST", f"{api}/oauth/access_token", data=form).body
     if not isinstance(short.get("access_token"), str):
         raise ConnectFailed(424, "code", f"Threads answered without an access token; {PROVIDER.start_again}")
-    query = {
-        "grant_type": "th_exchange_token",
-        "client_secret": app.client_secret,
-        "access_token": short["access_token"],
-    }
-    long = connect_call(PROVIDER, "the long-lived token exchange", "GET", f"{api}/access_token", params=query).body
-    if not isinstance(long.get("access_token"), str):
-        raise ConnectFailed(424, "code", f"Threads answered without a long-lived token; {PROVIDER.start_again}")
+    long = long_lived_token(PROVIDER, api, "th_exchange_token", app.client_secret, short["access_token"])
     return Tokens(
         long["access_token"], expires_at=expiry(now, long.get("expires_in")), user_id=str(short.get("user_id") or "")
     )
@@ -80,12 +68,7 @@ def read_account(app: OAuthApp, tokens: Tokens, options: Options) -> Connected:
 
 
 def renew(app: OAuthApp, session: Mapping[str, str], now: datetime) -> Tokens:
-    api = app.url("api", API_BASE).rstrip("/")
-    query = {"grant_type": "th_refresh_token", "access_token": session["access_token"]}
-    answer = renew_call(PROVIDER, "GET", f"{api}/refresh_access_token", params=query)
-    if not answer.ok or not isinstance(answer.body.get("access_token"), str):
-        raise renew_failure(PROVIDER, answer)
-    return Tokens(answer.body["access_token"], expires_at=expiry(now, answer.body.get("expires_in")))
+    return refresh_long_lived_token(PROVIDER, app.url("api", API_BASE).rstrip("/"), "th_refresh_token", session, now)
 
 
 PROVIDER = Provider(
