@@ -81,9 +81,26 @@ def begin(principal: Principal, settings: Settings, public_base_url: str, time_z
     app = x_app.load_app(settings.parameter_prefix)
     if app is None:
         raise Conflict(f"parley's X app is not configured: an operator runs `{x_app.SET_APP_COMMAND}`")
+    redirect_uri = callback_url(public_base_url)
+    state, verifier, expires_at = remember_state(
+        principal, network="x", scopes=SCOPES, redirect_uri=redirect_uri, time_zone=time_zone
+    )
+    return Pending(authorization_url(app, state=state, verifier=verifier, redirect_uri=redirect_uri), state, expires_at)
+
+
+def remember_state(
+    principal: Principal,
+    *,
+    network: str,
+    scopes: tuple[str, ...],
+    redirect_uri: str,
+    time_zone: str,
+    options: str | None = None,
+) -> tuple[str, str, datetime]:
+    """A new pending connection, saved once: its state (the browser carries it back), its PKCE verifier
+    and when it expires."""
     state = secrets.token_urlsafe(32)
     verifier = new_code_verifier()
-    redirect_uri = callback_url(public_base_url)
     now = clock.now()
     expires_at = now + STATE_LIFETIME
     OAuthStateRecord(
@@ -92,14 +109,16 @@ def begin(principal: Principal, settings: Settings, public_base_url: str, time_z
         member_id=principal.member_id,
         role=principal.role.value,
         code_verifier=verifier,
-        scopes=" ".join(SCOPES),
+        scopes=" ".join(scopes),
         redirect_uri=redirect_uri,
         time_zone=time_zone,
         created_at=now,
         expires_at=expires_at,
         expires=expires_at,
+        network=network,
+        options=options,
     ).save(condition=OAuthStateRecord.state_hash.does_not_exist())
-    return Pending(authorization_url(app, state=state, verifier=verifier, redirect_uri=redirect_uri), state, expires_at)
+    return state, verifier, expires_at
 
 
 def authorization_url(app: x_app.XApp, *, state: str, verifier: str, redirect_uri: str) -> str:

@@ -16,12 +16,11 @@ and nothing after a refusal.
 from __future__ import annotations
 
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from parley import channels, clock
+from parley import channels
 from parley.config import Settings
 from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from parley.members import Principal, Role
@@ -30,9 +29,9 @@ from parley.oauth import apps, upkeep
 from parley.oauth.base import ConnectFailed, Options, Provider
 from parley.oauth.providers import PROVIDERS
 from parley.scheduling.tokens import TokenScheduler
-from parley.store import ChannelRecord, MemberRecord, OAuthStateRecord
+from parley.store import ChannelRecord, MemberRecord
 from parley.timeparse import zone
-from parley.x_connect import STATE_LIFETIME, code_challenge, new_code_verifier, state_hash, use_state
+from parley.x_connect import code_challenge, remember_state, use_state
 
 
 def provider_for(network: str) -> Provider:
@@ -78,27 +77,16 @@ def begin(
         raise Conflict(
             f"parley's {provider.title} app is not configured: an operator runs `{apps.set_app_command(network)}`"
         )
-    state = secrets.token_urlsafe(32)
-    verifier = new_code_verifier()
     redirect_uri = callback_url(public_base_url, network)
     scopes = provider.scopes(chosen)
-    now = clock.now()
-    expires_at = now + STATE_LIFETIME
-    OAuthStateRecord(
-        state_hash(state),
-        workspace_id=principal.workspace_id,
-        member_id=principal.member_id,
-        role=principal.role.value,
-        code_verifier=verifier,
-        scopes=" ".join(scopes),
+    state, verifier, expires_at = remember_state(
+        principal,
+        network=network,
+        scopes=scopes,
         redirect_uri=redirect_uri,
         time_zone=time_zone,
-        created_at=now,
-        expires_at=expires_at,
-        expires=expires_at,
-        network=network,
         options=json.dumps(chosen) if chosen else None,
-    ).save(condition=OAuthStateRecord.state_hash.does_not_exist())
+    )
     query = {
         "response_type": "code",
         "client_id": app.client_id,
