@@ -4,8 +4,6 @@ channel, whose target is the poll function. Which time it is armed for is decide
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from typing import Any
 
 from parley.config import Settings
@@ -15,27 +13,13 @@ POLL = "poll"
 
 
 def schedule_name(channel_id: str) -> str:
-    return f"poll-{channel_id}"[:64]
+    return one_time.channel_schedule_name("poll", channel_id)
 
 
 def poll_input(workspace_id: str, channel_id: str) -> str:
-    return json.dumps({"action": POLL, "workspace_id": workspace_id, "channel_id": channel_id})
+    return one_time.channel_input(POLL, workspace_id, channel_id)
 
 
-class PollScheduler:
+class PollScheduler(one_time.ChannelSchedule):
     def __init__(self, settings: Settings, scheduler: Any) -> None:
-        self._settings = settings
-        self._scheduler = scheduler
-
-    def upsert(self, workspace_id: str, channel_id: str, at: datetime) -> None:
-        one_time.put(
-            self._scheduler,
-            self._settings,
-            name=schedule_name(channel_id),
-            at=at,
-            target_arn=self._settings.poll_function_arn,
-            payload=poll_input(workspace_id, channel_id),
-        )
-
-    def delete(self, channel_id: str) -> None:
-        one_time.delete(self._scheduler, self._settings, schedule_name(channel_id))
+        super().__init__(settings, scheduler, kind="poll", action=POLL, target_arn=settings.poll_function_arn)

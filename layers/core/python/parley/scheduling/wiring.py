@@ -6,6 +6,7 @@ from typing import Any
 
 from parley import aws
 from parley.config import get_settings
+from parley.scheduling import one_time
 from parley.scheduling.arming import ARM, Arming, PublishMessage
 from parley.scheduling.polls import POLL, PollScheduler
 from parley.scheduling.tokens import TokenScheduler
@@ -26,11 +27,7 @@ def tokens() -> TokenScheduler:
 
 def failed_poll(body: Any) -> tuple[str, str] | None:
     """(workspace, channel) of a poll run that failed (Lambda's on-failure record or Scheduler's DLQ)."""
-    if isinstance(body, dict) and isinstance(body.get("requestPayload"), dict):
-        body = body["requestPayload"]
-    if isinstance(body, dict) and body.get("action") == POLL:
-        return str(body["workspace_id"]), str(body["channel_id"])
-    return None
+    return one_time.failed_channel_run(POLL, body)
 
 
 def failed_message(body: Any) -> PublishMessage | None:
