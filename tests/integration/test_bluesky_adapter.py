@@ -13,21 +13,11 @@ from infra.local.bluesky_net import BlueskyNetwork
 from parley.networks import richtext
 from parley.networks.base import Credential, InvalidCredential, PublishRequest
 from parley.networks.bluesky import POST_COLLECTION, BlueskyAdapter, record_key
+from tests.support.sessions import MemoryStore
 
 pytestmark = pytest.mark.bluesky
 
 DUE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.session: dict[str, str] | None = None
-
-    def load(self) -> dict[str, str] | None:
-        return dict(self.session) if self.session else None
-
-    def save(self, session: dict[str, str]) -> None:
-        self.session = dict(session)
 
 
 class CountingSession(requests.Session):

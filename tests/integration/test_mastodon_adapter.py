@@ -12,19 +12,9 @@ from parley.clock import ManualClock
 from parley.networks.base import Credential, InvalidCredential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, MastodonLimits, RateLimited
 from tests.support.peers import MastodonMock
+from tests.support.sessions import MemoryStore
 
 pytestmark = pytest.mark.peers
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.session: dict[str, str] | None = None
-
-    def load(self) -> dict[str, str] | None:
-        return self.session
-
-    def save(self, session: dict[str, str]) -> None:
-        self.session = dict(session)
 
 
 def _now() -> datetime:

@@ -16,19 +16,9 @@ from parley.listening.mastodon import MastodonListener
 from parley.networks.base import AnswerTo, Credential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, RateLimited
 from tests.support.peers import MastodonMock
+from tests.support.sessions import MemoryStore
 
 pytestmark = pytest.mark.peers
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.session: dict[str, str] | None = None
-
-    def load(self) -> dict[str, str] | None:
-        return self.session
-
-    def save(self, session: dict[str, str]) -> None:
-        self.session = dict(session)
 
 
 def _now() -> datetime:

@@ -12,19 +12,9 @@ from parley.networks.base import Attachment, Credential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter
 from tests.support.images import png
 from tests.support.peers import MastodonMock
+from tests.support.sessions import MemoryStore
 
 pytestmark = pytest.mark.peers
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.session: dict[str, str] | None = None
-
-    def load(self) -> dict[str, str] | None:
-        return self.session
-
-    def save(self, session: dict[str, str]) -> None:
-        self.session = dict(session)
 
 
 def test_a_status_goes_out_with_its_images_and_their_alt_text(mastodon_mock: MastodonMock) -> None:

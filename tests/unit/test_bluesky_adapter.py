@@ -22,6 +22,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.bluesky import BlueskyAdapter, record_key
+from tests.support.sessions import MemoryStore
 
 PDS = "http://127.0.0.1:2583"
 PASSWORD = "app-pass-s3cret"
@@ -39,23 +40,6 @@ def _session(n: int = 1) -> dict[str, str]:
 
 def _stored(n: int = 1, **overrides: str) -> dict[str, str]:
     return {**_session(n), "identifier": "alice.test", "service_url": PDS, **overrides}
-
-
-class MemoryStore:
-    """A SessionStore in memory that counts its use."""
-
-    def __init__(self, session: dict[str, str] | None = None) -> None:
-        self.session = session
-        self.loads = 0
-        self.saved: list[dict[str, str]] = []
-
-    def load(self) -> dict[str, str] | None:
-        self.loads += 1
-        return dict(self.session) if self.session else None
-
-    def save(self, session: dict[str, str]) -> None:
-        self.saved.append(dict(session))
-        self.session = dict(session)
 
 
 @pytest.fixture

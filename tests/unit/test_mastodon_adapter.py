@@ -19,6 +19,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, MastodonLimits, RateLimited, idempotency_key
+from tests.support.sessions import MemoryStore
 
 INSTANCE = "http://127.0.0.1:3000"
 TOKEN = "mastodon-token-s3cret"
@@ -26,17 +27,6 @@ CREDENTIAL = Credential("brand", TOKEN, INSTANCE)
 DUE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 REQUEST = PublishRequest(delivery_id="01jdelivery", text="Hello #launch", due_at=DUE, look_first=False)
 STATUS = {"id": "109", "url": f"{INSTANCE}/@brand/109", "created_at": "2026-03-01T09:00:01.000Z"}
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.session: dict[str, str] | None = None
-
-    def load(self) -> dict[str, str] | None:
-        return self.session
-
-    def save(self, session: dict[str, str]) -> None:
-        self.session = dict(session)
 
 
 @pytest.fixture

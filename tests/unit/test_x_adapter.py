@@ -23,6 +23,7 @@ from parley.networks.base import (
 )
 from parley.networks.x import RateLimited, XAdapter, XClient, refresh_tokens
 from tests.support import x_recorded as rec
+from tests.support.sessions import MemoryStore
 
 API = "http://127.0.0.1:4010"
 TOKEN = "user-access-token-s3cret"
@@ -30,19 +31,6 @@ CREDENTIAL = Credential(rec.USER_ID, TOKEN, API)
 CLIENT = XClient("client-id", "client-s3cret", api_base=API)
 DUE = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 REQUEST = PublishRequest(delivery_id="01jdelivery", text="Hello #launch", due_at=DUE, look_first=False)
-
-
-class MemoryStore:
-    def __init__(self, session: dict[str, str] | None = None) -> None:
-        self.session = session
-        self.saved: list[dict[str, str]] = []
-
-    def load(self) -> dict[str, str] | None:
-        return dict(self.session) if self.session else None
-
-    def save(self, session: dict[str, str]) -> None:
-        self.saved.append(dict(session))
-        self.session = dict(session)
 
 
 @pytest.fixture
