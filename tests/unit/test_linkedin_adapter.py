@@ -48,7 +48,7 @@ def adapter(now: datetime = DUE) -> LinkedInAdapter:
 
 
 def creates(api: responses.RequestsMock) -> list[responses.Call]:
-    return [c for c in api.calls if c.request.method == "POST" and urlparse(c.request.url).path == "/rest/posts"]
+    return [c for c in api.calls if c.request.method == "POST" and urlparse(str(c.request.url)).path == "/rest/posts"]
 
 
 def test_a_post_is_created_once_with_the_author_and_the_versioned_headers(api: responses.RequestsMock) -> None:
@@ -81,7 +81,7 @@ def test_a_retry_after_a_timeout_looks_first_and_creates_nothing_more(api: respo
     assert found.already_there and found.remote_id == rec.CREATED_URN
     assert len(creates(api)) == 1  # only the first, timed-out attempt
     lookup = next(c for c in api.calls if c.request.method == "GET")
-    query = parse_qs(urlparse(lookup.request.url).query)
+    query = parse_qs(urlparse(str(lookup.request.url)).query)
     assert query["q"] == ["author"] and query["author"] == [rec.ORG]
     assert "urn%3Ali%3Aorganization%3A5515715" in (lookup.request.url or "")  # protocol 2.0: encoded URN
 
@@ -118,7 +118,7 @@ def test_images_are_uploaded_then_attached_with_their_alt_text(api: responses.Re
     adapter().publish(PublishRequest(**{**REQUEST.__dict__, "images": images}))
 
     init = next(c for c in api.calls if "/rest/images" in (c.request.url or ""))
-    assert parse_qs(urlparse(init.request.url).query)["action"] == ["initializeUpload"]
+    assert parse_qs(urlparse(str(init.request.url)).query)["action"] == ["initializeUpload"]
     assert json.loads(init.request.body or b"{}") == {"initializeUploadRequest": {"owner": rec.ORG}}
     puts = [c for c in api.calls if c.request.method == "PUT"]
     assert [p.request.body for p in puts] == [b"\x89PNG one", b"\xff\xd8 two"]
