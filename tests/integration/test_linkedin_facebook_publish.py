@@ -1,0 +1,130 @@
+"""LinkedIn and Facebook Pages channels through the API and the publish path, against moto (DynamoDB, SSM,
+Scheduler, SQS) and the networks' side as recorded answers (tests/support/linkedin_recorded.py and
+facebook_recorded.py, each citing the network's docs page; served by `responses`: no local server or
+published spec exists for these networks).
+
+The channels are created through the domain (`channels.connect` with a credential): the OAuth connect
+flow for these networks is built in parallel and ends in the same call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlparse
+
+import pytest
+import requests
+import responses
+
+from parley import channels, clock, deliveries, members, publishing
+from parley.config import get_settings
+from parley.deliveries import DeliveryKey
+from parley.networks import facebook, linkedin
+from parley.networks.base import Credential
+from parley.scheduling import PublishMessage
+from parley.scheduling.wiring import arming
+from parley.store import PostRecord
+from tests.support import facebook_recorded as fb
+from tests.support import linkedin_recorded as li
+from tests.support.api import ApiClient
+
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LINKEDIN_API = "http://127.0.0.1:4021"
+FACEBOOK_API = "http://127.0.0.1:4031"
+GRAPH = f"{FACEBOOK_API}/{facebook.GRAPH_VERSION}"
+
+
+@dataclass
+class Brand:
+    workspace_id: str
+    editor: ApiClient
+    channel_id: str
+
+
+@pytest.fixture
+def manual_clock(aws: str) -> Iterator[clock.ManualClock]:
+    manual = clock.ManualClock(START)
+    clock.set_clock(manual)
+    yield manual
+    clock.set_clock(clock.SystemClock())
+
+
+@pytest.fixture
+def network() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def connect(network_name: str, credential: Credential) -> Brand:
+    admin = members.create_workspace("Acme", "Ada")
+    principal = members.authenticate(f"Bearer {admin.token}")
+    record, created = channels.connect(principal, get_settings(), network_name, credential)
+    assert created
+    return Brand(admin.workspace_id, ApiClient(admin.token), str(record.channel_id))
+
+
+def queue(brand: Brand, text: str, minutes: int = 30) -> tuple[int, dict]:
+    at = (clock.now() + timedelta(minutes=minutes)).isoformat()
+    answer = brand.editor.call("POST", "/posts", {"text": text, "channels": [brand.channel_id], "publish_at": at})
+    return answer.status, answer.body
+
+
+def fire(brand: Brand, post_id: str) -> str:
+    """What the publish queue does when the delivery is due: the outcome's state."""
+    key = DeliveryKey(brand.workspace_id, post_id, brand.channel_id)
+    record = deliveries.get(key)
+    assert record is not None
+    clock.get_clock().sleep(max((record.due_at - clock.now()).total_seconds(), 0))  # type: ignore[attr-defined]
+    return publishing.handle_due(PublishMessage(key, record.due_at), arming()).state
+
+
+def creates(network: responses.RequestsMock, path_end: str) -> int:
+    return sum(
+        1 for c in network.calls if c.request.method == "POST" and urlparse(str(c.request.url)).path.endswith(path_end)
+    )
+
+
+def test_linkedin_text_over_3000_is_refused_at_queue_time_and_a_post_goes_out_once(
+    manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add(responses.GET, f"{LINKEDIN_API}/rest/organizations/5515715", json=li.ORGANIZATION_200)
+    brand = connect("linkedin", Credential(li.ORG, "linkedin-token", LINKEDIN_API))
+
+    status, body = queue(brand, "a" * 3001)
+    assert status == 422
+    (problem,) = body["errors"]
+    assert problem["field"] == "text" and "LinkedIn allows at most 3000" in problem["reason"]
+    assert not list(PostRecord.query(brand.workspace_id))  # nothing written
+
+    status, body = queue(brand, "Launch day (finally) #launch")
+    assert status == 201
+    # The first attempt times out on LinkedIn's side although the post was made; the retry looks first.
+    network.add(responses.POST, f"{LINKEDIN_API}/rest/posts", body=requests.Timeout())
+    assert fire(brand, body["id"]) == "retrying"
+    made_at = int(clock.now().timestamp() * 1000)
+    network.add(
+        responses.GET,
+        f"{LINKEDIN_API}/rest/posts",
+        json=li.posts_by_author(linkedin.little_text("Launch day (finally) #launch"), made_at),
+    )
+
+    assert fire(brand, body["id"]) == "published"
+
+    assert creates(network, "/rest/posts") == 1
+    record = deliveries.get(DeliveryKey(brand.workspace_id, body["id"], brand.channel_id))
+    assert record is not None and record.remote_id == li.CREATED_URN
+
+
+def test_facebook_page_post_goes_out_once(manual_clock: clock.ManualClock, network: responses.RequestsMock) -> None:
+    network.add(responses.GET, f"{GRAPH}/{fb.PAGE_ID}", json=fb.PAGE_200)
+    brand = connect("facebook", Credential(fb.PAGE_ID, "page-token", FACEBOOK_API))
+    network.add(responses.POST, f"{GRAPH}/{fb.PAGE_ID}/feed", json=fb.FEED_CREATED_200)
+
+    status, body = queue(brand, "Fresh roast today")
+    assert status == 201
+    assert fire(brand, body["id"]) == "published"
+    assert fire(brand, body["id"]) == "published"  # a duplicate event: nothing more
+
+    assert creates(network, "/feed") == 1
