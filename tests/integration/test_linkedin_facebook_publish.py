@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -29,6 +29,7 @@ from parley.store import PostRecord
 from tests.support import facebook_recorded as fb
 from tests.support import linkedin_recorded as li
 from tests.support.api import ApiClient
+from tests.support.images import png
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LINKEDIN_API = "http://127.0.0.1:4021"
@@ -65,9 +66,10 @@ def connect(network_name: str, credential: Credential) -> Brand:
     return Brand(admin.workspace_id, ApiClient(admin.token), str(record.channel_id))
 
 
-def queue(brand: Brand, text: str, minutes: int = 30) -> tuple[int, dict]:
+def queue(brand: Brand, text: str, minutes: int = 30, **extra: object) -> tuple[int, dict]:
     at = (clock.now() + timedelta(minutes=minutes)).isoformat()
-    answer = brand.editor.call("POST", "/posts", {"text": text, "channels": [brand.channel_id], "publish_at": at})
+    draft = {"text": text, "channels": [brand.channel_id], "publish_at": at} | extra
+    answer = brand.editor.call("POST", "/posts", draft)
     return answer.status, answer.body
 
 
@@ -128,3 +130,27 @@ def test_facebook_page_post_goes_out_once(manual_clock: clock.ManualClock, netwo
     assert fire(brand, body["id"]) == "published"  # a duplicate event: nothing more
 
     assert creates(network, "/feed") == 1
+
+
+def test_a_facebook_photo_is_fetched_by_facebook_from_a_presigned_url_of_the_stored_image(
+    aws: str, manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add_passthru(aws)  # moto's S3: the upload, and the fetch standing in for Facebook's
+    network.add(responses.GET, f"{GRAPH}/{fb.PAGE_ID}", json=fb.PAGE_200)
+    brand = connect("facebook", Credential(fb.PAGE_ID, "page-token", FACEBOOK_API))
+    network.add(responses.POST, f"{GRAPH}/{fb.PAGE_ID}/photos", json=fb.PHOTO_POSTED_200)
+    image = png(8, 6)
+    created = brand.editor.call("POST", "/media", {"content_type": "image/png", "size": len(image), "alt": "A cup"})
+    fields = created.body["upload"]
+    requests.post(fields["url"], data=fields["fields"], files={"file": ("image", image)}, timeout=10)
+    assert brand.editor.call("POST", f"/media/{created.body['id']}/complete").body["status"] == "ready"
+
+    status, body = queue(brand, "Fresh roast today", media=[created.body["id"]])
+    assert status == 201, body
+    assert fire(brand, body["id"]) == "published"
+
+    (photo,) = [c for c in network.calls if urlparse(str(c.request.url)).path.endswith("/photos")]
+    sent = parse_qs(str(photo.request.body))
+    assert sent["caption"] == ["Fresh roast today"] and sent["alt_text_custom"] == ["A cup"]
+    assert "Signature=" in sent["url"][0]  # presigned
+    assert requests.get(sent["url"][0], timeout=10).content == image  # what Facebook would fetch
