@@ -154,3 +154,18 @@ def test_a_facebook_photo_is_fetched_by_facebook_from_a_presigned_url_of_the_sto
     assert sent["caption"] == ["Fresh roast today"] and sent["alt_text_custom"] == ["A cup"]
     assert "Signature=" in sent["url"][0]  # presigned
     assert requests.get(sent["url"][0], timeout=10).content == image  # what Facebook would fetch
+
+
+def test_a_listener_on_a_linkedin_channel_is_refused_naming_the_channel(
+    manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add(responses.GET, f"{LINKEDIN_API}/rest/organizations/5515715", json=li.ORGANIZATION_200)
+    brand = connect("linkedin", Credential(li.ORG, "linkedin-token", LINKEDIN_API))
+
+    answer = brand.editor.call(
+        "POST", "/listeners", {"channel_id": brand.channel_id, "kind": "hashtag", "value": "launch"}
+    )
+
+    assert answer.status == 422
+    (problem,) = answer.body["errors"]
+    assert problem["field"] == "channel_id" and "LinkedIn" in problem["reason"]
