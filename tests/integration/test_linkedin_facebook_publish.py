@@ -21,11 +21,12 @@ import responses
 from parley import channels, clock, deliveries, members, publishing
 from parley.config import get_settings
 from parley.deliveries import DeliveryKey
+from parley.listening import poll
 from parley.networks import facebook, linkedin
 from parley.networks.base import Credential
 from parley.scheduling import PublishMessage
-from parley.scheduling.wiring import arming
-from parley.store import PostRecord
+from parley.scheduling.wiring import arming, polls
+from parley.store import ChannelRecord, PostRecord
 from tests.support import facebook_recorded as fb
 from tests.support import linkedin_recorded as li
 from tests.support.api import ApiClient
@@ -169,3 +170,62 @@ def test_a_listener_on_a_linkedin_channel_is_refused_naming_the_channel(
     assert answer.status == 422
     (problem,) = answer.body["errors"]
     assert problem["field"] == "channel_id" and "LinkedIn" in problem["reason"]
+
+
+def test_a_published_facebook_post_is_polled_comments_reach_the_inbox_and_an_answer_threads_once(
+    manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add(responses.GET, f"{GRAPH}/{fb.PAGE_ID}", json=fb.PAGE_200)
+    brand = connect("facebook", Credential(fb.PAGE_ID, "page-token", FACEBOOK_API))
+    network.add(responses.POST, f"{GRAPH}/{fb.PAGE_ID}/feed", json=fb.FEED_CREATED_200)
+    status, body = queue(brand, "Fresh roast today")
+    assert status == 201 and fire(brand, body["id"]) == "published"
+    network.add(responses.GET, f"{GRAPH}/{fb.POST_ID}", json=fb.COUNTERS_200)
+    network.add(responses.GET, f"{GRAPH}/{fb.POST_ID}/insights", status=403, json=fb.NO_INSIGHTS_10)
+    network.add(responses.GET, f"{GRAPH}/{fb.POST_ID}/comments", json=fb.COMMENTS_200)
+
+    manual_clock.sleep(3600)
+    result = poll.run(brand.workspace_id, brand.channel_id, polls())
+
+    assert result.polled == 1 and len(result.new_items) == 2  # the Page's own comment left out
+    items = brand.editor.call("GET", "/inbox").body["items"]
+    assert sorted(i["text"] for i in items) == ["Love this roast!", "Same here"]
+    grace = next(i for i in items if i["text"] == "Love this roast!")
+    assert brand.editor.call("POST", f"/inbox/{grace['id']}/claim").status == 200
+    network.add(responses.GET, f"{GRAPH}/{fb.COMMENT_1}/comments", json={"data": []})
+    network.add(responses.POST, f"{GRAPH}/{fb.COMMENT_1}/comments", json=fb.COMMENT_CREATED_200)
+
+    answer = brand.editor.call("POST", f"/inbox/{grace['id']}/reply", {"text": "Thanks, Grace!"})
+
+    assert answer.status in (200, 201, 202), answer.body
+    assert creates(network, f"/{fb.COMMENT_1}/comments") == 1
+
+
+def test_a_revoked_linkedin_token_fails_the_delivery_and_marks_the_channel(
+    manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add(responses.GET, f"{LINKEDIN_API}/rest/organizations/5515715", json=li.ORGANIZATION_200)
+    brand = connect("linkedin", Credential(li.ORG, "linkedin-token", LINKEDIN_API))
+    network.add(responses.POST, f"{LINKEDIN_API}/rest/posts", status=401, json=li.REVOKED_401)
+    status, body = queue(brand, "Hello")
+    assert status == 201
+
+    assert fire(brand, body["id"]) == "failed"
+
+    channel = ChannelRecord.get(brand.workspace_id, brand.channel_id)
+    assert channel.status == "needs_reauth" and "revoked" in str(channel.status_reason)
+
+
+def test_a_throttled_facebook_page_retries_at_facebooks_estimate(
+    manual_clock: clock.ManualClock, network: responses.RequestsMock
+) -> None:
+    network.add(responses.GET, f"{GRAPH}/{fb.PAGE_ID}", json=fb.PAGE_200)
+    brand = connect("facebook", Credential(fb.PAGE_ID, "page-token", FACEBOOK_API))
+    network.add(responses.POST, f"{GRAPH}/{fb.PAGE_ID}/feed", status=400, json=fb.THROTTLED_32, headers=fb.BUC_HEADERS)
+    status, body = queue(brand, "Fresh roast today")
+    assert status == 201
+
+    assert fire(brand, body["id"]) == "retrying"
+
+    record = deliveries.get(DeliveryKey(brand.workspace_id, body["id"], brand.channel_id))
+    assert record is not None and record.due_at == clock.now() + timedelta(minutes=19)
