@@ -266,3 +266,19 @@ def test_mentions_find_nothing_and_search_is_unsupported() -> None:
     assert listener().read_mentions("m1").items == [] and listener().read_mentions("m1").calls == 0
     with pytest.raises(SearchUnsupported):
         listener().search("#launch", None, rec.ORG)
+
+
+class RenewedSession:
+    def load(self) -> dict[str, str] | None:
+        return {"access_token": "renewed-token"}
+
+    def save(self, session: dict[str, str]) -> None:
+        raise AssertionError("the adapter does not renew tokens itself")
+
+
+def test_a_token_renewed_by_upkeep_is_used_before_the_credentials_own(api: responses.RequestsMock) -> None:
+    api.add(responses.POST, POSTS, status=201, headers=rec.CREATE_POST_HEADERS)
+
+    LinkedInAdapter(CREDENTIAL, RenewedSession(), clock=ManualClock(DUE)).publish(REQUEST)
+
+    assert creates(api)[0].request.headers["Authorization"] == "Bearer renewed-token"

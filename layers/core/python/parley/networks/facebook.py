@@ -20,7 +20,8 @@ are sent as `source`.
 Exactly once: the Graph API takes no idempotency key. A retry or a takeover runs with `look_first` and
 `find` looks at the Page's posts since the delivery was due for the same message.
 
-Tokens are never logged (they go in the Authorization header, never the URL).
+A token renewed by token upkeep and kept in the channel's SessionStore (`access_token`) is used before
+the credential's own. Tokens are never logged (they go in the Authorization header, never the URL).
 """
 
 from __future__ import annotations
@@ -103,9 +104,18 @@ class FacebookAdapter:
         self._clock = clock or get_clock()
         self._http = http or requests.Session()
         self._timeout = timeout
+        self._session_token: str | None = None
 
     def page_id(self) -> str:
         return self._credential.identifier
+
+    def _token(self) -> str:
+        """A token renewed by token upkeep (kept in the channel's SessionStore as `access_token`, as for X)
+        is used before the credential's own."""
+        if self._session_token is None:
+            stored = self._sessions.load() if self._sessions is not None else None
+            self._session_token = str((stored or {}).get("access_token") or "")
+        return self._session_token or self._credential.secret
 
     # -- the Adapter interface -------------------------------------------------------------------------
 
@@ -219,7 +229,7 @@ class FacebookAdapter:
         token: str | None = None,
     ) -> dict[str, Any]:
         url = f"{(self._credential.service_url or API_BASE).rstrip('/')}/{GRAPH_VERSION}{path}"
-        sent = {"Authorization": f"Bearer {token or self._credential.secret}", "User-Agent": "parley"}
+        sent = {"Authorization": f"Bearer {token or self._token()}", "User-Agent": "parley"}
         try:
             response = self._http.request(
                 method, url, params=params, data=data, files=files, headers=sent, timeout=self._timeout

@@ -19,7 +19,8 @@ Pages this was shaped from (learn.microsoft.com/en-us/linkedin/...):
 Exactly once: LinkedIn takes no idempotency key. The caller records its intent first; a retry or a takeover
 runs with `look_first`, and `find` looks at the author's recent posts for the same text.
 
-Tokens are never logged.
+A token renewed by token upkeep and kept in the channel's SessionStore (`access_token`) is used before
+the credential's own. Tokens are never logged.
 """
 
 from __future__ import annotations
@@ -161,6 +162,15 @@ class LinkedInAdapter:
         self._clock = clock or get_clock()
         self._http = http or requests.Session()
         self._timeout = timeout
+        self._session_token: str | None = None
+
+    def _token(self) -> str:
+        """A token renewed by token upkeep (kept in the channel's SessionStore as `access_token`, as for X)
+        is used before the credential's own."""
+        if self._session_token is None:
+            stored = self._sessions.load() if self._sessions is not None else None
+            self._session_token = str((stored or {}).get("access_token") or "")
+        return self._session_token or self._credential.secret
 
     # -- the Adapter interface -------------------------------------------------------------------------
 
@@ -259,7 +269,7 @@ class LinkedInAdapter:
             put = self._http.put(
                 upload_url,
                 data=image.data,
-                headers={"Authorization": f"Bearer {self._credential.secret}", "Content-Type": image.content_type},
+                headers={"Authorization": f"Bearer {self._token()}", "Content-Type": image.content_type},
                 timeout=self._timeout,
             )
         except requests.RequestException:
@@ -339,7 +349,7 @@ class LinkedInAdapter:
         extra_headers: dict[str, str] | None = None,
     ) -> requests.Response:
         url = f"{(self._credential.service_url or API_BASE).rstrip('/')}{path}"
-        sent = headers(token or self._credential.secret) | (extra_headers or {})
+        sent = headers(token or self._token()) | (extra_headers or {})
         try:
             response = self._http.request(
                 method, url, params=params, json=json_body, headers=sent, timeout=self._timeout
