@@ -156,3 +156,15 @@ COMMENTS_200: dict[str, Any] = {
 # Same page ("Publishing"): a new comment's id.
 ANSWER_ID = f"{POST_ID.split('_')[1]}_1010"
 COMMENT_CREATED_200: dict[str, Any] = {"id": ANSWER_ID}
+
+# graph-api/guides/error-handling: code 100, subcode 33, an object that does not exist (e.g. deleted).
+GONE_100: dict[str, Any] = {
+    "error": {
+        "message": "Unsupported get request. Object with ID '1353269864728879_2110919585781402' does not exist, "
+        "cannot be loaded due to missing permissions, or does not support this operation.",
+        "type": "GraphMethodException",
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "Aq1",
+    }
+}

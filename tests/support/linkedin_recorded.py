@@ -162,3 +162,9 @@ ORGANIZATION_200: dict[str, Any] = {"id": 5515715, "localizedName": "Devtestco",
 
 # shared/authentication (Sign In with LinkedIn using OpenID Connect): `GET /v2/userinfo`.
 USERINFO_200: dict[str, Any] = {"sub": MEMBER_ID, "name": "Ada Lovelace", "email_verified": True, "locale": "en-US"}
+
+# shared/api-guide/concepts/error-handling: 404 for an entity that does not exist (a deleted post).
+NOT_FOUND_404: dict[str, Any] = {"status": 404, "code": "NOT_FOUND", "message": "Not Found"}
+
+# shared/authentication (Sign In with LinkedIn using OpenID Connect): `GET /v2/userinfo` of another member.
+OTHER_USERINFO_200: dict[str, Any] = {"sub": "someone-else", "name": "Someone Else"}

@@ -251,3 +251,9 @@ def test_mentions_find_nothing_and_search_is_unsupported() -> None:
     assert listener().read_mentions(None).items == []
     with pytest.raises(SearchUnsupported):
         listener().search("coffee", None, rec.PAGE_ID)
+
+
+def test_a_deleted_post_has_no_conversation(api: responses.RequestsMock) -> None:
+    api.add(responses.GET, f"{GRAPH}/{rec.POST_ID}", status=400, json=rec.GONE_100)
+
+    assert listener().read_conversation(rec.POST_ID, rec.PAGE_ID) is None

@@ -282,3 +282,24 @@ def test_a_token_renewed_by_upkeep_is_used_before_the_credentials_own(api: respo
     LinkedInAdapter(CREDENTIAL, RenewedSession(), clock=ManualClock(DUE)).publish(REQUEST)
 
     assert creates(api)[0].request.headers["Authorization"] == "Bearer renewed-token"
+
+
+def test_a_deleted_post_has_no_conversation(api: responses.RequestsMock) -> None:
+    api.add(
+        responses.GET,
+        f"{API}/rest/socialMetadata/{linkedin.encoded(rec.CREATED_URN)}",
+        status=404,
+        json=rec.NOT_FOUND_404,
+    )
+
+    assert listener().read_conversation(rec.CREATED_URN, rec.ORG) is None
+
+
+def test_verify_of_a_member_checks_the_token_is_theirs(api: responses.RequestsMock) -> None:
+    api.add(responses.GET, f"{API}/v2/userinfo", json=rec.USERINFO_200)
+    api.add(responses.GET, f"{API}/v2/userinfo", json=rec.OTHER_USERINFO_200)
+    member = Credential(rec.PERSON, TOKEN, API)
+
+    assert adapter().verify(member).handle == "Ada Lovelace"
+    with pytest.raises(InvalidCredential):
+        adapter().verify(member)

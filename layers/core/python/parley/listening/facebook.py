@@ -32,7 +32,7 @@ from parley.networks.base import (
     Seen,
     TransientNetworkError,
 )
-from parley.networks.facebook import comparable_text, post_url
+from parley.networks.facebook import Gone, comparable_text, post_url
 from parley.timeparse import network_time
 
 NETWORK = "facebook"
@@ -98,7 +98,10 @@ class FacebookListener:
 
     def read_conversation(self, remote_id: str, own_id: str) -> Conversation | None:
         own = own_id or self._adapter.page_id()
-        post = self._adapter.get_json(f"/{remote_id}", {"fields": COUNTER_FIELDS}, doing="read the post's counters")
+        try:
+            post = self._adapter.get_json(f"/{remote_id}", {"fields": COUNTER_FIELDS}, doing="read the post's counters")
+        except Gone:
+            return None  # the post was deleted
         found = counters(post)
         calls = 1
         if self._insights:

@@ -31,7 +31,7 @@ from parley.networks.base import (
     Seen,
     TransientNetworkError,
 )
-from parley.networks.linkedin import comparable_text, encoded, post_url
+from parley.networks.linkedin import Gone, comparable_text, encoded, post_url
 
 NETWORK = "linkedin"
 PAGE = 100
@@ -85,9 +85,12 @@ class LinkedInListener:
 
     def read_conversation(self, remote_id: str, own_id: str) -> Conversation | None:
         own = own_id or self._adapter.author()
-        metadata = self._adapter.get_json(
-            f"/rest/socialMetadata/{encoded(remote_id)}", doing="read the post's counters"
-        )
+        try:
+            metadata = self._adapter.get_json(
+                f"/rest/socialMetadata/{encoded(remote_id)}", doing="read the post's counters"
+            )
+        except Gone:
+            return None  # the post was deleted
         replies: list[Seen] = []
         calls = 1
         start = 0

@@ -88,6 +88,10 @@ class RateLimited(TransientNetworkError):
     """Throttled: nothing was done; try again at `retry_at`."""
 
 
+class Gone(PermanentNetworkError):
+    """Code 100, subcode 33: the object does not exist (deleted), or the token cannot see it."""
+
+
 class FacebookAdapter:
     network = NETWORK
 
@@ -258,6 +262,8 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
         return InvalidCredential(f"Facebook no longer accepts this Page's token ({message}): connect the Page again")
     if code in THROTTLED or response.status_code == 429:
         return RateLimited(f"Facebook's rate limit was reached (trying to {doing})", retry_at=retry_at(response, now))
+    if code == 100 and error.get("error_subcode") == 33:
+        return Gone(f"Facebook has no such object (trying to {doing}): {message}")
     if code == DUPLICATE:
         return PermanentNetworkError(f"Facebook refused a duplicate post: {message}")
     if response.status_code >= 500 or error.get("is_transient") is True or code in (1, 2):

@@ -146,6 +146,10 @@ class RateLimited(TransientNetworkError):
     """A 429: nothing was done; try again at `retry_at`."""
 
 
+class Gone(PermanentNetworkError):
+    """A 404: the post (or comment) is no longer there."""
+
+
 class LinkedInAdapter:
     network = NETWORK
 
@@ -384,6 +388,8 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
         return RateLimited(f"LinkedIn's rate limit was reached (trying to {doing})", retry_at=retry_at(response, now))
     if status >= 500:
         return TransientNetworkError(f"LinkedIn is having trouble: HTTP {status} (trying to {doing})")
+    if status == 404:
+        return Gone(f"LinkedIn has no such entity (trying to {doing})")
     if status == 426:
         return PermanentNetworkError(
             f"LinkedIn no longer serves API version {LINKEDIN_VERSION}: parley must be updated"
