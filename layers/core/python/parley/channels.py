@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
 SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token", "x": "code"}
+SECRET_FIELD |= {"linkedin": "access_token", "facebook": "access_token"}
 
 
 class NoSessions:

@@ -6,6 +6,12 @@
   (`configuration.media_attachments.supported_mime_types`, `image_size_limit`;
   `configuration.statuses.max_media_attachments`); Mastodon's defaults are 4 images of 16 MB.
 - X: 4 images per post, each at most 5 MB, JPEG, PNG, WebP or GIF (media upload).
+- LinkedIn: the Images API takes JPG, GIF and PNG (learn.microsoft.com/en-us/linkedin/marketing/
+  community-management/shares/images-api); a MultiImage post holds 2 to 20 (.../multiimage-post-api). The
+  pages give a pixel cap (36,152,320) rather than a byte cap: parley keeps each image to 5 MB.
+- Facebook Pages: `POST /{page-id}/photos` takes JPEG, PNG, GIF, BMP, TIFF (parley sends the first three)
+  of at most 4 MB (developers.facebook.com/docs/graph-api/reference/page/photos); the feed's
+  `attached_media` documents no count, parley attaches at most 10.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 from parley.errors import FieldProblem
 
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
+NETWORK_NAMES |= {"linkedin": "LinkedIn", "facebook": "Facebook"}
 WEB_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
@@ -34,7 +41,14 @@ MASTODON_DEFAULT = MediaLimits(
     max_bytes=16 * 1024 * 1024,
     types=WEB_IMAGES | {"image/heic", "image/heif", "image/avif"},
 )
+LINKEDIN = MediaLimits(
+    max_images=20, max_bytes=5 * 1024 * 1024, types=frozenset({"image/jpeg", "image/png", "image/gif"})
+)
+FACEBOOK = MediaLimits(
+    max_images=10, max_bytes=4 * 1024 * 1024, types=frozenset({"image/jpeg", "image/png", "image/gif"})
+)
 DEFAULTS = {"bluesky": BLUESKY, "mastodon": MASTODON_DEFAULT, "x": X}
+DEFAULTS |= {"linkedin": LINKEDIN, "facebook": FACEBOOK}
 
 
 def limits_for(network: str) -> MediaLimits:

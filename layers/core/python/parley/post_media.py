@@ -176,6 +176,7 @@ def with_attachments(request: PublishRequest, delivery: DeliveryRecord) -> Publi
                 alt=record.alt or "",
                 width=int(record.width) if record.width is not None else None,
                 height=int(record.height) if record.height is not None else None,
+                url=_url_for(delivery, record),
             )
         )
     card = None
@@ -191,3 +192,10 @@ def with_attachments(request: PublishRequest, delivery: DeliveryRecord) -> Publi
             thumbnail=Attachment(thumbnail.data, thumbnail.content_type) if thumbnail else None,
         )
     return replace(request, images=tuple(images), link_card=card)
+
+
+def _url_for(delivery: DeliveryRecord, record: MediaRecord) -> str | None:
+    """A presigned GET URL for networks that fetch the image themselves (parley.media_urls), else None."""
+    from parley import media_urls
+
+    return media_urls.presigned_get(record.object_key) if media_urls.wants_url(str(delivery.network)) else None

@@ -17,6 +17,8 @@ from parley.store import ChannelRecord, WatchRecord
 
 KINDS = ("hashtag", "keyword", "mentions")
 KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in
+# No post search and no mentions feed in these networks' APIs (docs/networks-meta-linkedin.md).
+NO_LISTENERS = {"linkedin": "LinkedIn", "facebook": "Facebook"}
 PREFIX = "lst_"
 _TAG = re.compile(r"^#?(\w{1,64})$")
 
@@ -54,6 +56,11 @@ def create(principal: Principal, polls: PollScheduler, channel_id: str, kind: st
     principal.require_writer()
     query = query_for(kind, value)
     channel = channels.get_channel(principal.workspace_id, channel_id)  # 404 for a missing or foreign channel
+    if channel.network in NO_LISTENERS:
+        name = NO_LISTENERS[channel.network]
+        raise ValidationFailed(
+            FieldProblem("channel_id", f"{name}'s API offers no search or mentions: listeners cannot watch it")
+        )
     if kind == "keyword" and channel.network in KEYWORDS_UNSEARCHABLE:
         raise ValidationFailed(FieldProblem("kind", "Mastodon cannot be searched for keywords; follow a hashtag"))
     first = clock.now() + cadence.LISTENER_EVERY

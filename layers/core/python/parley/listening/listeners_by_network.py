@@ -21,4 +21,12 @@ def listener_for(network: str, adapter: Any) -> Listener:
         from parley.listening.x import XListener
 
         return XListener(adapter)
+    if network == "linkedin":
+        from parley.listening.linkedin import LinkedInListener
+
+        return LinkedInListener(adapter)
+    if network == "facebook":
+        from parley.listening.facebook import FacebookListener
+
+        return FacebookListener(adapter)
     raise ValueError(f"network {network!r} is not listened to")

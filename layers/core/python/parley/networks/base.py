@@ -39,6 +39,9 @@ class Attachment:
     alt: str = ""
     width: int | None = None
     height: int | None = None
+    # A short-lived presigned GET URL of the stored image, for networks that fetch images themselves
+    # (Facebook's `url`; parley.media_urls); None where the bytes are sent.
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from parley.networks.x import XClient
 
 # Networks a channel can be connected to (X through GET /channels/x/connect: OAuth 2.0 with PKCE).
-NETWORKS = ("bluesky", "mastodon", "x")
-ADAPTER_NETWORKS = ("bluesky", "mastodon", "x")
+# LinkedIn and Facebook Pages (docs/networks-meta-linkedin.md): the credential holds the author URN or Page id
+# and its token.
+NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook")
+ADAPTER_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook")
 
 
 def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | None = None) -> list[FieldProblem]:
@@ -33,6 +35,14 @@ def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | Non
         from parley.networks import x
 
         return x.check_text(text)
+    if network == "linkedin":
+        from parley.networks import linkedin
+
+        return linkedin.check_text(text)
+    if network == "facebook":
+        from parley.networks import facebook
+
+        return facebook.check_text(text)
     return [FieldProblem("channels", f"network {network!r} is not supported")]
 
 
@@ -53,6 +63,14 @@ def default_factory(network: str, credential: Credential, sessions: SessionStore
 
         # With parley's X app (SSM, `parley admin set-app x`) an expiring token is renewed on the way.
         return XAdapter(credential, sessions, client=_x_client())
+    if network == "linkedin":
+        from parley.networks.linkedin import LinkedInAdapter
+
+        return LinkedInAdapter(credential, sessions)
+    if network == "facebook":
+        from parley.networks.facebook import FacebookAdapter
+
+        return FacebookAdapter(credential, sessions)
     raise ValueError(f"network {network!r} is not supported")
 
 
