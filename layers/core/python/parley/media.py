@@ -223,6 +223,20 @@ def read_bytes(record: MediaRecord, settings: Settings | None = None) -> bytes:
     return _read_object(settings or get_settings(), record.object_key)
 
 
+# How long Meta may take to fetch an image it was given by address (Instagram and Threads fetch it while
+# the container is made; a retry gets a fresh address).
+FETCH_URL_SECONDS = 900
+
+
+def presigned_get_url(record: MediaRecord, settings: Settings | None = None, seconds: int = FETCH_URL_SECONDS) -> str:
+    """A short-lived presigned GET of the image, for a network that fetches media from a public URL."""
+    settings = settings or get_settings()
+    url: str = aws.client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": settings.media_bucket, "Key": record.object_key}, ExpiresIn=seconds
+    )
+    return url
+
+
 def retention_expiry(now: datetime) -> int:
     return _epoch(now + timedelta(days=MEDIA_RETENTION_DAYS))
 

@@ -39,6 +39,9 @@ class Attachment:
     alt: str = ""
     width: int | None = None
     height: int | None = None
+    # A short-lived presigned GET of the stored image, for networks that fetch it themselves (Instagram,
+    # Threads: parley.media.presigned_get_url); None where the adapter uploads the bytes.
+    url: str | None = None
 
 
 @dataclass(frozen=True)

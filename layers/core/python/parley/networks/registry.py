@@ -13,8 +13,10 @@ if TYPE_CHECKING:
     from parley.networks.x import XClient
 
 # Networks a channel can be connected to (X through GET /channels/x/connect: OAuth 2.0 with PKCE).
-NETWORKS = ("bluesky", "mastodon", "x")
-ADAPTER_NETWORKS = ("bluesky", "mastodon", "x")
+# Instagram and Threads: their token comes from the OAuth connect flow (built alongside); the domain's
+# `channels.connect` takes a credential (identifier = the IG/Threads user id, secret = the token).
+NETWORKS = ("bluesky", "mastodon", "x", "instagram", "threads")
+ADAPTER_NETWORKS = ("bluesky", "mastodon", "x", "instagram", "threads")
 
 
 def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | None = None) -> list[FieldProblem]:
@@ -33,6 +35,14 @@ def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | Non
         from parley.networks import x
 
         return x.check_text(text)
+    if network == "instagram":
+        from parley.networks import instagram
+
+        return instagram.check_text(text)
+    if network == "threads":
+        from parley.networks import threads
+
+        return threads.check_text(text)
     return [FieldProblem("channels", f"network {network!r} is not supported")]
 
 
@@ -53,6 +63,16 @@ def default_factory(network: str, credential: Credential, sessions: SessionStore
 
         # With parley's X app (SSM, `parley admin set-app x`) an expiring token is renewed on the way.
         return XAdapter(credential, sessions, client=_x_client())
+    if network == "instagram":
+        from parley.network_intents import DeliveryIntents
+        from parley.networks.instagram import InstagramAdapter
+
+        return InstagramAdapter(credential, sessions, intents=DeliveryIntents())
+    if network == "threads":
+        from parley.network_intents import DeliveryIntents
+        from parley.networks.threads import ThreadsAdapter
+
+        return ThreadsAdapter(credential, sessions, intents=DeliveryIntents())
     raise ValueError(f"network {network!r} is not supported")
 
 
