@@ -44,6 +44,7 @@ class MetaStandIn:
     fetched: list[tuple[str, int, int]] = field(default_factory=list)  # (url, status, bytes)
     failures: list[Failure] = field(default_factory=list)
     not_ready: int = 0
+    quota_total: int | None = None  # the account's publishing limit, when a test sets its own
     tokens_seen: list[str] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(17900000000000001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -213,10 +214,16 @@ class MetaStandIn:
         return 200, th.threads_list(items), {}
 
     def _get_content_publishing_limit(self, user: str, query: dict[str, str], form: dict[str, str]):
-        return 200, ig.CONTENT_PUBLISHING_LIMIT, {}
+        return 200, self._limit(ig.CONTENT_PUBLISHING_LIMIT), {}
 
     def _get_threads_publishing_limit(self, user: str, query: dict[str, str], form: dict[str, str]):
-        return 200, th.PUBLISHING_LIMIT, {}
+        return 200, self._limit(th.PUBLISHING_LIMIT), {}
+
+    def _limit(self, recorded: dict[str, Any]) -> dict[str, Any]:
+        if self.quota_total is None:
+            return recorded
+        entry = recorded["data"][0]
+        return {"data": [entry | {"config": entry["config"] | {"quota_total": self.quota_total}}]}
 
     def _get_insights(self, post_id: str, query: dict[str, str], form: dict[str, str]):
         return 200, ig.MEDIA_INSIGHTS if self.network == "instagram" else th.INSIGHTS, {}
