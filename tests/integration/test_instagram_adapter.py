@@ -20,7 +20,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
-from parley.networks.instagram import InstagramAdapter, check_text
+from parley.networks.instagram import InstagramAdapter
 from parley.networks.meta_containers import MemoryIntents
 from tests.support import instagram_recorded as ig
 from tests.support.meta_standin import MetaStandIn, serve
@@ -143,13 +143,6 @@ def test_a_post_without_an_image_is_refused(meta: MetaStandIn) -> None:
     with pytest.raises(PermanentNetworkError):
         _adapter(meta).publish(replace(_request(meta), images=()))
     assert meta.count("POST", "media") == 0
-
-
-def test_caption_rules() -> None:
-    assert check_text("fine #one @two") == []
-    assert "2200" in check_text("a" * 2201)[0].reason
-    assert "30" in check_text(" ".join(f"#t{i}" for i in range(31)))[0].reason
-    assert "20" in check_text(" ".join(f"@u{i}" for i in range(21)))[0].reason
 
 
 def test_publishing_limit_and_verify(meta: MetaStandIn) -> None:

@@ -19,7 +19,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.meta_containers import MemoryIntents
-from parley.networks.threads import ThreadsAdapter, check_text, length
+from parley.networks.threads import ThreadsAdapter
 from tests.support import threads_recorded as th
 from tests.support.meta_standin import MetaStandIn, serve
 
@@ -109,15 +109,6 @@ def test_expired_token_and_rate_limit(meta: MetaStandIn) -> None:
         _adapter(meta).publish(_request(meta))
     assert caught.value.retry_at is not None
     assert 599 <= (caught.value.retry_at - before).total_seconds() <= 620
-
-
-def test_text_rules_count_an_emoji_as_its_utf8_bytes() -> None:
-    assert length("abc") == 3 and length("\U0001f600") == 4 and length("\U0001f44d\U0001f3fd") == 8
-    assert length("é") == 1  # not an emoji: one character
-    assert check_text("a" * 500) == []
-    assert "501" in check_text("a" * 497 + "\U0001f600")[0].reason
-    links = " ".join(f"https://example.com/{i}" for i in range(6))
-    assert "6 links" in check_text(links)[0].reason
 
 
 def test_publishing_limit(meta: MetaStandIn) -> None:

@@ -237,7 +237,10 @@ def publish_once(request: PublishRequest, steps: ContainerSteps, intents: Intent
             return found
     container = intents.load(request.delivery_id)
     if container is not None:
-        status, detail = steps.status(container)
+        try:
+            status, detail = steps.status(container)
+        except Gone:
+            status, detail = "EXPIRED", "the recorded container is no longer there"
         if status == "EXPIRED":
             logger.info("%s: the recorded container expired unpublished; making another", steps.name)
             container = None
