@@ -120,7 +120,7 @@ def test_publishing_limit(meta: MetaStandIn) -> None:
 
 
 def test_recorded_insights_conversation_and_mentions_parse() -> None:
-    assert insight_counters(th.INSIGHTS) == {"view": 100, "like": 7, "reply": 2, "repost": 1, "quote": 0}
+    assert insight_counters(th.INSIGHTS) == {"impression": 100, "like": 7, "reply": 2, "repost": 1, "quote": 0}
     replies = posts_in("reply", th.CONVERSATION, own_username=th.USERNAME)
     assert [r.author_handle for r in replies] == ["a_reader"] and replies[0].parent_uri == "1234567890"
     (mention,) = posts_in("mention", th.MENTIONS)
@@ -135,7 +135,9 @@ def test_a_conversation_reads_counters_and_replies_and_an_answer_is_a_reply_made
 
     conversation = listener.read_conversation(published.remote_id, th.USER_ID)
 
-    assert conversation is not None and conversation.counters["like"] == 7 and conversation.counters["view"] == 100
+    assert (
+        conversation is not None and conversation.counters["like"] == 7 and conversation.counters["impression"] == 100
+    )
     (reply,) = conversation.replies
     assert reply.uri == reply_id and reply.author_handle == "a_reader"
 

@@ -56,7 +56,8 @@ def insight_counters(body: dict[str, Any]) -> dict[str, int]:
             continue
         values = _list(metric.get("values"))
         value = _dict(values[0]).get("value") if values else _dict(metric.get("total_value")).get("value")
-        found[str(metric["name"])] = _int(value)
+        name = str(metric["name"])
+        found["impression" if name == "views" else name] = _int(value)  # views: the metrics' impressions
     return found
 
 

@@ -36,7 +36,13 @@ from parley.timeparse import network_time
 NETWORK = "threads"
 FIELDS = "id,text,username,timestamp,permalink,replied_to,root_post"
 METRICS = "views,likes,replies,reposts,quotes,shares"
-COUNTER_NAMES = {"views": "view", "likes": "like", "replies": "reply", "reposts": "repost", "quotes": "quote"}
+COUNTER_NAMES = {
+    "views": "impression",  # views as impressions: the metrics' rates use them
+    "likes": "like",
+    "replies": "reply",
+    "reposts": "repost",
+    "quotes": "quote",
+}
 COUNTER_NAMES |= {"shares": "share"}
 PAGE = 50
 MAX_PAGES = 3
