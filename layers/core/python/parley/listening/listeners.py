@@ -17,6 +17,7 @@ from parley.store import ChannelRecord, WatchRecord
 
 KINDS = ("hashtag", "keyword", "mentions")
 KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in
+NOT_LISTENABLE = ("instagram",)  # no search in its API; mentions come only through webhooks
 PREFIX = "lst_"
 _TAG = re.compile(r"^#?(\w{1,64})$")
 
@@ -56,6 +57,9 @@ def create(principal: Principal, polls: PollScheduler, channel_id: str, kind: st
     channel = channels.get_channel(principal.workspace_id, channel_id)  # 404 for a missing or foreign channel
     if kind == "keyword" and channel.network in KEYWORDS_UNSEARCHABLE:
         raise ValidationFailed(FieldProblem("kind", "Mastodon cannot be searched for keywords; follow a hashtag"))
+    if channel.network in NOT_LISTENABLE:
+        reason = "Instagram offers no search and no mentions to read: listeners are not available on it"
+        raise ValidationFailed(FieldProblem("channel_id", reason))
     first = clock.now() + cadence.LISTENER_EVERY
     listener_id = PREFIX + ids.new_id()
     item = WatchRecord(
