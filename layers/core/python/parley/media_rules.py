@@ -12,6 +12,12 @@
 - Facebook Pages: `POST /{page-id}/photos` takes JPEG, PNG, GIF, BMP, TIFF (parley sends the first three)
   of at most 4 MB (developers.facebook.com/docs/graph-api/reference/page/photos); the feed's
   `attached_media` documents no count, parley attaches at most 10.
+- Instagram (https://developers.facebook.com/docs/instagram-platform/content-publishing, "Image
+  specifications" of https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/media):
+  an image is required; JPEG only; at most 8 MB; aspect ratio between 4:5 and 1.91:1; a carousel holds
+  at most 10.
+- Threads (https://developers.facebook.com/docs/threads/posts, "Media specifications"): JPEG or PNG, at
+  most 8 MB, aspect ratio at most 10:1 (either way); a carousel holds at most 20.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 from parley.errors import FieldProblem
 
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
-NETWORK_NAMES |= {"linkedin": "LinkedIn", "facebook": "Facebook"}
+NETWORK_NAMES |= {"linkedin": "LinkedIn", "facebook": "Facebook", "instagram": "Instagram", "threads": "Threads"}
 WEB_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 
 
@@ -32,6 +38,9 @@ class MediaLimits:
     max_images: int
     max_bytes: int
     types: frozenset[str]
+    min_images: int = 0  # Instagram takes no post without an image
+    min_aspect: float | None = None  # width / height, where the network bounds it
+    max_aspect: float | None = None
 
 
 BLUESKY = MediaLimits(max_images=4, max_bytes=1_000_000, types=WEB_IMAGES)
@@ -47,8 +56,23 @@ LINKEDIN = MediaLimits(
 FACEBOOK = MediaLimits(
     max_images=10, max_bytes=4 * 1024 * 1024, types=frozenset({"image/jpeg", "image/png", "image/gif"})
 )
+INSTAGRAM = MediaLimits(
+    max_images=10,
+    max_bytes=8 * 1024 * 1024,
+    types=frozenset({"image/jpeg"}),
+    min_images=1,
+    min_aspect=4 / 5,
+    max_aspect=1.91,
+)
+THREADS = MediaLimits(
+    max_images=20,
+    max_bytes=8 * 1024 * 1024,
+    types=frozenset({"image/jpeg", "image/png"}),
+    min_aspect=1 / 10,
+    max_aspect=10,
+)
 DEFAULTS = {"bluesky": BLUESKY, "mastodon": MASTODON_DEFAULT, "x": X}
-DEFAULTS |= {"linkedin": LINKEDIN, "facebook": FACEBOOK}
+DEFAULTS |= {"linkedin": LINKEDIN, "facebook": FACEBOOK, "instagram": INSTAGRAM, "threads": THREADS}
 
 
 def limits_for(network: str) -> MediaLimits:
@@ -81,6 +105,8 @@ class Image:
     content_type: str
     size: int
     alt: str | None
+    width: int | None = None
+    height: int | None = None
 
 
 def check_images(
@@ -103,6 +129,16 @@ def check_images(
                     f"{image.media_id} has {image.size} bytes; {name} takes at most {limits.max_bytes} bytes per image",
                 )
             )
+        if limits.min_aspect is not None and limits.max_aspect is not None and image.width and image.height:
+            ratio = image.width / image.height
+            if not limits.min_aspect - 0.005 <= ratio <= limits.max_aspect + 0.005:
+                problems.append(
+                    FieldProblem(
+                        where,
+                        f"{image.media_id} is {image.width}x{image.height} (aspect ratio {ratio:.2f}); {name} takes "
+                        f"{limits.min_aspect:.2f} to {limits.max_aspect:.2f} (width / height)",
+                    )
+                )
         if require_alt and not (image.alt or "").strip():
             problems.append(FieldProblem(where, f"{image.media_id} has no alt text; this workspace requires it"))
     return problems

@@ -1,5 +1,6 @@
 """Short-lived presigned GET URLs of stored images, for networks that fetch an image themselves instead of
-taking its bytes (Facebook's `POST /{page-id}/photos` with `url`).
+taking its bytes (Facebook's `POST /{page-id}/photos` with `url`; Instagram's and Threads' media containers
+with `image_url`).
 
 The URL is signed with the publish function's own credentials (it may already read the media bucket) and
 lives a few minutes: long enough for the network to fetch it during the call, too short to be worth sharing.
@@ -10,8 +11,10 @@ from __future__ import annotations
 from parley import aws
 from parley.config import Settings, get_settings
 
-PRESIGNED_SECONDS = 600  # Facebook fetches the image while the call is open; ten minutes is ample
-FETCHED_BY_URL = frozenset({"facebook"})  # networks whose adapter sends `Attachment.url`
+# Facebook fetches the image while the call is open; Instagram and Threads while the container is made, which
+# may take a little longer (a retry gets a fresh address).
+PRESIGNED_SECONDS = 900
+FETCHED_BY_URL = frozenset({"facebook", "instagram", "threads"})  # networks whose adapter sends `Attachment.url`
 
 
 def presigned_get(object_key: str, seconds: int = PRESIGNED_SECONDS, settings: Settings | None = None) -> str:

@@ -15,7 +15,7 @@ from pynamodb.exceptions import UpdateError
 
 from parley import clock, link_cards, media
 from parley.errors import FieldProblem, NotFound, ValidationFailed
-from parley.media_rules import Image, MediaLimits, check_images, limits_for
+from parley.media_rules import NETWORK_NAMES, Image, MediaLimits, check_images, limits_for
 from parley.networks.base import Attachment, LinkCard, PermanentNetworkError, PublishRequest
 from parley.observability import logger
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, WorkspaceRecord
@@ -104,7 +104,10 @@ def channel_limits(channel: ChannelRecord) -> MediaLimits:
 
 
 def _image(record: MediaRecord) -> Image:
-    return Image(record.media_id, record.content_type, int(record.size or record.declared_size), record.alt)
+    width = int(record.width) if record.width is not None else None
+    height = int(record.height) if record.height is not None else None
+    size = int(record.size or record.declared_size)
+    return Image(record.media_id, record.content_type, size, record.alt, width, height)
 
 
 def _requires_alt(workspace_id: str) -> bool:
@@ -156,6 +159,22 @@ def _release(media_id: str, delivery_id: str) -> None:
     except UpdateError:
         return
     media.tag_object(record.object_key, "retired")
+
+
+def required_images(
+    channels: list[ChannelRecord], media_ids: list[str], overrides: dict[str, list[str]] | None = None
+) -> list[FieldProblem]:
+    """Networks that take no post without an image (Instagram): a 422 naming the network."""
+    overrides = overrides or {}
+    problems = []
+    for network in sorted({c.network for c in channels}):
+        limits = limits_for(network)
+        ids = overrides.get(network, media_ids)
+        if limits.min_images and len(ids) < limits.min_images:
+            field = f"overrides.{network}.media" if network in overrides else "media"
+            name = NETWORK_NAMES.get(network, network)
+            problems.append(FieldProblem(field, f"{name} takes no post without an image: add at least one"))
+    return problems
 
 
 def with_attachments(request: PublishRequest, delivery: DeliveryRecord) -> PublishRequest:

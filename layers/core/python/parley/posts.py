@@ -130,6 +130,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             attached = post_media.resolve(principal.workspace_id, channels, draft.media, draft.media_overrides)
         except ValidationFailed as exc:
             problems += exc.problems
+    problems += post_media.required_images(channels, draft.media, draft.media_overrides)  # Instagram's
     card = None
     try:
         card = link_cards.card_for_post(draft.text, draft.overrides, draft.link_card, attached)

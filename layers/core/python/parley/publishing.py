@@ -31,7 +31,7 @@ from parley.observability import logger, metrics
 from parley.scheduling import Arming, PublishMessage
 from parley.store import ChannelRecord, DeliveryRecord
 
-LISTENED_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook")
+LISTENED_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads")
 
 # Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
 MAX_WAIT_IN_FUNCTION = 2.0

@@ -20,11 +20,28 @@ DAILY_POSTS: dict[str, int] = {
     # https://developer.x.com/en/docs/twitter-api/rate-limits: POST /2/tweets, 100 requests per 24 hours
     # per user (the x-user-limit-24hour-* headers report it).
     "x": 100,
+    # https://developers.facebook.com/docs/instagram-platform/content-publishing (limitations): 100
+    # API-published posts per 24 hours (content_publishing_limit's config.quota_total).
+    "instagram": 100,
+    # https://developers.facebook.com/docs/threads/overview#rate-limiting: 250 API-published posts per
+    # 24 hours (threads_publishing_limit's config.quota_total).
+    "threads": 250,
 }
 COUNTED = (State.SCHEDULED, State.HELD, State.PUBLISHING, State.RETRYING, State.PUBLISHED)
 
 
+# Networks that say their own limit through their API: asked at queue time when reachable, the documented
+# default above otherwise (parley.network_quotas).
+LIMIT_FROM_NETWORK = ("instagram", "threads")
+
+
 def daily_limit(channel: ChannelRecord) -> int | None:
+    if str(channel.network) in LIMIT_FROM_NETWORK:
+        from parley import network_quotas
+
+        asked = network_quotas.asked_limit(channel)
+        if asked is not None:
+            return asked
     return DAILY_POSTS.get(str(channel.network))
 
 

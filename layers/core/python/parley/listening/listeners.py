@@ -17,8 +17,9 @@ from parley.store import ChannelRecord, WatchRecord
 
 KINDS = ("hashtag", "keyword", "mentions")
 KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in
-# No post search and no mentions feed in these networks' APIs (docs/networks-meta-linkedin.md).
-NO_LISTENERS = {"linkedin": "LinkedIn", "facebook": "Facebook"}
+# No post search and no mentions feed in these networks' APIs (Instagram's mentions come only through
+# webhooks; docs/networks-meta-linkedin.md).
+NO_LISTENERS = {"linkedin": "LinkedIn", "facebook": "Facebook", "instagram": "Instagram"}
 PREFIX = "lst_"
 _TAG = re.compile(r"^#?(\w{1,64})$")
 

@@ -29,4 +29,12 @@ def listener_for(network: str, adapter: Any) -> Listener:
         from parley.listening.facebook import FacebookListener
 
         return FacebookListener(adapter)
+    if network == "instagram":
+        from parley.listening.instagram import InstagramListener
+
+        return InstagramListener(adapter)
+    if network == "threads":
+        from parley.listening.threads import ThreadsListener
+
+        return ThreadsListener(adapter)
     raise ValueError(f"network {network!r} is not listened to")

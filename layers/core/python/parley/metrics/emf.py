@@ -7,7 +7,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from parley.names import APP, METRICS_NAMESPACE
 
-KNOWN_NETWORKS = frozenset({"bluesky", "mastodon", "x", "linkedin", "facebook"})
+KNOWN_NETWORKS = frozenset({"bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads"})
 ENGAGEMENT = "Engagement"  # new likes + reposts + replies + quotes seen by a poll
 CLICKS = "LinkClicks"  # people through a short link
 PREVIEWS = "LinkPreviews"  # link-preview crawlers through a short link

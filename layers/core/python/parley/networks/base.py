@@ -40,7 +40,7 @@ class Attachment:
     width: int | None = None
     height: int | None = None
     # A short-lived presigned GET URL of the stored image, for networks that fetch images themselves
-    # (Facebook's `url`; parley.media_urls); None where the bytes are sent.
+    # (Facebook, Instagram, Threads: parley.media_urls); None where the adapter uploads the bytes.
     url: str | None = None
 
 

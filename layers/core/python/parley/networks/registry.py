@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from parley.networks.x import XClient
 
 # Networks a channel can be connected to (X through GET /channels/x/connect: OAuth 2.0 with PKCE).
-# LinkedIn and Facebook Pages (docs/networks-meta-linkedin.md): the credential holds the author URN or Page id
-# and its token.
-NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook")
-ADAPTER_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook")
+# LinkedIn and Facebook Pages: the credential holds the author URN or Page id and its token; Instagram and
+# Threads: the IG/Threads user id and its token (docs/networks-meta-linkedin.md).
+NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads")
+ADAPTER_NETWORKS = NETWORKS
 
 
 def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | None = None) -> list[FieldProblem]:
@@ -43,6 +43,14 @@ def check_text(network: str, text: str, *, mastodon_limits: MastodonLimits | Non
         from parley.networks import facebook
 
         return facebook.check_text(text)
+    if network == "instagram":
+        from parley.networks import instagram
+
+        return instagram.check_text(text)
+    if network == "threads":
+        from parley.networks import threads
+
+        return threads.check_text(text)
     return [FieldProblem("channels", f"network {network!r} is not supported")]
 
 
@@ -71,6 +79,16 @@ def default_factory(network: str, credential: Credential, sessions: SessionStore
         from parley.networks.facebook import FacebookAdapter
 
         return FacebookAdapter(credential, sessions)
+    if network == "instagram":
+        from parley.network_intents import DeliveryIntents
+        from parley.networks.instagram import InstagramAdapter
+
+        return InstagramAdapter(credential, sessions, intents=DeliveryIntents())
+    if network == "threads":
+        from parley.network_intents import DeliveryIntents
+        from parley.networks.threads import ThreadsAdapter
+
+        return ThreadsAdapter(credential, sessions, intents=DeliveryIntents())
     raise ValueError(f"network {network!r} is not supported")
 
 

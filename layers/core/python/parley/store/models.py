@@ -173,6 +173,9 @@ class DeliveryRecord(Model):
     history = ListAttribute(of=MapAttribute, default=list)  # [{at, from, to, by}]
     media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images this channel gets (docs/media.md)
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # a link card, when it gets no image
+    # What a two-step network made before publishing (Instagram, Threads: the container id), so a retry
+    # reuses it (parley.network_intents).
+    remote_intent = UnicodeAttribute(null=True)
 
     by_state = DeliveryStateIndex()
 

@@ -1,0 +1,258 @@
+"""Threads (Threads API): posts made with the two-step container publish.
+
+Credential: `identifier` is the Threads user id, `secret` its access token, `service_url` the API host
+without the version (https://graph.threads.net; a test's local stand-in otherwise). The version is
+API_VERSION, here only. Connecting and token upkeep are the connect module's (built alongside).
+
+Publishing (https://developers.facebook.com/docs/threads/posts and
+https://developers.facebook.com/docs/threads/reference/publishing):
+1. `POST /{threads-user-id}/threads` with `media_type=TEXT` and `text`, or `media_type=IMAGE` with
+   `image_url` (a short-lived presigned S3 GET of the stored image: Threads fetches it), `text` and
+   `alt_text`; several images: one `is_carousel_item=true` IMAGE container each, then `media_type=CAROUSEL`
+   with `children`.
+2. `GET /{container-id}?fields=status,error_message`: FINISHED goes on; IN_PROGRESS defers the delivery.
+3. `POST /{threads-user-id}/threads_publish` with `creation_id`.
+Exactly once: parley.networks.meta_containers (the container id recorded before step 3; a retry looks at
+`GET /{threads-user-id}/threads` first).
+
+Queue-time rules (the posts page's "Limitations" and "Topic tags, links and GIFs"): 500 characters, where
+an emoji counts as its number of UTF-8 bytes (the page's own rule) and anything else as one character per
+grapheme; at most 5 links; 250 API-published posts per 24 hours, read from
+`GET /{threads-user-id}/threads_publishing_limit?fields=quota_usage,config`
+(https://developers.facebook.com/docs/threads/overview#rate-limiting).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import regex
+import requests
+
+from parley.clock import Clock, get_clock
+from parley.errors import FieldProblem
+from parley.networks.base import (
+    Account,
+    Credential,
+    NetworkError,
+    Published,
+    PublishRequest,
+    SessionStore,
+    TransientNetworkError,
+)
+from parley.networks.meta_containers import (
+    FIND_MARGIN,
+    ContainerSteps,
+    Graph,
+    IntentStore,
+    MemoryIntents,
+    PublishingLimit,
+    comparable_text,
+    publish_once,
+    publishing_limit,
+)
+from parley.timeparse import network_time
+
+NETWORK = "threads"
+NAME = "Threads"
+API_BASE = "https://graph.threads.net"
+API_VERSION = "v1.0"  # the Threads API version every call names (one place)
+MAX_CHARACTERS = 500
+MAX_LINKS = 5
+DAILY_POSTS = 250  # threads_publishing_limit's documented default (config.quota_total)
+MAX_ALT_TEXT = 1000
+RECENT_POSTS = 25
+POST_URL = "https://www.threads.net/"
+
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+_GRAPHEME = regex.compile(r"\X")
+_LINK = regex.compile(r"https?://[^\s]+", regex.IGNORECASE)
+
+
+def length(text: str) -> int:
+    """Threads' count: an emoji (a grapheme holding a pictograph or a flag) as its UTF-8 bytes, any other
+    grapheme as one."""
+    return sum(len(g.encode("utf-8")) if _EMOJI.search(g) else 1 for g in _GRAPHEME.findall(text))
+
+
+def check_text(text: str) -> list[FieldProblem]:
+    problems = []
+    counted = length(text)
+    if counted > MAX_CHARACTERS:
+        problems.append(
+            FieldProblem(
+                "text",
+                f"{counted} characters as Threads counts them (an emoji as its UTF-8 bytes); "
+                f"Threads allows at most {MAX_CHARACTERS}",
+            )
+        )
+    links = len(set(_LINK.findall(text)))
+    if links > MAX_LINKS:
+        problems.append(FieldProblem("text", f"{links} links; Threads takes at most {MAX_LINKS} per post"))
+    return problems
+
+
+class ThreadsAdapter:
+    network = NETWORK
+
+    def __init__(
+        self,
+        credential: Credential,
+        sessions: SessionStore | None = None,
+        clock: Clock | None = None,
+        http: requests.Session | None = None,
+        timeout: float = 10,
+        intents: IntentStore | None = None,
+    ) -> None:
+        self._credential = credential
+        self._sessions = sessions
+        self._clock = clock or get_clock()
+        self._http = http or requests.Session()
+        self._timeout = timeout
+        self._intents = intents or MemoryIntents()
+        self._user_id = credential.identifier or "me"
+        self._username: str | None = None
+        self.graph = self._graph(credential)
+
+    def _graph(self, credential: Credential) -> Graph:
+        stored = (self._sessions.load() if self._sessions is not None else None) or {}
+        token = stored.get("access_token") if credential == self._credential else None
+        return Graph(
+            name=NAME,
+            base=credential.service_url or API_BASE,
+            version=API_VERSION,
+            token=token or credential.secret,
+            clock=self._clock,
+            http=self._http,
+            timeout=self._timeout,
+        )
+
+    # -- the Adapter interface -------------------------------------------------------------------------
+
+    def check_text(self, text: str) -> list[FieldProblem]:
+        return check_text(text)
+
+    def verify(self, credential: Credential) -> Account:
+        graph = self.graph if credential == self._credential else self._graph(credential)
+        body = graph.get("me", {"fields": "id,username"}, doing="check the access token")
+        user_id, username = str(body.get("id") or ""), str(body.get("username") or "")
+        if not user_id or not username:
+            raise TransientNetworkError("Threads answered the token check with something unexpected")
+        if credential == self._credential:
+            self._user_id, self._username = user_id, username
+        return Account(handle=username, remote_id=user_id)
+
+    def publish(self, request: PublishRequest) -> Published:
+        steps = ContainerSteps(NAME, self._create, self._status, self._publish, self.find, self._published)
+        return publish_once(request, steps, self._intents, self._clock.now())
+
+    def find(self, request: PublishRequest) -> Published | None:
+        """The account's posts since the delivery was due (`GET /{threads-user-id}/threads?since=`) for one
+        with this text."""
+        since = request.due_at - FIND_MARGIN
+        body = self.graph.get(
+            f"{self._user_id}/threads",
+            {"fields": "id,text,timestamp,permalink", "since": str(int(since.timestamp())), "limit": str(RECENT_POSTS)},
+            doing="look for the post",
+        )
+        wanted = comparable_text(request.text)
+        for post in _list(body.get("data")):
+            if not isinstance(post, dict) or not post.get("id"):
+                continue
+            if comparable_text(str(post.get("text") or "")) != wanted:
+                continue
+            return Published(
+                remote_id=str(post["id"]),
+                url=str(post.get("permalink") or POST_URL),
+                acknowledged_at=network_time(post.get("timestamp")) or self._clock.now(),
+                already_there=True,
+            )
+        return None
+
+    # -- steps of the two-step publish -----------------------------------------------------------------
+
+    def _create(self, request: PublishRequest, reply_to: str | None = None) -> str:
+        images = request.images
+        extra = {"reply_to_id": reply_to} if reply_to else {}
+        if not images:
+            return self.container({"media_type": "TEXT", "text": request.text} | extra, "create the post")
+        if any(not image.url for image in images):
+            raise TransientNetworkError("Threads fetches images from an address, and this image has none yet")
+        if len(images) == 1:
+            form = {"media_type": "IMAGE", "image_url": str(images[0].url), "text": request.text}
+            return self.container(form | _alt(images[0].alt) | extra, "create the post")
+        children = [
+            self.container(
+                {"media_type": "IMAGE", "image_url": str(image.url), "is_carousel_item": "true"} | _alt(image.alt),
+                "add an image to the carousel",
+            )
+            for image in images
+        ]
+        form = {"media_type": "CAROUSEL", "children": ",".join(children), "text": request.text}
+        return self.container(form | extra, "create the carousel")
+
+    def container(self, form: dict[str, str], doing: str) -> str:
+        body = self.graph.post(f"{self._user_id}/threads", form, doing=doing)
+        container = str(body.get("id") or "")
+        if not container:
+            raise TransientNetworkError(f"Threads answered with something unexpected (trying to {doing})")
+        return container
+
+    def _status(self, container: str) -> tuple[str, str]:
+        body = self.graph.get(container, {"fields": "status,error_message"}, doing="check the post's container")
+        return str(body.get("status") or ""), str(body.get("error_message") or "")
+
+    def _publish(self, container: str) -> str:
+        body = self.graph.post(f"{self._user_id}/threads_publish", {"creation_id": container}, doing="publish the post")
+        post_id = str(body.get("id") or "")
+        if not post_id:
+            raise TransientNetworkError("Threads answered the publish with something unexpected")
+        return post_id
+
+    def _published(self, post_id: str) -> Published:
+        now = self._clock.now()
+        try:
+            body = self.graph.get(post_id, {"fields": "permalink"}, doing="read the permalink")
+            url = str(body.get("permalink") or "")
+        except NetworkError:
+            url = ""
+        return Published(remote_id=post_id, url=url or POST_URL, acknowledged_at=now)
+
+    def steps(self, reply_to: str) -> ContainerSteps:
+        """The two-step publish of an answer (`reply_to_id`), for parley.listening.threads."""
+        return ContainerSteps(
+            NAME,
+            lambda request: self._create(request, reply_to),
+            self._status,
+            self._publish,
+            lambda request: None,  # the listener looks for its answer itself
+            self._published,
+        )
+
+    # -- limits and listening --------------------------------------------------------------------------------
+
+    def publishing_limit(self) -> PublishingLimit:
+        body = self.graph.get(
+            f"{self._user_id}/threads_publishing_limit",
+            {"fields": "quota_usage,config"},
+            doing="read the publishing limit",
+        )
+        return publishing_limit(body, DAILY_POSTS)
+
+    def user_id(self) -> str:
+        if self._user_id == "me":
+            self.verify(self._credential)
+        return self._user_id
+
+    def username(self) -> str:
+        if self._username is None:
+            self.verify(self._credential)
+        return self._username or ""
+
+
+def _alt(alt: str) -> dict[str, str]:
+    return {"alt_text": alt[:MAX_ALT_TEXT]} if alt else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
