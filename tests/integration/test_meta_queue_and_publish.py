@@ -166,7 +166,7 @@ def test_a_threads_text_post_goes_out_once(meta: Meta) -> None:
 def test_a_listener_on_instagram_is_refused_and_on_threads_accepted(meta: Meta) -> None:
     body = {"channel_id": meta.channels["instagram"], "kind": "hashtag", "value": "spring"}
     refused = meta.client.call("POST", "/listeners", body)
-    assert refused.status == 422 and "Instagram offers no search" in _errors(refused)["channel_id"]
+    assert refused.status == 422 and "Instagram's API offers no search" in _errors(refused)["channel_id"]
 
     accepted = meta.client.call("POST", "/listeners", body | {"channel_id": meta.channels["threads"]})
     assert accepted.status == 201, accepted.body
