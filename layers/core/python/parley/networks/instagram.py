@@ -28,29 +28,21 @@ from __future__ import annotations
 from typing import Any
 
 import regex
-import requests
 
-from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
 from parley.networks.base import (
-    Account,
     Credential,
     NetworkError,
     PermanentNetworkError,
     Published,
     PublishRequest,
-    SessionStore,
     TransientNetworkError,
 )
 from parley.networks.meta_containers import (
     FIND_MARGIN,
-    ContainerSteps,
-    Graph,
-    IntentStore,
-    MemoryIntents,
+    ContainerAdapter,
     PublishingLimit,
     comparable_text,
-    publish_once,
     publishing_limit,
 )
 from parley.timeparse import network_time
@@ -86,63 +78,22 @@ def check_text(text: str) -> list[FieldProblem]:
     return problems
 
 
-class InstagramAdapter:
+class InstagramAdapter(ContainerAdapter):
     network = NETWORK
-
-    def __init__(
-        self,
-        credential: Credential,
-        sessions: SessionStore | None = None,
-        clock: Clock | None = None,
-        http: requests.Session | None = None,
-        timeout: float = 10,
-        intents: IntentStore | None = None,
-    ) -> None:
-        self._credential = credential
-        self._sessions = sessions
-        self._clock = clock or get_clock()
-        self._http = http or requests.Session()
-        self._timeout = timeout
-        self._intents = intents or MemoryIntents()
-        self._user_id = credential.identifier or "me"
-        self._username: str | None = None
-        self.graph = self._graph(credential)
-
-    def _graph(self, credential: Credential) -> Graph:
-        # A token renewed by the connect module's upkeep is kept in the channel's sessions; use it first.
-        stored = (self._sessions.load() if self._sessions is not None else None) or {}
-        token = stored.get("access_token") if credential == self._credential else None
-        return Graph(
-            name=NAME,
-            base=credential.service_url or API_BASE,
-            version=GRAPH_VERSION,
-            token=token or credential.secret,
-            clock=self._clock,
-            http=self._http,
-            timeout=self._timeout,
-        )
-
-    # -- the Adapter interface -------------------------------------------------------------------------
+    name = NAME
+    api_base = API_BASE
+    version = GRAPH_VERSION
 
     def check_text(self, text: str) -> list[FieldProblem]:
         return check_text(text)
 
-    def verify(self, credential: Credential) -> Account:
-        graph = self.graph if credential == self._credential else self._graph(credential)
-        user = credential.identifier or "me"
-        body = graph.get(user, {"fields": "id,username"}, doing="check the access token")
-        user_id, username = str(body.get("id") or ""), str(body.get("username") or "")
-        if not user_id or not username:
-            raise TransientNetworkError("Instagram answered the token check with something unexpected")
-        if credential == self._credential:
-            self._user_id, self._username = user_id, username
-        return Account(handle=username, remote_id=user_id)
-
     def publish(self, request: PublishRequest) -> Published:
         if not request.images:
             raise PermanentNetworkError("Instagram takes no post without an image")
-        steps = ContainerSteps(NAME, self._create, self._status, self._publish, self.find, self._published)
-        return publish_once(request, steps, self._intents, self._clock.now())
+        return super().publish(request)
+
+    def _account_path(self, credential: Credential) -> str:
+        return credential.identifier or "me"
 
     def find(self, request: PublishRequest) -> Published | None:
         """The account's recent media (`GET /{ig-user-id}/media`, newest first) for one with this caption,

@@ -32,13 +32,16 @@ from typing import Any, NoReturn, Protocol
 import regex
 import requests
 
-from parley.clock import Clock
+from parley.clock import Clock, get_clock
 from parley.networks.base import (
+    Account,
+    Credential,
     InvalidCredential,
     NetworkError,
     PermanentNetworkError,
     Published,
     PublishRequest,
+    SessionStore,
     TransientNetworkError,
 )
 
@@ -307,3 +310,78 @@ def _dict(value: object) -> dict[str, Any]:
 
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+class ContainerAdapter:
+    """What the Instagram and Threads adapters share: the Graph client (a token renewed by token upkeep is
+    read from the channel's sessions first), the token check, and the two-step publish through the
+    subclass's steps (`_create`, `_status`, `_publish`, `find`, `_published`)."""
+
+    network: str
+    name: str  # "Instagram", "Threads": what a marketer reads in reasons
+    api_base: str
+    version: str  # the Graph API version every call names
+
+    def __init__(
+        self,
+        credential: Credential,
+        sessions: SessionStore | None = None,
+        clock: Clock | None = None,
+        http: requests.Session | None = None,
+        timeout: float = 10,
+        intents: IntentStore | None = None,
+    ) -> None:
+        self._credential = credential
+        self._sessions = sessions
+        self._clock = clock or get_clock()
+        self._http = http or requests.Session()
+        self._timeout = timeout
+        self._intents = intents or MemoryIntents()
+        self._user_id = credential.identifier or "me"
+        self._username: str | None = None
+        self.graph = self._graph(credential)
+
+    def _graph(self, credential: Credential) -> Graph:
+        stored = (self._sessions.load() if self._sessions is not None else None) or {}
+        token = stored.get("access_token") if credential == self._credential else None
+        return Graph(
+            name=self.name,
+            base=credential.service_url or self.api_base,
+            version=self.version,
+            token=token or credential.secret,
+            clock=self._clock,
+            http=self._http,
+            timeout=self._timeout,
+        )
+
+    def _account_path(self, credential: Credential) -> str:
+        return "me"
+
+    def verify(self, credential: Credential) -> Account:
+        graph = self.graph if credential == self._credential else self._graph(credential)
+        body = graph.get(self._account_path(credential), {"fields": "id,username"}, doing="check the access token")
+        user_id, username = str(body.get("id") or ""), str(body.get("username") or "")
+        if not user_id or not username:
+            raise TransientNetworkError(f"{self.name} answered the token check with something unexpected")
+        if credential == self._credential:
+            self._user_id, self._username = user_id, username
+        return Account(handle=username, remote_id=user_id)
+
+    def publish(self, request: PublishRequest) -> Published:
+        steps = ContainerSteps(self.name, self._create, self._status, self._publish, self.find, self._published)
+        return publish_once(request, steps, self._intents, self._clock.now())
+
+    def find(self, request: PublishRequest) -> Published | None:
+        raise NotImplementedError
+
+    def _create(self, request: PublishRequest) -> str:
+        raise NotImplementedError
+
+    def _status(self, container: str) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _publish(self, container: str) -> str:
+        raise NotImplementedError
+
+    def _published(self, media_id: str) -> Published:
+        raise NotImplementedError
