@@ -34,7 +34,6 @@ from typing import Any, NoReturn
 
 import requests
 
-from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
 from parley.networks.base import (
     Account,
@@ -45,9 +44,9 @@ from parley.networks.base import (
     PermanentNetworkError,
     Published,
     PublishRequest,
-    SessionStore,
     TransientNetworkError,
 )
+from parley.networks.token_adapter import TokenAdapter
 from parley.timeparse import network_time
 
 logger = logging.getLogger(__name__)
@@ -92,34 +91,12 @@ class Gone(PermanentNetworkError):
     """Code 100, subcode 33: the object does not exist (deleted), or the token cannot see it."""
 
 
-class FacebookAdapter:
+class FacebookAdapter(TokenAdapter):
     network = NETWORK
-
-    def __init__(
-        self,
-        credential: Credential,
-        sessions: SessionStore | None = None,
-        clock: Clock | None = None,
-        http: requests.Session | None = None,
-        timeout: float = 20,
-    ) -> None:
-        self._credential = credential
-        self._sessions = sessions
-        self._clock = clock or get_clock()
-        self._http = http or requests.Session()
-        self._timeout = timeout
-        self._session_token: str | None = None
+    TIMEOUT = 20.0
 
     def page_id(self) -> str:
         return self._credential.identifier
-
-    def _token(self) -> str:
-        """A token renewed by token upkeep (kept in the channel's SessionStore as `access_token`, as for X)
-        is used before the credential's own."""
-        if self._session_token is None:
-            stored = self._sessions.load() if self._sessions is not None else None
-            self._session_token = str((stored or {}).get("access_token") or "")
-        return self._session_token or self._credential.secret
 
     # -- the Adapter interface -------------------------------------------------------------------------
 

@@ -35,7 +35,6 @@ from urllib.parse import quote
 import requests
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
 from parley.names import APP, METRICS_NAMESPACE
 from parley.networks.base import (
@@ -47,9 +46,9 @@ from parley.networks.base import (
     PermanentNetworkError,
     Published,
     PublishRequest,
-    SessionStore,
     TransientNetworkError,
 )
+from parley.networks.token_adapter import TokenAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -150,31 +149,8 @@ class Gone(PermanentNetworkError):
     """A 404: the post (or comment) is no longer there."""
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(TokenAdapter):
     network = NETWORK
-
-    def __init__(
-        self,
-        credential: Credential,
-        sessions: SessionStore | None = None,
-        clock: Clock | None = None,
-        http: requests.Session | None = None,
-        timeout: float = 10,
-    ) -> None:
-        self._credential = credential
-        self._sessions = sessions
-        self._clock = clock or get_clock()
-        self._http = http or requests.Session()
-        self._timeout = timeout
-        self._session_token: str | None = None
-
-    def _token(self) -> str:
-        """A token renewed by token upkeep (kept in the channel's SessionStore as `access_token`, as for X)
-        is used before the credential's own."""
-        if self._session_token is None:
-            stored = self._sessions.load() if self._sessions is not None else None
-            self._session_token = str((stored or {}).get("access_token") or "")
-        return self._session_token or self._credential.secret
 
     # -- the Adapter interface -------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from typing import Any, NoReturn, Protocol
 import regex
 import requests
 
-from parley.clock import Clock, get_clock
+from parley.clock import Clock
 from parley.networks.base import (
     Account,
     Credential,
@@ -44,6 +44,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.networks.token_adapter import TokenAdapter
 
 logger = logging.getLogger(__name__)
 
@@ -312,9 +313,9 @@ def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-class ContainerAdapter:
-    """What the Instagram and Threads adapters share: the Graph client (a token renewed by token upkeep is
-    read from the channel's sessions first), the token check, and the two-step publish through the
+class ContainerAdapter(TokenAdapter):
+    """What the Instagram and Threads adapters share: the Graph client (with the channel's token, see
+    TokenAdapter), the token check, and the two-step publish through the
     subclass's steps (`_create`, `_status`, `_publish`, `find`, `_published`)."""
 
     network: str
@@ -328,27 +329,21 @@ class ContainerAdapter:
         sessions: SessionStore | None = None,
         clock: Clock | None = None,
         http: requests.Session | None = None,
-        timeout: float = 10,
+        timeout: float | None = None,
         intents: IntentStore | None = None,
     ) -> None:
-        self._credential = credential
-        self._sessions = sessions
-        self._clock = clock or get_clock()
-        self._http = http or requests.Session()
-        self._timeout = timeout
+        super().__init__(credential, sessions, clock, http, timeout)
         self._intents = intents or MemoryIntents()
         self._user_id = credential.identifier or "me"
         self._username: str | None = None
         self.graph = self._graph(credential)
 
     def _graph(self, credential: Credential) -> Graph:
-        stored = (self._sessions.load() if self._sessions is not None else None) or {}
-        token = stored.get("access_token") if credential == self._credential else None
         return Graph(
             name=self.name,
             base=credential.service_url or self.api_base,
             version=self.version,
-            token=token or credential.secret,
+            token=self._token() if credential == self._credential else credential.secret,
             clock=self._clock,
             http=self._http,
             timeout=self._timeout,
