@@ -39,18 +39,6 @@ NETWORK = "facebook"
 PAGE = 100
 MAX_COMMENT_PAGES = 3
 REPLY = "reply"
-# What a Facebook Page channel can and cannot provide (for the per-network capabilities table).
-CAPABILITIES: dict[str, Any] = {
-    "replies": True,
-    "counters": ("like", "reply", "repost", "impression"),
-    "mentions": False,
-    "search": False,
-    "unavailable": {
-        "impression": "only where the Page token has read_insights",
-        "mentions": "Facebook delivers Page mentions by webhook, which parley does not take",
-        "search": "the Graph API has no post search",
-    },
-}
 COUNTER_FIELDS = "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0),shares"
 COMMENT_FIELDS = "id,message,from,created_time,parent{id},permalink_url"
 

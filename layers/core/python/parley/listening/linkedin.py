@@ -37,18 +37,6 @@ NETWORK = "linkedin"
 PAGE = 100
 MAX_COMMENT_PAGES = 3
 REPLY = "reply"
-# What a LinkedIn channel can and cannot provide (for the per-network capabilities table).
-CAPABILITIES: dict[str, Any] = {
-    "replies": True,
-    "counters": ("like", "reply"),
-    "mentions": False,
-    "search": False,
-    "unavailable": {
-        "impression": "only through organization share statistics, which parley does not read",
-        "mentions": "LinkedIn's API has no mentions feed",
-        "search": "LinkedIn's API has no post search",
-    },
-}
 
 
 def counters(metadata: dict[str, Any]) -> dict[str, int]:

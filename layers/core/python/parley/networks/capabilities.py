@@ -3,7 +3,8 @@ data only, so each network's adapter owner adjusts its own entry. `notes` says w
 limited (an API that does not offer it, a scope the app needs, a paid tier).
 
 Keys: publish; replies (comments on parley's posts come back to the inbox); mentions (posts naming the account);
-counters (which engagement numbers the metrics read; `impressions` among them only where the API gives them);
+counters (the engagement numbers the metrics keep, by parley's names: likes, reposts, replies, quotes,
+impressions; `impressions` only where the API gives them);
 answers (parley can reply from the inbox); search (listening by keyword); images: "optional", "required" or
 "none".
 """
@@ -27,13 +28,14 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
         "publish": True,
         "replies": True,
         "mentions": True,
-        "counters": ["favourites", "reblogs", "replies"],
+        "counters": ["likes", "reposts", "replies", "quotes"],
         "answers": True,
         "search": True,
         "images": "optional",
         "notes": [
             "no impressions: Mastodon does not count views",
-            "search: hashtags, or full text where the instance allows it",
+            "quotes only where the instance counts them",
+            "search: hashtags only (full-text search finds only posts whose authors opted in)",
         ],
     },
     "x": {
@@ -50,14 +52,15 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
         "publish": True,
         "replies": True,
         "mentions": False,
-        "counters": ["likes", "comments", "reposts", "impressions"],
+        "counters": ["likes", "replies"],
         "answers": True,
         "search": False,
         "images": "optional",
         "notes": [
             "replies, answers and counters only for an organization page (r_organization_social);"
             " a member profile publishes only",
-            "impressions only for an organization page (organization share statistics)",
+            "likes count every reaction; no impressions (only organization share statistics have them,"
+            " which parley does not read)",
             "no mentions or keyword search: LinkedIn's API offers neither",
         ],
     },
@@ -65,34 +68,44 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
         "publish": True,
         "replies": True,
         "mentions": False,
-        "counters": ["reactions", "comments", "shares", "impressions"],
+        "counters": ["likes", "replies", "reposts", "impressions"],
         "answers": True,
         "search": False,
         "images": "optional",
-        "notes": ["no mentions or keyword search: the Pages API offers neither"],
+        "notes": [
+            "likes count every reaction, reposts are shares",
+            "impressions only where the Page token has read_insights",
+            "no mentions (Facebook sends Page mentions by webhook, which parley does not take) and no keyword"
+            " search (the Graph API has none)",
+        ],
     },
     "instagram": {
         "publish": True,
         "replies": True,
         "mentions": False,
-        "counters": ["likes", "comments", "impressions"],
+        "counters": ["likes", "replies", "impressions"],
         "answers": True,
         "search": False,
         "images": "required",
         "notes": [
             "every post needs an image (Instagram has no text-only posts)",
-            "no mentions or keyword search through the Instagram API with Instagram Login",
+            "impressions (views), reach, saves and shares only where insights were granted",
+            "no mentions (Instagram reports them only by webhook) and no keyword search",
         ],
     },
     "threads": {
         "publish": True,
         "replies": True,
-        "mentions": False,
-        "counters": ["likes", "replies", "reposts", "quotes", "views"],
+        "mentions": True,
+        "counters": ["likes", "replies", "reposts", "quotes", "impressions"],
         "answers": True,
-        "search": False,
+        "search": True,
         "images": "optional",
-        "notes": ["no mentions or keyword search: they need permissions parley does not ask for"],
+        "notes": [
+            "impressions are Threads' views (insights)",
+            "mentions and keyword search need the app's threads_manage_mentions and threads_keyword_search"
+            " permissions (Meta's app review)",
+        ],
     },
 }
 

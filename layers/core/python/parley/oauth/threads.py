@@ -37,6 +37,8 @@ SCOPES = (
     "threads_read_replies",
     "threads_manage_replies",
     "threads_manage_insights",
+    "threads_manage_mentions",  # mentions come back to the inbox
+    "threads_keyword_search",  # listeners
 )
 
 
