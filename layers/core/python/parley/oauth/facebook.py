@@ -17,10 +17,10 @@ from typing import Any
 
 from parley import clock
 from parley.networks.base import Credential
+from parley.networks.facebook import GRAPH_VERSION
 from parley.oauth.apps import OAuthApp
 from parley.oauth.base import Connected, ConnectFailed, Options, Provider, Renewal, Tokens, connect_call, expiry
 
-GRAPH_VERSION = "v21.0"
 AUTHORIZE_URL = f"https://www.facebook.com/{GRAPH_VERSION}/dialog/oauth"
 GRAPH_BASE = "https://graph.facebook.com"
 SCOPES = (

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from parley import clock
 from parley.networks.base import Credential
+from parley.networks.linkedin import LINKEDIN_VERSION, RESTLI_PROTOCOL_VERSION
 from parley.oauth.apps import OAuthApp
 from parley.oauth.base import (
     Connected,
@@ -39,7 +40,6 @@ AUTHORIZE_URL = "https://www.linkedin.com/oauth/v2/authorization"
 TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"
 API_BASE = "https://api.linkedin.com"
 # The Posts API's monthly version (the adapters keep theirs in one place; this one only lists organizations).
-LINKEDIN_VERSION = "202411"
 MEMBER_SCOPES = ("openid", "profile", "w_member_social")
 ORGANIZATION_SCOPES = ("w_organization_social", "r_organization_social", "rw_organization_admin")
 PERSON_URN = "urn:li:person:"
@@ -88,7 +88,7 @@ def read_account(app: OAuthApp, tokens: Tokens, options: Options) -> Connected:
         name = str(member.get("name") or sub)
         return Connected(name, PERSON_URN + sub, Credential(PERSON_URN + sub, tokens.access_token, api), tokens)
 
-    rest = {**bearer, "LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+    rest = {**bearer, "LinkedIn-Version": LINKEDIN_VERSION, "X-Restli-Protocol-Version": RESTLI_PROTOCOL_VERSION}
     query = {"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED"}
     acls = connect_call(
         PROVIDER,
