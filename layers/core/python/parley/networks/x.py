@@ -30,8 +30,6 @@ from typing import Any, NoReturn
 
 import regex
 import requests
-from twitter_text import parse_tweet
-from twitter_text.has_invalid_characters import has_invalid_characters
 
 from parley.clock import Clock, get_clock
 from parley.errors import FieldProblem
@@ -67,6 +65,8 @@ _DEAD_TOKEN = "X no longer accepts this channel's access token: connect the acco
 
 def weighted_length(text: str) -> int:
     """X's weighted length of a post's text (twitter-text v3 configuration: URLs 23, emoji and CJK 2)."""
+    from twitter_text import parse_tweet  # its tables take a quarter second to load: only where text is checked
+
     return int(parse_tweet(text).weightedLength)
 
 
@@ -78,6 +78,8 @@ def check_text(text: str) -> list[FieldProblem]:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return [FieldProblem("text", "contains characters that are not valid Unicode (lone surrogates)")]
+    from twitter_text.has_invalid_characters import has_invalid_characters
+
     if has_invalid_characters(text):
         return [FieldProblem("text", "contains characters X does not allow (e.g. U+FFFE, U+FEFF, U+FFFF)")]
     length = weighted_length(text)
