@@ -25,8 +25,6 @@ at most 2,200 characters, 30 hashtags and 20 @mentions; an image is required (pa
 
 from __future__ import annotations
 
-from typing import Any
-
 import regex
 
 from parley.errors import FieldProblem
@@ -41,9 +39,9 @@ from parley.networks.base import (
 from parley.networks.meta_containers import (
     FIND_MARGIN,
     ContainerAdapter,
-    PublishingLimit,
+    alt_text,
+    as_list,
     comparable_text,
-    publishing_limit,
 )
 from parley.timeparse import network_time
 
@@ -55,7 +53,6 @@ MAX_CAPTION = 2200
 MAX_HASHTAGS = 30
 MAX_MENTIONS = 20
 DAILY_POSTS = 100  # content_publishing_limit's documented default (config.quota_total)
-MAX_ALT_TEXT = 1000
 RECENT_MEDIA = 25
 POST_URL = "https://www.instagram.com/"
 
@@ -81,6 +78,8 @@ def check_text(text: str) -> list[FieldProblem]:
 class InstagramAdapter(ContainerAdapter):
     network = NETWORK
     name = NAME
+    limit_path = "content_publishing_limit"
+    daily_posts = DAILY_POSTS
     api_base = API_BASE
     version = GRAPH_VERSION
 
@@ -105,7 +104,7 @@ class InstagramAdapter(ContainerAdapter):
         )
         wanted = comparable_text(request.text)
         since = request.due_at - FIND_MARGIN
-        for media in _list(body.get("data")):
+        for media in as_list(body.get("data")):
             if not isinstance(media, dict) or not media.get("id"):
                 continue
             made = network_time(media.get("timestamp"))
@@ -129,11 +128,11 @@ class InstagramAdapter(ContainerAdapter):
             raise PermanentNetworkError("Instagram fetches images from an address, and this image has none")
         if len(images) == 1:
             return self._container(
-                {"image_url": str(images[0].url), "caption": request.text} | _alt(images[0].alt), "create the post"
+                {"image_url": str(images[0].url), "caption": request.text} | alt_text(images[0].alt), "create the post"
             )
         children = [
             self._container(
-                {"image_url": str(image.url), "is_carousel_item": "true"} | _alt(image.alt),
+                {"image_url": str(image.url), "is_carousel_item": "true"} | alt_text(image.alt),
                 "add an image to the carousel",
             )
             for image in images
@@ -167,34 +166,3 @@ class InstagramAdapter(ContainerAdapter):
         except NetworkError:
             url = ""
         return Published(remote_id=media_id, url=url or POST_URL, acknowledged_at=now)
-
-    # -- limits and listening (parley.listening.instagram) --------------------------------------------------
-
-    def publishing_limit(self) -> PublishingLimit:
-        """`GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`
-        (https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit)."""
-        body = self.graph.get(
-            f"{self._user_id}/content_publishing_limit",
-            {"fields": "quota_usage,config"},
-            doing="read the publishing limit",
-        )
-        return publishing_limit(body, DAILY_POSTS)
-
-    def user_id(self) -> str:
-        if self._user_id == "me":
-            self.verify(self._credential)
-        return self._user_id
-
-    def username(self) -> str:
-        if self._username is None:
-            self.verify(self._credential)
-        return self._username or ""
-
-
-def _alt(alt: str) -> dict[str, str]:
-    # alt_text on image containers (introduced 24 March 2025; the content publishing guide).
-    return {"alt_text": alt[:MAX_ALT_TEXT]} if alt else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []

@@ -24,8 +24,6 @@ grapheme; at most 5 links; 250 API-published posts per 24 hours, read from
 
 from __future__ import annotations
 
-from typing import Any
-
 import regex
 
 from parley.errors import FieldProblem
@@ -39,9 +37,9 @@ from parley.networks.meta_containers import (
     FIND_MARGIN,
     ContainerAdapter,
     ContainerSteps,
-    PublishingLimit,
+    alt_text,
+    as_list,
     comparable_text,
-    publishing_limit,
 )
 from parley.timeparse import network_time
 
@@ -52,7 +50,6 @@ API_VERSION = "v1.0"  # the Threads API version every call names (one place)
 MAX_CHARACTERS = 500
 MAX_LINKS = 5
 DAILY_POSTS = 250  # threads_publishing_limit's documented default (config.quota_total)
-MAX_ALT_TEXT = 1000
 RECENT_POSTS = 25
 POST_URL = "https://www.threads.net/"
 
@@ -87,6 +84,8 @@ def check_text(text: str) -> list[FieldProblem]:
 class ThreadsAdapter(ContainerAdapter):
     network = NETWORK
     name = NAME
+    limit_path = "threads_publishing_limit"
+    daily_posts = DAILY_POSTS
     api_base = API_BASE
     version = API_VERSION
 
@@ -103,7 +102,7 @@ class ThreadsAdapter(ContainerAdapter):
             doing="look for the post",
         )
         wanted = comparable_text(request.text)
-        for post in _list(body.get("data")):
+        for post in as_list(body.get("data")):
             if not isinstance(post, dict) or not post.get("id"):
                 continue
             if comparable_text(str(post.get("text") or "")) != wanted:
@@ -127,10 +126,10 @@ class ThreadsAdapter(ContainerAdapter):
             raise TransientNetworkError("Threads fetches images from an address, and this image has none yet")
         if len(images) == 1:
             form = {"media_type": "IMAGE", "image_url": str(images[0].url), "text": request.text}
-            return self.container(form | _alt(images[0].alt) | extra, "create the post")
+            return self.container(form | alt_text(images[0].alt) | extra, "create the post")
         children = [
             self.container(
-                {"media_type": "IMAGE", "image_url": str(image.url), "is_carousel_item": "true"} | _alt(image.alt),
+                {"media_type": "IMAGE", "image_url": str(image.url), "is_carousel_item": "true"} | alt_text(image.alt),
                 "add an image to the carousel",
             )
             for image in images
@@ -175,31 +174,3 @@ class ThreadsAdapter(ContainerAdapter):
             lambda request: None,  # the listener looks for its answer itself
             self._published,
         )
-
-    # -- limits and listening --------------------------------------------------------------------------------
-
-    def publishing_limit(self) -> PublishingLimit:
-        body = self.graph.get(
-            f"{self._user_id}/threads_publishing_limit",
-            {"fields": "quota_usage,config"},
-            doing="read the publishing limit",
-        )
-        return publishing_limit(body, DAILY_POSTS)
-
-    def user_id(self) -> str:
-        if self._user_id == "me":
-            self.verify(self._credential)
-        return self._user_id
-
-    def username(self) -> str:
-        if self._username is None:
-            self.verify(self._credential)
-        return self._username or ""
-
-
-def _alt(alt: str) -> dict[str, str]:
-    return {"alt_text": alt[:MAX_ALT_TEXT]} if alt else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
