@@ -25,7 +25,6 @@ from parley.networks.base import (
     AnswerTo,
     Conversation,
     Found,
-    NetworkError,
     PermanentNetworkError,
     Published,
     SearchUnsupported,
@@ -33,6 +32,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.facebook import Gone, comparable_text, post_url
+from parley.networks.once import look_then_create
 from parley.timeparse import network_time
 
 NETWORK = "facebook"
@@ -138,24 +138,14 @@ class FacebookListener:
         raise SearchUnsupported("Facebook's Graph API offers no search of posts by keyword or hashtag")
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
-        found = self._find_answer(text, to)
-        if found is not None:
-            return found
-        try:
+        def create() -> Published:
             created = self._adapter.post_form(f"/{to.remote_id}/comments", {"message": text}, doing="post the answer")
-        except NetworkError as exc:
-            if isinstance(exc, TransientNetworkError) and exc.retry_at is None:  # it may have been written
-                try:
-                    found = self._find_answer(text, to)
-                except NetworkError:
-                    found = None
-                if found is not None:
-                    return found
-            raise
-        comment_id = str(created.get("id") or "")
-        if not comment_id:
-            raise TransientNetworkError("Facebook answered the comment without its id")
-        return Published(remote_id=comment_id, url=post_url(comment_id), acknowledged_at=clock.now())
+            comment_id = str(created.get("id") or "")
+            if not comment_id:
+                raise TransientNetworkError("Facebook answered the comment without its id")
+            return Published(remote_id=comment_id, url=post_url(comment_id), acknowledged_at=clock.now())
+
+        return look_then_create(lambda: self._find_answer(text, to), create)
 
     def _find_answer(self, text: str, to: AnswerTo) -> Published | None:
         body = self._adapter.get_json(

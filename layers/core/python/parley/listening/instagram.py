@@ -27,7 +27,6 @@ from parley.networks.base import (
     AnswerTo,
     Conversation,
     Found,
-    NetworkError,
     Published,
     SearchUnsupported,
     Seen,
@@ -35,6 +34,7 @@ from parley.networks.base import (
 )
 from parley.networks.instagram import POST_URL
 from parley.networks.meta_containers import Gone, NotGranted, comparable_text
+from parley.networks.once import look_then_create
 from parley.timeparse import network_time
 
 NETWORK = "instagram"
@@ -128,25 +128,14 @@ class InstagramListener:
         raise SearchUnsupported("Instagram listeners are not supported: its API offers no keyword search")
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
-        found = self._find_answer(text, to)
-        if found is not None:
-            return found
-        graph = self._adapter.graph
-        try:
-            body = graph.post(f"{to.remote_id}/replies", {"message": text}, doing="post the answer")
-        except TransientNetworkError as exc:
-            if exc.retry_at is None:  # a timeout or a 5xx may hide a write: look before saying so
-                try:
-                    found = self._find_answer(text, to)
-                except NetworkError:
-                    found = None
-                if found is not None:
-                    return found
-            raise
-        reply_id = str(body.get("id") or "")
-        if not reply_id:
-            raise TransientNetworkError("Instagram answered the answer with something unexpected")
-        return Published(remote_id=reply_id, url=POST_URL, acknowledged_at=clock.now())
+        def create() -> Published:
+            body = self._adapter.graph.post(f"{to.remote_id}/replies", {"message": text}, doing="post the answer")
+            reply_id = str(body.get("id") or "")
+            if not reply_id:
+                raise TransientNetworkError("Instagram answered the answer with something unexpected")
+            return Published(remote_id=reply_id, url=POST_URL, acknowledged_at=clock.now())
+
+        return look_then_create(lambda: self._find_answer(text, to), create)
 
     def _find_answer(self, text: str, to: AnswerTo) -> Published | None:
         body = self._adapter.graph.get(

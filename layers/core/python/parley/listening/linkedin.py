@@ -25,13 +25,13 @@ from parley.networks.base import (
     AnswerTo,
     Conversation,
     Found,
-    NetworkError,
     Published,
     SearchUnsupported,
     Seen,
     TransientNetworkError,
 )
 from parley.networks.linkedin import Gone, comparable_text, encoded, post_url
+from parley.networks.once import look_then_create
 
 NETWORK = "linkedin"
 PAGE = 100
@@ -116,33 +116,24 @@ class LinkedInListener:
         raise SearchUnsupported("LinkedIn's API offers no search of posts by keyword or hashtag")
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
-        found = self._find_answer(text, to)
-        if found is not None:
-            return found
         post_urn = to.root_id or to.remote_id
-        body = {
-            "actor": self._adapter.author(),
-            "object": post_urn,
-            "message": {"text": text},
-            "parentComment": to.remote_id,
-        }
-        try:
+
+        def create() -> Published:
+            body = {
+                "actor": self._adapter.author(),
+                "object": post_urn,
+                "message": {"text": text},
+                "parentComment": to.remote_id,
+            }
             created_id, created = self._adapter.post_json(
                 f"/rest/socialActions/{encoded(to.remote_id)}/comments", body, doing="post the answer"
             )
-        except NetworkError as exc:
-            if isinstance(exc, TransientNetworkError) and exc.retry_at is None:  # it may have been written
-                try:
-                    found = self._find_answer(text, to)
-                except NetworkError:
-                    found = None
-                if found is not None:
-                    return found
-            raise
-        urn = str(created.get("commentUrn") or "") or _comment_urn(created_id, created, post_urn)
-        if not urn:
-            raise TransientNetworkError("LinkedIn answered the comment without its id")
-        return Published(remote_id=urn, url=comment_url(post_urn, urn), acknowledged_at=clock.now())
+            urn = str(created.get("commentUrn") or "") or _comment_urn(created_id, created, post_urn)
+            if not urn:
+                raise TransientNetworkError("LinkedIn answered the comment without its id")
+            return Published(remote_id=urn, url=comment_url(post_urn, urn), acknowledged_at=clock.now())
+
+        return look_then_create(lambda: self._find_answer(text, to), create)
 
     def _find_answer(self, text: str, to: AnswerTo) -> Published | None:
         """Our reply under the comment with this text, among the comment's replies."""

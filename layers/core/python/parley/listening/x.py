@@ -32,6 +32,7 @@ from parley.networks.base import (
     Seen,
     TransientNetworkError,
 )
+from parley.networks.once import look_then_create, maybe_written
 from parley.networks.x import comparable_text, created_at_of, post_url
 from parley.timeparse import network_time
 
@@ -152,27 +153,18 @@ class XListener:
         return found
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
-        found = self._find_answer(text, to, when)
-        if found is not None:
-            return found
-        body = {"text": text, "reply": {"in_reply_to_tweet_id": to.remote_id}}
-        try:
+        def create() -> Published:
+            body = {"text": text, "reply": {"in_reply_to_tweet_id": to.remote_id}}
             created = self._adapter.post_json("/2/tweets", body, doing="post the answer")
-        except NetworkError as exc:
-            maybe_written = isinstance(exc, TransientNetworkError) and getattr(exc, "retry_at", None) is None
-            duplicate = isinstance(exc, PermanentNetworkError) and "duplicate" in exc.reason.lower()
-            if maybe_written or duplicate:
-                try:
-                    found = self._find_answer(text, to, when)
-                except NetworkError:
-                    found = None
-                if found is not None:
-                    return found
-            raise
-        post_id = str(_dict(created.get("data")).get("id") or "")
-        if not post_id:
-            raise TransientNetworkError("X answered the answer with something unexpected")
-        return Published(remote_id=post_id, url=post_url(post_id), acknowledged_at=clock.now())
+            post_id = str(_dict(created.get("data")).get("id") or "")
+            if not post_id:
+                raise TransientNetworkError("X answered the answer with something unexpected")
+            return Published(remote_id=post_id, url=post_url(post_id), acknowledged_at=clock.now())
+
+        def ambiguous(exc: NetworkError) -> bool:  # X refuses a second identical post as "duplicate content"
+            return maybe_written(exc) or (isinstance(exc, PermanentNetworkError) and "duplicate" in exc.reason.lower())
+
+        return look_then_create(lambda: self._find_answer(text, to, when), create, ambiguous)
 
     def _find_answer(self, text: str, to: AnswerTo, when: datetime) -> Published | None:
         """Our reply to `to` with this text, among the account's posts since the item arrived."""
