@@ -16,7 +16,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 
 from parley.listening import cadence
-from parley.names import WATCH_WINDOW_SECONDS
+from parley.shared.names import WATCH_WINDOW_SECONDS
 
 AGES = (
     ("0-30 min", 0, 30 * 60),

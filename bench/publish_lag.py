@@ -34,10 +34,10 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 from infra.local.bluesky_net import BlueskyNetwork, ensure_installed  # noqa: E402
 from infra.local.runtime import LocalRuntime  # noqa: E402
-from parley import members  # noqa: E402
-from parley.clock import SystemClock  # noqa: E402
-from parley.names import SCHEDULE_LEAD_SECONDS  # noqa: E402
+from parley.shared.clock import SystemClock  # noqa: E402
+from parley.shared.names import SCHEDULE_LEAD_SECONDS  # noqa: E402
 from parley.store import DeliveryRecord  # noqa: E402
+from parley.team import members  # noqa: E402
 
 FINAL = {"published", "failed", "cancelled"}
 

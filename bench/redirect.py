@@ -33,9 +33,9 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 from infra.local.runtime import LocalRuntime  # noqa: E402
-from parley import aws as parley_aws  # noqa: E402
-from parley.clock import SystemClock  # noqa: E402
-from parley.metrics import links  # noqa: E402
+from parley.links import short_links as links  # noqa: E402
+from parley.shared import aws as parley_aws  # noqa: E402
+from parley.shared.clock import SystemClock  # noqa: E402
 from parley.store import LinkRecord  # noqa: E402
 
 

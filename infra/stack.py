@@ -16,8 +16,8 @@ from infra.parley_cdk.layer import CoreLayer
 from infra.parley_cdk.media import Media
 from infra.parley_cdk.monitoring import Monitoring
 from infra.parley_cdk.scheduling import Scheduling
-from parley import names
 from parley.cli import output_key
+from parley.shared import names
 
 # Where parley's own command line (`parley admin --stack <name> ...`) reads its settings from, on a
 # laptop with AWS credentials: one output per variable of the API function, keyed as parley.cli expects,

@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import store
 from parley.http.app import app
-from parley.observability import logger, metrics
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

@@ -6,8 +6,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import media, store
-from parley.observability import logger, metrics
+from parley import store
+from parley.media import uploads as media
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

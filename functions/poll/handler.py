@@ -6,8 +6,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import store
 from parley.listening import poll
-from parley.observability import logger, metrics
 from parley.scheduling.wiring import polls
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

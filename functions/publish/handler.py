@@ -6,10 +6,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import publishing, store
-from parley.observability import logger, metrics
+from parley import store
+from parley.publishing import publish as publishing
 from parley.scheduling import PublishMessage
 from parley.scheduling.wiring import arming
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

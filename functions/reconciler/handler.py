@@ -6,11 +6,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import publishing, store, token_upkeep
+from parley import store
+from parley.connect import upkeep as token_upkeep
 from parley.listening import watches
-from parley.observability import logger, metrics
+from parley.publishing import publish as publishing
 from parley.scheduling.tokens import failed_refresh
 from parley.scheduling.wiring import arming, failed_message, failed_poll, polls, tokens
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

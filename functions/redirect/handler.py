@@ -1,13 +1,13 @@
 """Public `GET /l/{code}` -> count the click (people apart from link-preview crawlers), 302 to the link's
-target at once; an unknown or malformed code is a small 404 page. parley.metrics.clicks does the work."""
+target at once; an unknown or malformed code is a small 404 page. parley.links.clicks does the work."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from parley.metrics import clicks
-from parley.names import SHORT_LINK_PATH
-from parley.observability import logger
+from parley.links import clicks
+from parley.shared.names import SHORT_LINK_PATH
+from parley.shared.observability import logger
 
 NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"

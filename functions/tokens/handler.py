@@ -1,13 +1,14 @@
-"""Scheduler (a channel's token expires soon) -> renew it and arm the next refresh (parley.token_upkeep)."""
+"""Scheduler (a channel's token expires soon) -> renew it and arm the next refresh (parley.connect.upkeep)."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from parley import store, token_upkeep
-from parley.config import get_settings
-from parley.observability import logger, metrics
+from parley import store
+from parley.connect import upkeep as token_upkeep
 from parley.scheduling.wiring import tokens
+from parley.shared.config import get_settings
+from parley.shared.observability import logger, metrics
 
 store.bind()
 

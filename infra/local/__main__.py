@@ -17,8 +17,8 @@ import threading
 import warnings
 from pathlib import Path
 
-from parley.clock import SystemClock
 from parley.networks.base import Credential
+from parley.shared.clock import SystemClock
 
 # Fixed ports, so that the walkthrough's URLs work as written (the dev-env's own defaults).
 BLUESKY_PORTS = {"plc_port": 2582, "pds_port": 2583, "appview_port": 2584}

@@ -1,7 +1,7 @@
 """The embedded AWS endpoint: moto's server, in this process, following parley's clock.
 
 moto runs in-process (`ThreadedMotoServer` on 127.0.0.1) so that the runtime can do what moto does
-not: make SQS delays and visibility timeouts follow `parley.clock` (tests advance time instead of
+not: make SQS delays and visibility timeouts follow `parley.shared.clock` (tests advance time instead of
 waiting), read queues and schedules without consuming them (the firer, the snapshot) and notice which
 requests changed something (so the snapshot is saved only when needed).
 
@@ -31,8 +31,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from parley import clock as parley_clock
-from parley.names import (
+from parley.shared import clock as parley_clock
+from parley.shared.names import (
     REDRIVE,
     VISIBILITY_SECONDS,
     Bucket,
@@ -69,7 +69,7 @@ _sqs_clock_installed = False
 
 
 def install_sqs_clock() -> None:
-    """Make moto's SQS read `parley.clock.now()` for sent times, delays and visibility timeouts.
+    """Make moto's SQS read `parley.shared.clock.now()` for sent times, delays and visibility timeouts.
 
     moto.sqs.models imports `unix_time` and `unix_time_millis` as module globals and calls them at use
     time, so rebinding them there is enough. With a `ManualClock`, never receive with

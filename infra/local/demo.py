@@ -11,12 +11,13 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from parley import channels, credentials, members
-from parley.config import get_settings
-from parley.errors import Unauthenticated
-from parley.members import Principal
+from parley.connect import channels, credentials
 from parley.networks.base import Credential
+from parley.shared.config import get_settings
+from parley.shared.errors import Unauthenticated
 from parley.store import ChannelRecord
+from parley.team import members
+from parley.team.members import Principal
 
 DEMO_FILE = "demo.json"
 
@@ -74,7 +75,7 @@ def _exists(workspace_id: str, channel_id: str) -> bool:
 
 def _repoint(workspace_id: str, channel_id: str, credential: Credential) -> None:
     """Point an existing demo channel at this run's account (new DID, maybe a new port)."""
-    from parley.networks.registry import adapter_for
+    from parley.connect.adapters import adapter_for
 
     account = adapter_for("bluesky", credential, channels.NoSessions()).verify(credential)
     record = ChannelRecord.get(workspace_id, channel_id)

@@ -4,8 +4,8 @@
   deletes them when `ActionAfterCompletion` is DELETE, and sends what it cannot hand over to the
   schedule's dead-letter queue. Optionally late (uniformly in a window) and twice, seeded.
 - Lambda asynchronous invocation: retries after an error (1 then 2 minutes later, up to the
-  function's maximum from `parley.names.ASYNC_INVOKE`), then an on-failure destination record.
-- SQS event source mappings (`parley.names.EVENT_SOURCES`): batches of up to 10 visible messages,
+  function's maximum from `parley.shared.names.ASYNC_INVOKE`), then an on-failure destination record.
+- SQS event source mappings (`parley.shared.names.EVENT_SOURCES`): batches of up to 10 visible messages,
   deleted on success, `batchItemFailures` honoured, none deleted when the function raises.
 
 Time is the runtime clock's: `run_due()` does everything due at `clock.now()`, so tests advance a
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parley.clock import Clock
-from parley.names import (
+from parley.shared.clock import Clock
+from parley.shared.names import (
     APP,
     ASYNC_INVOKE,
     BATCH_SIZE,
@@ -94,7 +94,7 @@ class LambdaContext:
 class FunctionRegistry:
     """The functions this machine runs: `functions/<name>/handler.py`, or stand-ins registered by tests.
 
-    Names are `parley.names.Function` values (`publish`); the physical name is `parley-publish`.
+    Names are `parley.shared.names.Function` values (`publish`); the physical name is `parley-publish`.
     `functions_dir=None` means stand-ins only (nothing is imported from disk).
     Invocations are serialized process-wide (`invoke_lock`): handlers share one interpreter here,
     and the API's resolver keeps the current request in module state. The functions in

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from parley.clock import Clock
-from parley.names import SHORT_LINK_PATH, Function
+from parley.shared.clock import Clock
+from parley.shared.names import SHORT_LINK_PATH, Function
 
 from . import aws
 from .firer import FunctionRegistry

@@ -4,7 +4,7 @@
     ...  # requests to runtime.api_url; clock.advance(...); runtime.firer.run_due()
     runtime.stop()  # saves the snapshot; a new LocalRuntime on the same state_dir brings it all back
 
-`start()` sets the process's clock (`parley.clock.set_clock`) and the functions' environment
+`start()` sets the process's clock (`parley.shared.clock.set_clock`) and the functions' environment
 (`os.environ`); `stop()` puts both back. One runtime per process at a time (moto's state is global).
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from parley import clock as parley_clock
-from parley.clock import Clock
-from parley.names import METRICS_NAMESPACE, Env, local_names
+from parley.shared import clock as parley_clock
+from parley.shared.clock import Clock
+from parley.shared.names import METRICS_NAMESPACE, Env, local_names
 
 from . import aws, snapshot
 from .firer import Firer, FunctionRegistry
@@ -186,12 +186,12 @@ def _clear_settings_cache() -> None:
     """Settings, cached clients and PynamoDB connections were made for the previous environment."""
     import boto3
 
-    from parley.config import get_settings
+    from parley.shared.config import get_settings
 
     get_settings.cache_clear()
     boto3.DEFAULT_SESSION = None  # it caches the credentials it first found
     try:
-        from parley import aws as parley_aws
+        from parley.shared import aws as parley_aws
 
         parley_aws.reset()
     except ImportError:

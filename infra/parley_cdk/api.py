@@ -76,7 +76,7 @@ class Api(Construct):
         )
 
     def add_short_links(self, handler: aws_lambda.IFunction) -> None:
-        """Public `GET /l/{code}`: the redirect function (parley.metrics.clicks), no token."""
+        """Public `GET /l/{code}`: the redirect function (parley.links.clicks), no token."""
         code = self.rest_api.root.add_resource("l").add_resource("{code}")
         code.add_method(
             "GET",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from aws_cdk import RemovalPolicy, aws_dynamodb
 from constructs import Construct
 
-from parley import names
+from parley.shared import names
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from infra.parley_cdk.data import Data
 from infra.parley_cdk.media import Media
 from infra.parley_cdk.nag import acknowledge, nag_arn
 from infra.parley_cdk.scheduling import Scheduling
-from parley import names
+from parley.shared import names
 
 
 class Access(Enum):
@@ -76,7 +76,7 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
-    # Public: counts a click and reads its target, in the links table only (parley.metrics.clicks).
+    # Public: counts a click and reads its target, in the links table only (parley.links.clicks).
     names.Function.REDIRECT: {names.Table.LINKS: Access.READ_WRITE},
 }
 

@@ -14,7 +14,7 @@ from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Validations, aws_iam, a
 from constructs import Construct
 
 from infra.parley_cdk.nag import acknowledge
-from parley import names
+from parley.shared import names
 
 # What each function may do with the objects (only through the bucket's object ARNs).
 OBJECT_ACTIONS: dict[names.Function, tuple[str, ...]] = {

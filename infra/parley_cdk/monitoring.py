@@ -24,8 +24,8 @@ from aws_cdk import (
 )
 from constructs import Construct
 
-from parley import names
-from parley.metrics.emf import CLICKS, ENGAGEMENT, PREVIEWS
+from parley.shared import names
+from parley.shared.emf import CLICKS, ENGAGEMENT, PREVIEWS
 
 PERIOD = Duration.minutes(5)
 SERVICE_DIMENSIONS = {"service": names.APP}
@@ -248,7 +248,7 @@ class Monitoring(Construct):
         self._add_engagement_widgets()
 
     def _add_engagement_widgets(self) -> None:
-        """What the posts earn (parley.metrics.emf): engagement seen by polls, clicks through short links
+        """What the posts earn (parley.shared.emf): engagement seen by polls, clicks through short links
         and link previews, each by network (a bounded dimension, found with SEARCH)."""
 
         def by_network(metric: str) -> aws_cloudwatch.MathExpression:

@@ -12,7 +12,7 @@ from aws_cdk import Aws, Duration, RemovalPolicy, Stack, Validations, aws_iam, a
 from constructs import Construct
 
 from infra.parley_cdk.nag import acknowledge, nag_arn
-from parley import names
+from parley.shared import names
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aws_cdk import Duration, aws_lambda, aws_logs
 
-from parley import names
+from parley.shared import names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"

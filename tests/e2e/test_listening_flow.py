@@ -16,8 +16,8 @@ import requests
 from infra.local import audience
 from infra.local.audience import Ref
 from infra.local.bluesky_net import BlueskyNetwork
-from parley import aws as parley_aws
-from parley.config import get_settings
+from parley.shared import aws as parley_aws
+from parley.shared.config import get_settings
 from tests.e2e.test_publish_flow import Runtime, run_to_publish_time, runtime_with_channel
 
 pytestmark = pytest.mark.bluesky
@@ -121,7 +121,7 @@ def test_replies_and_mentions_arrive_once_with_their_parent_and_one_threaded_ans
     assert answer["value"]["reply"]["root"]["uri"] == root.uri
 
     # The API dies after posting the answer, before recording it; the client retries without a key.
-    from parley import inbox
+    from parley.listening import inbox
 
     real = inbox._mark_answered
     crashes: list[int] = []

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from infra.local.bluesky_net import BlueskyNetwork
-from parley.names import Env
+from parley.shared.names import Env
 from tests.e2e.test_publish_flow import Runtime, run_to_publish_time, runtime_with_channel
 from tests.support.images import png
 

@@ -15,8 +15,10 @@ import requests
 
 from infra.local.bluesky_net import Account, BlueskyNetwork
 from infra.local.runtime import LocalRuntime
-from parley import clock, members, store
-from parley.names import PUBLISH_VISIBILITY_SECONDS, SCHEDULE_LEAD_SECONDS
+from parley import store
+from parley.shared import clock
+from parley.shared.names import PUBLISH_VISIBILITY_SECONDS, SCHEDULE_LEAD_SECONDS
+from parley.team import members
 
 pytestmark = pytest.mark.bluesky
 
@@ -134,7 +136,8 @@ def test_a_cancelled_post_is_never_posted(rt: Runtime) -> None:
 def test_a_crash_after_the_network_call_ends_published_with_one_record(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from parley import deliveries, publishing
+    from parley.publishing import deliveries
+    from parley.publishing import publish as publishing
 
     real = deliveries.mark_published
     crashes: list[int] = []
@@ -182,7 +185,7 @@ def test_wrong_bluesky_credentials_are_refused_and_nothing_is_stored(rt: Runtime
 
 
 def test_a_channel_whose_credentials_were_refused_is_reconnected_by_connecting_it_again(rt: Runtime) -> None:
-    from parley import channels
+    from parley.connect import channels
 
     channels.mark_needs_reauth(members.authenticate(f"Bearer {rt.token}").workspace_id, rt.channel_id, "revoked")
     body = {"text": "x", "channels": [rt.channel_id], "publish_at": rt.clock.now().isoformat()}

@@ -24,8 +24,8 @@ from click.testing import CliRunner
 
 from infra.local import audience
 from infra.local.bluesky_net import BlueskyNetwork
-from parley import inbox
 from parley.cli import main
+from parley.listening import inbox
 from tests.e2e.test_listening_flow import _indexed, _until
 from tests.e2e.test_publish_flow import Runtime, runtime_with_channel
 from tests.support.peers import MastodonMock, PrismX

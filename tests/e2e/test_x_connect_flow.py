@@ -19,10 +19,13 @@ import responses
 from click.testing import CliRunner
 
 from infra.local.runtime import LocalRuntime
-from parley import clock, credentials, members, token_upkeep
 from parley.cli import main
-from parley.names import SCHEDULE_LEAD_SECONDS
+from parley.connect import credentials
+from parley.connect import upkeep as token_upkeep
+from parley.shared import clock
+from parley.shared.names import SCHEDULE_LEAD_SECONDS
 from parley.store import ChannelRecord
+from parley.team import members
 from tests.support import x_recorded as rec
 from tests.support.peers import PrismX
 

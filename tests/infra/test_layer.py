@@ -60,6 +60,6 @@ def test_layer_holds_every_declared_dependency(layer_dir: Path) -> None:
 def test_layer_ships_the_parley_package_without_bytecode(layer_dir: Path) -> None:
     source = REPO_ROOT / "layers" / "core" / "python" / "parley"
 
-    assert (layer_dir / "parley" / "names.py").read_bytes() == (source / "names.py").read_bytes()
+    assert (layer_dir / "parley" / "shared" / "names.py").read_bytes() == (source / "shared" / "names.py").read_bytes()
     assert not list(layer_dir.rglob("*.pyc"))
     assert not (layer_dir / "bin").exists()

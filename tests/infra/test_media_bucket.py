@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from parley import names
+from parley.shared import names
 from tests.infra.test_stack import as_list, function_ids, logical_id, resources, role_of_policy, statements
 
 

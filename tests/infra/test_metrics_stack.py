@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from parley import names
+from parley.shared import names
 from tests.infra.test_stack import as_list, function_ids, resources, role_of_policy, statements, table_ids
 
 

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 from infra.parley_cdk import settings
 from infra.parley_cdk.data import TABLE_KEYS
 from infra.parley_cdk.functions import TABLE_ACCESS
-from parley import names
+from parley.shared import names
 from tests.infra.conftest import REPO_ROOT
 
 POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}

@@ -6,9 +6,9 @@ import re
 
 from click.testing import CliRunner
 
-from parley import members
 from parley.cli import main
-from parley.errors import Unauthenticated
+from parley.shared.errors import Unauthenticated
+from parley.team import members
 
 
 def run(*args: str) -> tuple[int, str]:

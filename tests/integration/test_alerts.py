@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from parley import aws as parley_aws
-from parley import clock
-from parley.config import get_settings
 from parley.listening import alerts
 from parley.scheduling.wiring import arming
+from parley.shared import aws as parley_aws
+from parley.shared import clock
+from parley.shared.config import get_settings
 from tests.integration.test_api_posts import Workspace, draft, make_workspace
 
 

@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from parley import clock, ids, members
+from parley.shared import clock, ids
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
+from parley.team import members
 from tests.support.api import ApiClient
 
 

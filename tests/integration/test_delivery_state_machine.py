@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parley import clock, deliveries, ids
-from parley.deliveries import DeliveryKey, State
-from parley.errors import LostRace
-from parley.names import LEASE_SECONDS
+from parley.publishing import deliveries
+from parley.publishing.deliveries import State
+from parley.shared import clock, ids
+from parley.shared.errors import LostRace
+from parley.shared.names import LEASE_SECONDS
 from parley.store import DeliveryRecord
+from parley.store.keys import DeliveryKey
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -15,8 +15,8 @@ import requests
 
 from infra.local.firer import FunctionRegistry
 from infra.local.http_front import HttpFront
-from parley.clock import ManualClock
-from parley.names import Function
+from parley.shared.clock import ManualClock
+from parley.shared.names import Function
 
 START = datetime(2030, 5, 1, 8, 30, tzinfo=UTC)
 

@@ -8,13 +8,9 @@ from typing import Any, cast
 
 import pytest
 
-from parley import aws as parley_aws
-from parley import clock, credentials, ids, inbox, members
-from parley.config import get_settings
-from parley.errors import Conflict
-from parley.listening import watches
+from parley.connect import adapters, credentials
+from parley.listening import inbox, watches
 from parley.listening.seen import item_id
-from parley.networks import registry
 from parley.networks.base import (
     Adapter,
     Credential,
@@ -24,7 +20,12 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.scheduling.polls import PollScheduler, schedule_name
+from parley.shared import aws as parley_aws
+from parley.shared import clock, ids
+from parley.shared.config import get_settings
+from parley.shared.errors import Conflict
 from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
+from parley.team import members
 from tests.support.api import ApiClient
 
 
@@ -312,11 +313,11 @@ def test_an_answer_the_network_cannot_take_is_a_problem_and_leaves_the_item_as_i
     ws = make_workspace("Busy network")
     credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
     item = _item(ws.id, ws.channel_id)
-    registry.set_factory(lambda network, credential, sessions: cast(Adapter, _BusyNetwork(error)))
+    adapters.set_factory(lambda network, credential, sessions: cast(Adapter, _BusyNetwork(error)))
     try:
         answer = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Soon!"})
     finally:
-        registry.set_factory(None)
+        adapters.set_factory(None)
     assert answer.status == status and "Mastodon" in answer.body["detail"]
     assert ws.editor.call("GET", f"/inbox/{item.item_id}").body["status"] == "new"
 
@@ -332,11 +333,11 @@ def test_a_rate_limited_answer_says_when_to_come_back(aws: str) -> None:
     later = manual.now() + timedelta(minutes=15)
     clock.set_clock(manual)
     busy = _BusyNetwork(TransientNetworkError("rate limit", retry_at=later))
-    registry.set_factory(lambda n, c, s: cast(Adapter, busy))
+    adapters.set_factory(lambda n, c, s: cast(Adapter, busy))
     try:
         answer = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Soon!"})
     finally:
-        registry.set_factory(None)
+        adapters.set_factory(None)
         clock.set_clock(before)
     assert answer.status == 503 and answer.headers["Retry-After"] == "900"
 
@@ -364,14 +365,14 @@ def test_a_second_answer_while_one_is_on_its_way_is_held_off_until_the_first_is_
     manual = clock.ManualClock(clock.now())
     clock.set_clock(manual)
     network = _AnsweringNetwork()
-    registry.set_factory(lambda n, c, s: cast(Adapter, network))
+    adapters.set_factory(lambda n, c, s: cast(Adapter, network))
     try:
         inbox._take_answering_lease(InboxRecord.get(ws.id, item.item_id))  # a first request, talking to the network
         racing = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Me too!"})
         manual.advance(inbox.ANSWER_LEASE.total_seconds() + 1)  # the first request died
         after = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"})
     finally:
-        registry.set_factory(None)
+        adapters.set_factory(None)
         clock.set_clock(before)
     assert racing.status == 409 and "being sent" in racing.body["detail"]
     assert after.status == 200 and after.body["status"] == "answered"

@@ -9,7 +9,6 @@ from dataclasses import replace
 
 import pytest
 
-from parley import clock
 from parley.listening.instagram import InstagramListener, comments_in, insight_counters
 from parley.networks.base import (
     AnswerTo,
@@ -22,6 +21,7 @@ from parley.networks.base import (
 )
 from parley.networks.instagram import InstagramAdapter
 from parley.networks.meta_containers import MemoryIntents
+from parley.shared import clock
 from tests.support import instagram_recorded as ig
 from tests.support.meta_standin import MetaStandIn, serve
 

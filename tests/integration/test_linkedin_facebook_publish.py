@@ -19,16 +19,20 @@ import pytest
 import requests
 import responses
 
-from parley import channels, clock, deliveries, members, publishing
-from parley.config import get_settings
-from parley.deliveries import DeliveryKey
+from parley.connect import channels
 from parley.listening import poll
-from parley.names import Queue, physical_name
 from parley.networks import facebook, linkedin
 from parley.networks.base import Credential
+from parley.publishing import deliveries
+from parley.publishing import publish as publishing
 from parley.scheduling import PublishMessage
 from parley.scheduling.wiring import arming, polls
+from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Queue, physical_name
 from parley.store import ChannelRecord, PostRecord
+from parley.store.keys import DeliveryKey
+from parley.team import members
 from tests.support import facebook_recorded as fb
 from tests.support import linkedin_recorded as li
 from tests.support.api import ApiClient

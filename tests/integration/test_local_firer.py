@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from infra.local import aws
 from infra.local.firer import Firer, FunctionRegistry
 from infra.local.runtime import LocalRuntime
-from parley.clock import ManualClock
-from parley.names import Function, Queue, ScheduleGroup, physical_name
+from parley.shared.clock import ManualClock
+from parley.shared.names import Function, Queue, ScheduleGroup, physical_name
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 GROUP = physical_name(ScheduleGroup.DELIVERIES)

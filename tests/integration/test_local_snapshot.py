@@ -18,8 +18,8 @@ import pytest
 from infra.local import aws, snapshot
 from infra.local.firer import FunctionRegistry
 from infra.local.runtime import LocalRuntime
-from parley.clock import ManualClock
-from parley.names import Function, Queue, ScheduleGroup, physical_name
+from parley.shared.clock import ManualClock
+from parley.shared.names import Function, Queue, ScheduleGroup, physical_name
 
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 GROUP = physical_name(ScheduleGroup.DELIVERIES)

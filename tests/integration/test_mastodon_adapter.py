@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parley.clock import ManualClock
 from parley.networks.base import Credential, InvalidCredential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, MastodonLimits, RateLimited
+from parley.shared.clock import ManualClock
 from tests.support.peers import MastodonMock
 from tests.support.sessions import MemoryStore
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from parley.clock import ManualClock
 from parley.listening.mastodon import MastodonListener
 from parley.networks.base import AnswerTo, Credential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, RateLimited
+from parley.shared.clock import ManualClock
 from tests.support.peers import MastodonMock
 from tests.support.sessions import MemoryStore
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from parley.clock import ManualClock
 from parley.networks.base import Attachment, Credential, PublishRequest
 from parley.networks.mastodon import LimitsCache, MastodonAdapter
+from parley.shared.clock import ManualClock
 from tests.support.images import png
 from tests.support.peers import MastodonMock
 from tests.support.sessions import MemoryStore

@@ -16,10 +16,11 @@ import boto3
 import pytest
 import requests
 
-from parley import clock, ids, members
-from parley.config import get_settings
-from parley.names import Env, Queue, physical_name
+from parley.shared import clock, ids
+from parley.shared.config import get_settings
+from parley.shared.names import Env, Queue, physical_name
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
+from parley.team import members
 from tests.support.api import ApiClient, FakeContext
 from tests.support.images import png
 from tests.support.peers import MastodonMock

@@ -18,13 +18,16 @@ from typing import Any
 import boto3
 import pytest
 
-from parley import channels, clock, members, network_quotas
-from parley.config import get_settings
-from parley.names import Queue, physical_name
+from parley.connect import channels
 from parley.networks.base import Credential
-from parley.publishing import attempt
+from parley.publishing import quotas
+from parley.publishing.publish import attempt
 from parley.scheduling.wiring import arming
+from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Queue, physical_name
 from parley.store import DeliveryRecord, PostRecord
+from parley.team import members
 from tests.integration.test_media import register, upload
 from tests.support import instagram_recorded as ig
 from tests.support import threads_recorded as th
@@ -61,7 +64,7 @@ def meta(aws: str) -> Iterator[Meta]:
         record, created = channels.connect(principal, get_settings(), network, credential)
         assert created and record.handle == stand_in.username
         made[network] = record.channel_id
-    network_quotas.forget()
+    quotas.forget()
     yield Meta(ApiClient(admin.token), stand_ins["instagram"], stand_ins["threads"], made, admin.workspace_id)
     for server in servers:
         server.shutdown()

@@ -13,10 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from functions.redirect.handler import lambda_handler as redirect
-from parley import clock
-from parley.config import get_settings
-from parley.metrics import clicks, links, snapshots
-from parley.names import Env
+from parley.links import clicks
+from parley.links import short_links as links
+from parley.metrics import snapshots
+from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Env
 from parley.store import DeliveryRecord, LinkRecord
 from tests.integration.test_api_posts import Workspace, draft, make_workspace
 

@@ -16,14 +16,15 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from parley import aws as parley_aws
-from parley import channels, clock, credentials, members
 from parley.cli import main
-from parley.config import get_settings
-from parley.names import Function
-from parley.oauth import apps, facebook, instagram, linkedin, threads
+from parley.connect import apps, channels, credentials, facebook, instagram, linkedin, threads
 from parley.scheduling.tokens import schedule_name
+from parley.shared import aws as parley_aws
+from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Function
 from parley.store import ChannelRecord
+from parley.team import members
 from tests.support import oauth_recorded as rec
 from tests.support.api import ApiClient
 

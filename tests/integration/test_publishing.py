@@ -12,12 +12,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from parley import clock, credentials, deliveries, ids, publishing
-from parley.config import get_settings
-from parley.deliveries import DeliveryKey, State
-from parley.errors import FieldProblem
-from parley.names import LEASE_SECONDS, MAX_ATTEMPTS
-from parley.networks import registry
+from parley.connect import adapters, credentials
 from parley.networks.base import (
     Account,
     Credential,
@@ -28,9 +23,17 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.publishing import deliveries
+from parley.publishing import publish as publishing
+from parley.publishing.deliveries import State
 from parley.scheduling import PublishMessage
 from parley.scheduling.wiring import arming, failed_message
+from parley.shared import clock, ids
+from parley.shared.config import get_settings
+from parley.shared.errors import FieldProblem
+from parley.shared.names import LEASE_SECONDS, MAX_ATTEMPTS
 from parley.store import ChannelRecord
+from parley.store.keys import DeliveryKey
 
 START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -73,9 +76,9 @@ def net(aws: str) -> Iterator[FaultyNetwork]:
     manual = clock.ManualClock(START)
     clock.set_clock(manual)
     fake = FaultyNetwork()
-    registry.set_factory(fake.adapter)
+    adapters.set_factory(fake.adapter)
     yield fake
-    registry.set_factory(None)
+    adapters.set_factory(None)
     clock.set_clock(clock.SystemClock())
 
 

@@ -1,4 +1,4 @@
-"""Queue-time posting quotas (parley.quotas) through the API: the post over the network's rolling 24-hour
+"""Queue-time posting quotas (parley.publishing.quotas) through the API: the post over the network's rolling 24-hour
 quota is refused naming the network and the field, nothing is written; cancelled posts free their place."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from parley import clock, quotas
+from parley.publishing import quotas
+from parley.shared import clock
 from parley.store import ChannelRecord, PostRecord
 from tests.integration.test_api_posts import Workspace, make_workspace
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from parley import clock
 from parley.listening.threads import ThreadsListener, insight_counters, posts_in
 from parley.networks.base import (
     AnswerTo,
@@ -20,6 +19,7 @@ from parley.networks.base import (
 )
 from parley.networks.meta_containers import MemoryIntents
 from parley.networks.threads import ThreadsAdapter
+from parley.shared import clock
 from tests.support import threads_recorded as th
 from tests.support.meta_standin import MetaStandIn, serve
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from parley import clock
+from parley.shared import clock
 from parley.store import WorkspaceRecord
 from tests.integration.test_api_posts import Workspace, draft, in_minutes, make_workspace, schedules
 

@@ -16,13 +16,16 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from parley import aws as parley_aws
-from parley import clock, credentials, members, token_upkeep, x_app
 from parley.cli import main
-from parley.config import get_settings
-from parley.names import Function
+from parley.connect import credentials, x_app
+from parley.connect import upkeep as token_upkeep
 from parley.scheduling.tokens import TokenScheduler, schedule_name
+from parley.shared import aws as parley_aws
+from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Function
 from parley.store import ChannelRecord
+from parley.team import members
 from tests.support import x_recorded as rec
 from tests.support.api import ApiClient
 from tests.support.peers import PrismX
@@ -149,7 +152,7 @@ def test_a_browser_gets_a_page_and_connecting_the_same_account_again_reactivates
 ) -> None:
     _, first = _connect(editor, token_endpoint, prism_x)
     workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
-    from parley import channels
+    from parley.connect import channels
 
     channels.mark_needs_reauth(workspace_id, first.body["id"], "revoked")
     started = _start(editor)

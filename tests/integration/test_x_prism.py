@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from parley.clock import ManualClock
 from parley.listening.x import XListener, marker
 from parley.networks.base import AnswerTo, Attachment, Credential, InvalidCredential, PublishRequest
 from parley.networks.x import XAdapter
+from parley.shared.clock import ManualClock
 from tests.support.images import png
 from tests.support.peers import PrismSession, PrismX
 

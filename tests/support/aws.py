@@ -25,10 +25,10 @@ def aws() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
     from infra.local.aws import media_notification, redrive_order
-    from parley import aws as parley_aws
     from parley import store
-    from parley.config import Settings, get_settings
-    from parley.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, local_names, physical_name
+    from parley.shared import aws as parley_aws
+    from parley.shared.config import Settings, get_settings
+    from parley.shared.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, local_names, physical_name
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = _free_port()

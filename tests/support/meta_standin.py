@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import requests
 
-from parley import clock
+from parley.shared import clock
 from tests.support import instagram_recorded as ig
 from tests.support import threads_recorded as th
 

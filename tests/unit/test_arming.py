@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from parley import clock
-from parley.config import Settings
-from parley.deliveries import DeliveryKey
-from parley.names import SCHEDULE_LEAD_SECONDS
 from parley.scheduling.arming import Arming, PublishMessage, schedule_name
+from parley.shared import clock
+from parley.shared.config import Settings
+from parley.shared.names import SCHEDULE_LEAD_SECONDS
+from parley.store.keys import DeliveryKey
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, 250_000, tzinfo=UTC)
 KEY = DeliveryKey("ws_1", "p_1", "ch_1")

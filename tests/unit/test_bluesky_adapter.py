@@ -11,7 +11,6 @@ import pytest
 import requests
 import responses
 
-from parley.clock import ManualClock
 from parley.networks import richtext
 from parley.networks.base import (
     Credential,
@@ -22,6 +21,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.bluesky import BlueskyAdapter, record_key
+from parley.shared.clock import ManualClock
 from tests.support.sessions import MemoryStore
 
 PDS = "http://127.0.0.1:2583"

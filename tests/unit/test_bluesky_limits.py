@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from parley.errors import FieldProblem
 from parley.networks.base import Credential
 from parley.networks.bluesky import BlueskyAdapter, check_text
+from parley.shared.errors import FieldProblem
 
 FAMILY = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one grapheme, 25 bytes
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import responses
 
-from parley.clock import ManualClock
 from parley.networks.base import Attachment, Credential, LinkCard, PublishRequest, TransientNetworkError
 from parley.networks.bluesky import BlueskyAdapter
+from parley.shared.clock import ManualClock
 
 PDS = "http://127.0.0.1:2583"
 DID = "did:plc:alice"

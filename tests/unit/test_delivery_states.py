@@ -1,4 +1,4 @@
-from parley.deliveries import FINAL, TRANSITIONS, State
+from parley.publishing.deliveries import FINAL, TRANSITIONS, State
 
 
 def test_final_states_have_no_way_out() -> None:

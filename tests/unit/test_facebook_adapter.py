@@ -12,7 +12,6 @@ import pytest
 import requests
 import responses
 
-from parley.clock import ManualClock
 from parley.listening.facebook import FacebookListener
 from parley.networks import facebook
 from parley.networks.base import (
@@ -27,6 +26,7 @@ from parley.networks.base import (
 )
 from parley.networks.facebook import FacebookAdapter, RateLimited
 from parley.networks.registry import check_text
+from parley.shared.clock import ManualClock
 from tests.support import facebook_recorded as rec
 
 API = "http://127.0.0.1:4030"

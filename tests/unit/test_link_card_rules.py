@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import responses
 
-from parley.config import get_settings
-from parley.link_cards import (
+from parley.media.link_cards import (
     MAX_PAGE_BYTES,
     Refused,
     check_url,
@@ -20,7 +19,8 @@ from parley.link_cards import (
     parse_open_graph,
     safe_get,
 )
-from parley.names import Env
+from parley.shared.config import get_settings
+from parley.shared.names import Env
 
 
 @pytest.mark.parametrize(

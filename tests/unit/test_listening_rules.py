@@ -98,8 +98,8 @@ def test_only_mention_notifications_are_mentions() -> None:
 def test_listener_queries_are_normalised_and_checked() -> None:
     import pytest
 
-    from parley.errors import ValidationFailed
     from parley.listening.listeners import query_for
+    from parley.shared.errors import ValidationFailed
 
     assert query_for("hashtag", "launch") == query_for("hashtag", "#launch") == "#launch"
     assert query_for("keyword", " parley ") == "parley" and query_for("mentions", None) is None

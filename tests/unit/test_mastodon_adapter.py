@@ -10,7 +10,6 @@ import pytest
 import requests
 import responses
 
-from parley.clock import ManualClock
 from parley.networks.base import (
     Credential,
     InvalidCredential,
@@ -19,6 +18,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, MastodonLimits, RateLimited, idempotency_key
+from parley.shared.clock import ManualClock
 from tests.support.sessions import MemoryStore
 
 INSTANCE = "http://127.0.0.1:3000"

@@ -8,7 +8,6 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.errors import FieldProblem
 from parley.networks.mastodon import (
     LimitsCache,
     MastodonLimits,
@@ -17,6 +16,7 @@ from parley.networks.mastodon import (
     idempotency_key,
     limits_from_instance,
 )
+from parley.shared.errors import FieldProblem
 
 # No "@" (mentions) and no ":" or "/" (URLs): text in which nothing is rewritten before counting.
 plain_text = st.text(alphabet=st.characters(blacklist_characters="@:/", blacklist_categories=["Cs"]), max_size=80)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from parley.media import READY, REJECTED, judge
-from parley.media_rules import BLUESKY, MASTODON_DEFAULT, Image, X, check_images, mastodon_limits
+from parley.media.uploads import READY, REJECTED, judge
+from parley.networks.media_rules import BLUESKY, MASTODON_DEFAULT, Image, X, check_images, mastodon_limits
 from tests.support.images import png
 
 

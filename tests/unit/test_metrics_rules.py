@@ -7,7 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from infra.local import report
-from parley.metrics import clicks, links, snapshots
+from parley.links import clicks
+from parley.links import short_links as links
+from parley.metrics import snapshots
 
 
 def test_display_drops_the_scheme_and_www_and_cuts_long_links() -> None:

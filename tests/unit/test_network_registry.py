@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from parley.connect.adapters import default_factory
 from parley.networks.base import Credential
 from parley.networks.bluesky import BlueskyAdapter
 from parley.networks.mastodon import MastodonAdapter, MastodonLimits
-from parley.networks.registry import check_text, default_factory
+from parley.networks.registry import check_text
 from parley.networks.x import XAdapter
 
 
@@ -36,7 +37,7 @@ def test_an_unknown_network_is_named() -> None:
 
 def test_the_default_factory_builds_each_networks_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
     credential = Credential("me", "secret", "http://127.0.0.1:9")
-    monkeypatch.setattr("parley.x_app.load_app", lambda prefix: None)  # parley's X app lives in SSM
+    monkeypatch.setattr("parley.connect.x_app.load_app", lambda prefix: None)  # parley's X app lives in SSM
 
     built = [type(default_factory(n, credential, NoSessions())) for n in ("bluesky", "mastodon", "x")]
 

@@ -1,6 +1,6 @@
-"""Each OAuth provider (parley.oauth.*): the code exchange, the long-lived exchange and reading the account on
+"""Each OAuth provider (parley.connect.*): the code exchange, the long-lived exchange and reading the account on
 recorded answers (tests/support/oauth_recorded.py, each citing the network's docs page), and the token upkeep
-decisions per network (parley.oauth.upkeep.plan, pure). Endpoints are stand-ins on 127.0.0.1 (the app's URL
+decisions per network (parley.connect.upkeep.plan, pure). Endpoints are stand-ins on 127.0.0.1 (the app's URL
 overrides) answered by `responses`."""
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from urllib.parse import parse_qs
 import pytest
 import responses
 
-from parley import clock
+from parley.connect import facebook, instagram, linkedin, threads, upkeep
+from parley.connect.apps import OAuthApp
+from parley.connect.base import ConnectFailed, Tokens
+from parley.connect.upkeep import Action
 from parley.networks.base import InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import CAPABILITIES, capabilities
-from parley.oauth import facebook, instagram, linkedin, threads, upkeep
-from parley.oauth.apps import OAuthApp
-from parley.oauth.base import ConnectFailed, Tokens
-from parley.token_upkeep import Action
+from parley.shared import clock
 from tests.support import oauth_recorded as rec
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -245,7 +245,7 @@ def _session(expires_in: timedelta, **extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("provider", [instagram.PROVIDER, threads.PROVIDER])
 def test_long_lived_meta_tokens_renew_a_margin_before_expiry(provider: object) -> None:
-    from parley.oauth.base import Provider
+    from parley.connect.base import Provider
 
     assert isinstance(provider, Provider)
     fresh = upkeep.plan(provider, _session(timedelta(days=60)), NOW)

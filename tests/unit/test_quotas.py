@@ -1,4 +1,4 @@
-"""The rolling 24-hour window behind queue-time posting quotas (parley.quotas)."""
+"""The rolling 24-hour window behind queue-time posting quotas (parley.publishing.quotas)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.quotas import WINDOW, busiest_window
+from parley.publishing.quotas import WINDOW, busiest_window
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 

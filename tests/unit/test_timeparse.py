@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from parley.errors import ValidationFailed
-from parley.timeparse import parse_publish_at
+from parley.shared.errors import ValidationFailed
+from parley.shared.timeparse import parse_publish_at
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -86,7 +86,7 @@ def test_garbage_is_refused_naming_the_field() -> None:
 
 
 def test_a_networks_time_is_read_in_utc_and_garbage_is_none() -> None:
-    from parley.timeparse import network_time
+    from parley.shared.timeparse import network_time
 
     assert network_time("2026-03-01T12:00:00.5Z") == datetime(2026, 3, 1, 12, 0, 0, 500_000, tzinfo=UTC)
     assert network_time("2026-03-01T13:00:00+01:00") == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

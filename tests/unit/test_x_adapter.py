@@ -13,7 +13,6 @@ import pytest
 import requests
 import responses
 
-from parley.clock import ManualClock
 from parley.networks.base import (
     Credential,
     InvalidCredential,
@@ -22,6 +21,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.x import RateLimited, XAdapter, XClient, refresh_tokens
+from parley.shared.clock import ManualClock
 from tests.support import x_recorded as rec
 from tests.support.sessions import MemoryStore
 

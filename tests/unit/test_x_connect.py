@@ -1,4 +1,4 @@
-"""Connecting X (parley.x_connect) and keeping its tokens alive (parley.token_upkeep): the pure rules, and
+"""Connecting X (parley.connect.x) and keeping its tokens alive (parley.connect.upkeep): the pure rules, and
 the code exchange on recorded answers (tests/support/x_recorded.py, each citing X's docs page)."""
 
 from __future__ import annotations
@@ -12,10 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from parley import clock, token_upkeep, x_connect
+from parley.connect import states, upkeep
+from parley.connect import x as x_connect
+from parley.connect.base import ConnectFailed
+from parley.connect.upkeep import Action
+from parley.connect.x_app import XApp
 from parley.networks.base import InvalidCredential, PermanentNetworkError, TransientNetworkError
-from parley.token_upkeep import Action
-from parley.x_app import XApp
+from parley.shared import clock
 from tests.support import x_recorded as rec
 
 API = "http://127.0.0.1:4010"
@@ -41,13 +44,13 @@ def x() -> Iterator[responses.RequestsMock]:
 
 
 def test_the_s256_challenge_matches_rfc_7636_appendix_b() -> None:
-    assert x_connect.code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
+    assert states.code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
     )
 
 
 def test_a_code_verifier_is_43_to_128_unreserved_characters_and_never_repeats() -> None:
-    verifiers = {x_connect.new_code_verifier() for _ in range(50)}
+    verifiers = {states.new_code_verifier() for _ in range(50)}
 
     assert len(verifiers) == 50
     assert all(re.fullmatch(r"[A-Za-z0-9\-._~]{43,128}", v) for v in verifiers)
@@ -119,7 +122,7 @@ def test_a_refused_exchange_names_the_reason(
 ) -> None:
     x.post(f"{API}/2/oauth2/token", json=body, status=status)
 
-    with pytest.raises(x_connect.ConnectFailed) as failed:
+    with pytest.raises(ConnectFailed) as failed:
         _exchange()
 
     assert (failed.value.status, failed.value.field) == (expected_status, field)
@@ -139,42 +142,42 @@ def _session(expires_in: timedelta | None, refresh: str | None = "rt") -> dict[s
 
 
 def test_a_token_about_to_expire_is_refreshed() -> None:
-    assert token_upkeep.plan(_session(timedelta(minutes=5)), NOW).action is Action.REFRESH
-    assert token_upkeep.plan(_session(None), NOW).action is Action.REFRESH
+    assert upkeep.plan_x(_session(timedelta(minutes=5)), NOW).action is Action.REFRESH
+    assert upkeep.plan_x(_session(None), NOW).action is Action.REFRESH
 
 
 def test_a_token_renewed_elsewhere_is_left_alone_and_its_refresh_armed_before_it_expires() -> None:
-    decided = token_upkeep.plan(_session(timedelta(hours=2)), NOW)
+    decided = upkeep.plan_x(_session(timedelta(hours=2)), NOW)
 
     assert decided.action is Action.ARM
-    assert decided.at == NOW + timedelta(hours=2) - token_upkeep.MARGIN
+    assert decided.at == NOW + timedelta(hours=2) - upkeep.MARGIN
 
 
 def test_without_a_refresh_token_nothing_is_kept_alive() -> None:
-    assert token_upkeep.plan(_session(timedelta(minutes=5), refresh=None), NOW).action is Action.STOP
-    assert token_upkeep.plan(None, NOW).action is Action.STOP
+    assert upkeep.plan_x(_session(timedelta(minutes=5), refresh=None), NOW).action is Action.STOP
+    assert upkeep.plan_x(None, NOW).action is Action.STOP
 
 
 def test_only_a_refused_refresh_token_means_reconnecting() -> None:
-    decided = token_upkeep.after_failure(InvalidCredential("revoked"), NOW)
+    decided = upkeep.after_failure(InvalidCredential("revoked"), NOW)
 
     assert (decided.action, decided.reason) == (Action.NEEDS_REAUTH, "revoked")
 
 
 def test_a_transient_failure_is_retried_soon_or_at_the_rate_limit_reset() -> None:
-    soon = token_upkeep.after_failure(TransientNetworkError("timeout"), NOW)
-    reset = token_upkeep.after_failure(TransientNetworkError("429", retry_at=NOW + timedelta(minutes=7)), NOW)
-    stale = token_upkeep.after_failure(TransientNetworkError("429", retry_at=NOW - timedelta(minutes=7)), NOW)
+    soon = upkeep.after_failure(TransientNetworkError("timeout"), NOW)
+    reset = upkeep.after_failure(TransientNetworkError("429", retry_at=NOW + timedelta(minutes=7)), NOW)
+    stale = upkeep.after_failure(TransientNetworkError("429", retry_at=NOW - timedelta(minutes=7)), NOW)
 
-    assert (soon.action, soon.at) == (Action.ARM, NOW + token_upkeep.RETRY)
+    assert (soon.action, soon.at) == (Action.ARM, NOW + upkeep.RETRY)
     assert (reset.action, reset.at) == (Action.ARM, NOW + timedelta(minutes=7))
-    assert stale.at == NOW + token_upkeep.RETRY
+    assert stale.at == NOW + upkeep.RETRY
 
 
 def test_x_refusing_parleys_app_is_retried_later_not_blamed_on_the_channel() -> None:
-    decided = token_upkeep.after_failure(PermanentNetworkError("invalid_client"), NOW)
+    decided = upkeep.after_failure(PermanentNetworkError("invalid_client"), NOW)
 
-    assert (decided.action, decided.at) == (Action.ARM, NOW + token_upkeep.APP_RETRY)
+    assert (decided.action, decided.at) == (Action.ARM, NOW + upkeep.APP_RETRY)
 
 
 # -- the publish path and the refresh schedule racing -------------------------------------------------------

@@ -13,10 +13,10 @@ import pytest
 import requests
 import responses
 
-from parley.clock import ManualClock
 from parley.listening.x import XListener, marker
 from parley.networks.base import AnswerTo, Credential, TransientNetworkError
 from parley.networks.x import RateLimited, XAdapter
+from parley.shared.clock import ManualClock
 from tests.support import x_recorded as rec
 
 API = "http://127.0.0.1:4010"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parley.errors import FieldProblem
 from parley.networks.x import check_text, created_at_of, weighted_length
+from parley.shared.errors import FieldProblem
 
 # Letters, digits, spaces and punctuation that cannot form a link ("a.com" is one for X) nor an entity.
 latin = st.text(

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from parley.names import Env
+from parley.shared.names import Env
 
 
 def output_key(env: Env) -> str:
@@ -32,7 +32,7 @@ def _load_stack_outputs(stack: str) -> None:
 
 def _bind(stack: str | None) -> None:
     from parley import store
-    from parley.config import get_settings
+    from parley.shared.config import get_settings
 
     if stack:
         _load_stack_outputs(stack)
@@ -54,7 +54,7 @@ def admin(ctx: click.Context, stack: str | None) -> None:
 
 
 def _print_token(issued: object, what: str) -> None:
-    from parley.members import IssuedToken
+    from parley.team.members import IssuedToken
 
     assert isinstance(issued, IssuedToken)
     click.echo(f"{what}")
@@ -70,7 +70,7 @@ def _print_token(issued: object, what: str) -> None:
 @click.option("--admin", "admin_name", required=True, help="The first admin's name.")
 def create_workspace(name: str, admin_name: str) -> None:
     """Create a workspace and its first admin token."""
-    from parley import members
+    from parley.team import members
 
     _print_token(members.create_workspace(name, admin_name), f"Created workspace {name!r}.")
 
@@ -81,8 +81,8 @@ def create_workspace(name: str, admin_name: str) -> None:
 @click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="editor", show_default=True)
 def add_member(workspace: str, name: str, role: str) -> None:
     """Add a member to a workspace and issue their first token."""
-    from parley import members
-    from parley.errors import NotFound
+    from parley.shared.errors import NotFound
+    from parley.team import members
 
     try:
         issued = members.add_member(workspace, name, members.Role(role))
@@ -97,8 +97,8 @@ def add_member(workspace: str, name: str, role: str) -> None:
 @click.option("--label", default=None, help="What the token is for, e.g. 'CI'.")
 def create_token(workspace: str, member: str, label: str | None) -> None:
     """Issue another token for an existing member."""
-    from parley import members
-    from parley.errors import NotFound
+    from parley.shared.errors import NotFound
+    from parley.team import members
 
     try:
         issued = members.issue_token(workspace, member, label)
@@ -111,8 +111,8 @@ def create_token(workspace: str, member: str, label: str | None) -> None:
 @click.argument("token_id")
 def revoke_token(token_id: str) -> None:
     """Revoke a token by its id (tok_...); it stops working at once."""
-    from parley import members
-    from parley.errors import NotFound
+    from parley.shared.errors import NotFound
+    from parley.team import members
 
     try:
         members.revoke_token(token_id)
@@ -133,8 +133,8 @@ def revoke_token(token_id: str) -> None:
 def set_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
     """Store parley's X app (client id; the client secret is read from stdin or a hidden prompt, never from
     the command line; empty for a public client) as an SSM SecureString parameter."""
-    from parley import x_app
-    from parley.config import get_settings
+    from parley.connect import x_app
+    from parley.shared.config import get_settings
 
     if network != "x":
         _set_oauth_app(network, client_id, api_base, authorize_url)
@@ -154,9 +154,9 @@ def set_app(network: str, client_id: str, api_base: str | None, authorize_url: s
 
 
 def _set_oauth_app(network: str, client_id: str, api_base: str | None, authorize_url: str | None) -> None:
-    """LinkedIn, Facebook, Instagram, Threads (parley.oauth.apps): a confidential client, the secret required."""
-    from parley.config import get_settings
-    from parley.oauth import apps
+    """LinkedIn, Facebook, Instagram, Threads (parley.connect.apps): a confidential client, the secret required."""
+    from parley.connect import apps
+    from parley.shared.config import get_settings
 
     secret = click.prompt("Client secret (app secret)", hide_input=True).strip()
     if not secret:

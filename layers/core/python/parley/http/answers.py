@@ -1,4 +1,4 @@
-"""Approved answers: the team's agreed wording, used by `POST /inbox/{id}/reply` (parley.answers)."""
+"""Approved answers: the team's agreed wording, used by `POST /inbox/{id}/reply` (parley.listening.answers)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import answers, members
+from parley.listening import answers
+from parley.team import members
 
 router = Router()
 

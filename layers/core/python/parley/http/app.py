@@ -24,9 +24,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from parley import aws, channels, clock, members, posts
-from parley.config import get_settings
-from parley.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parley.connect import channels
+from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
@@ -37,12 +36,16 @@ from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.problems import field_of, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
-from parley.names import Table
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
-from parley.oauth import providers as oauth_providers
-from parley.observability import logger
+from parley.publishing import posts
 from parley.scheduling.wiring import arming as _arming
+from parley.shared import aws, clock
+from parley.shared.config import get_settings
+from parley.shared.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parley.shared.names import Table
+from parley.shared.observability import logger
+from parley.team import members
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(
@@ -57,7 +60,7 @@ app.enable_swagger(
 
 # the callbacks: the OAuth state is the proof
 PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
-PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.oauth)
+PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
 
 
 def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Inbox routes: replies and mentions, claimed, answered or dismissed by the team (parley.inbox)."""
+"""Inbox routes: replies and mentions, claimed, answered or dismissed by the team (parley.listening.inbox)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from parley import aws, inbox, members
-from parley.config import get_settings
-from parley.errors import FieldProblem, ValidationFailed
-from parley.names import Table
+from parley.listening import inbox
+from parley.shared import aws
+from parley.shared.config import get_settings
+from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.shared.names import Table
+from parley.team import members
 
 router = Router()
 

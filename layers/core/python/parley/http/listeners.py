@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import members
 from parley.listening import listeners
 from parley.scheduling.wiring import polls
+from parley.team import members
 
 router = Router()
 

@@ -8,9 +8,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import media, members
-from parley.names import MEDIA_MAX_UPLOAD_BYTES
+from parley.media import uploads as media
+from parley.shared.names import MEDIA_MAX_UPLOAD_BYTES
 from parley.store import WorkspaceRecord
+from parley.team import members
 
 router = Router()
 

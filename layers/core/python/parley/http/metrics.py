@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley import members
-from parley.errors import FieldProblem, ValidationFailed
-from parley.metrics import campaigns, views
+from parley.links import campaigns
+from parley.metrics import views
+from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.team import members
 
 router = Router()
 

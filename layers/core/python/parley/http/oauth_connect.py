@@ -1,4 +1,4 @@
-"""Connecting a LinkedIn, Facebook, Instagram or Threads account (parley.oauth.flow): GET
+"""Connecting a LinkedIn, Facebook, Instagram or Threads account (parley.connect.flow): GET
 /channels/{network}/connect (a writer's token) and the public GET /channels/{network}/callback the network
 sends the browser to. X has its own routes (parley.http.x_connect); `x` here is handed to them, so
 /channels/x/... behaves the same whichever route matches. An unknown network is a 404 naming it."""
@@ -12,13 +12,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley import aws, members
-from parley.config import get_settings
+from parley.connect import flow
+from parley.connect.base import ConnectFailed
 from parley.http import x_connect as x_routes
 from parley.http.problems import problem
-from parley.oauth import flow
-from parley.oauth.base import ConnectFailed
-from parley.scheduling.tokens import TokenScheduler
+from parley.scheduling import wiring
+from parley.shared.config import get_settings
+from parley.team import members
 
 router = Router()
 
@@ -70,9 +70,7 @@ def callback(
     provider = flow.provider_for(network)
     settings = get_settings()
     try:
-        finished = flow.complete(
-            network, settings, TokenScheduler(settings, aws.client("scheduler")), state=state, code=code, error=error
-        )
+        finished = flow.complete(network, settings, wiring.tokens(), state=state, code=code, error=error)
     except ConnectFailed as exc:
         title = f"{provider.title} account not connected"
         if x_routes._wants_html():

@@ -1,4 +1,4 @@
-"""Workspace-wide settings and actions: alerts (parley.listening.alerts), hold and resume (parley.holds)."""
+"""Workspace-wide settings and actions: alerts (parley.listening.alerts), hold and resume (parley.publishing.holds)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from parley import holds, members
 from parley.listening import alerts
+from parley.publishing import holds
 from parley.scheduling.wiring import arming
+from parley.team import members
 
 router = Router()
 

@@ -1,4 +1,4 @@
-"""Connecting an X account (parley.x_connect): GET /channels/x/connect (a writer's token) and the public
+"""Connecting an X account (parley.connect.x): GET /channels/x/connect (a writer's token) and the public
 GET /channels/x/callback that X sends the person's browser to. The callback answers a small HTML page for a
 browser, and JSON (a channel, or an RFC 9457 problem) for anything that does not ask for HTML."""
 
@@ -12,10 +12,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from parley import aws, members, x_connect
-from parley.config import get_settings
+from parley.connect import x as x_connect
 from parley.http.problems import problem
-from parley.scheduling.tokens import TokenScheduler
+from parley.scheduling import wiring
+from parley.shared.config import get_settings
+from parley.team import members
 
 router = Router()
 
@@ -64,9 +65,7 @@ def x_callback(
 ) -> Response[Any]:
     settings = get_settings()
     try:
-        record, created = x_connect.complete(
-            settings, TokenScheduler(settings, aws.client("scheduler")), state=state, code=code, error=error
-        )
+        record, created = x_connect.complete(settings, wiring.tokens(), state=state, code=code, error=error)
     except x_connect.ConnectFailed as exc:
         if _wants_html():
             return _page(exc.status, "X account not connected", f"{exc.field}: {exc.reason}")

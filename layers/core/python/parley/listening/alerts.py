@@ -14,14 +14,15 @@ from typing import Any
 import requests
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
-from pynamodb.exceptions import UpdateError
 
-from parley import aws, holds, members
-from parley.config import get_settings
 from parley.listening.watches import conditional_failed
-from parley.observability import logger, metrics
+from parley.publishing import holds
 from parley.scheduling import Arming
-from parley.store import ActivityRecord, WorkspaceRecord
+from parley.shared import aws
+from parley.shared.config import get_settings
+from parley.shared.observability import logger, metrics
+from parley.store import ActivityRecord, UpdateError, WorkspaceRecord
+from parley.team import members
 
 MENTIONS = "mentions"
 NEGATIVE_SHARE = "negative_share"

@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley import clock
 from parley.networks.base import (
     AnswerTo,
     Conversation,
@@ -33,7 +32,8 @@ from parley.networks.base import (
 )
 from parley.networks.facebook import Gone, comparable_text, post_url
 from parley.networks.once import look_then_create
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 NETWORK = "facebook"
 PAGE = 100

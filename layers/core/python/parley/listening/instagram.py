@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley import clock
 from parley.networks.base import (
     AnswerTo,
     Conversation,
@@ -35,7 +34,8 @@ from parley.networks.base import (
 from parley.networks.instagram import POST_URL
 from parley.networks.meta_containers import Gone, NotGranted, comparable_text
 from parley.networks.once import look_then_create
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 NETWORK = "instagram"
 COMMENT_FIELDS = "id,text,timestamp,username,from"

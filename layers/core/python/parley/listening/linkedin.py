@@ -20,7 +20,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from parley import clock
 from parley.networks.base import (
     AnswerTo,
     Conversation,
@@ -32,6 +31,7 @@ from parley.networks.base import (
 )
 from parley.networks.linkedin import Gone, comparable_text, encoded, post_url
 from parley.networks.once import look_then_create
+from parley.shared import clock
 
 NETWORK = "linkedin"
 PAGE = 100

@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from parley import channels, clock, ids
-from parley.errors import FieldProblem, NotFound, ValidationFailed
+from parley.connect import channels
 from parley.listening import cadence, watches
-from parley.members import Principal
 from parley.scheduling.polls import PollScheduler
+from parley.shared import clock, ids
+from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.store import ChannelRecord, WatchRecord
+from parley.team.members import Principal
 
 KINDS = ("hashtag", "keyword", "mentions")
 KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in

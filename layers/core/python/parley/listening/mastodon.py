@@ -25,10 +25,10 @@ from typing import Any
 
 import regex
 
-from parley import clock
 from parley.networks.base import AnswerTo, Conversation, Found, Published, SearchUnsupported, Seen
 from parley.networks.mastodon import idempotency_key, normalized_text
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pynamodb.exceptions import PutError
 
-from parley import clock, credentials
+from parley.connect import credentials
+from parley.connect.adapters import adapter_for
 from parley.listening import alerts, sentiment, watches
 from parley.listening import seen as seen_mod
 from parley.listening.listeners_by_network import listener_for
 from parley.listening.seen import Seen
 from parley.metrics import snapshots as engagement_snapshots
 from parley.networks.base import Listener, NetworkError, TransientNetworkError
-from parley.networks.registry import adapter_for
-from parley.observability import logger, metrics
 from parley.scheduling.polls import PollScheduler
 from parley.scheduling.wiring import arming
-from parley.store import ChannelRecord, InboxRecord, WatchRecord
+from parley.shared import clock
+from parley.shared.observability import logger, metrics
+from parley.store import ChannelRecord, InboxRecord, PutError, WatchRecord
 
 MENTIONS_LISTENER = "mentions"
 

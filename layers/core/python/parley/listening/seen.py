@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from parley import clock
 from parley.networks.base import Seen
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 __all__ = ["Seen", "counters", "item_id", "matches_in", "mentions_in", "replies_in_thread"]
 

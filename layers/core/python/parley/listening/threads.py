@@ -20,7 +20,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from parley import clock
 from parley.networks.base import (
     AnswerTo,
     Conversation,
@@ -31,7 +30,8 @@ from parley.networks.base import (
 )
 from parley.networks.meta_containers import Gone, MemoryIntents, NotGranted, comparable_text, publish_once
 from parley.networks.threads import POST_URL
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 NETWORK = "threads"
 FIELDS = "id,text,username,timestamp,permalink,replied_to,root_post"

@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
-
-from parley import clock
 from parley.listening import cadence
-from parley.names import POLL_MAX_WATCHES_PER_RUN
 from parley.scheduling.polls import PollScheduler
-from parley.store import DeliveryRecord, WatchRecord
+from parley.shared import clock
+from parley.shared.names import POLL_MAX_WATCHES_PER_RUN
+from parley.store import DeleteError, DeliveryRecord, PutError, UpdateError, WatchRecord
 
 POLL_ITEM = "#poll"
 _CONDITION_FAILED = "ConditionalCheckFailedException"

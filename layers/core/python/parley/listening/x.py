@@ -21,7 +21,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from parley import clock
 from parley.networks.base import (
     AnswerTo,
     Conversation,
@@ -34,7 +33,8 @@ from parley.networks.base import (
 )
 from parley.networks.once import look_then_create, maybe_written
 from parley.networks.x import comparable_text, created_at_of, post_url
-from parley.timeparse import network_time
+from parley.shared import clock
+from parley.shared.timeparse import network_time
 
 NETWORK = "x"
 PAGE = 100  # the most one page of search, mentions or a timeline holds

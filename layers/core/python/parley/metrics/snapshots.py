@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from parley import clock
-from parley.metrics import emf
-from parley.observability import logger
+from parley.shared import clock, emf
+from parley.shared.observability import logger
 from parley.store import SnapshotRecord
+from parley.store.keys import post_key
 
 # The networks' names (Bluesky's likeCount -> "like", Mastodon's favourites, X's public_metrics) -> ours.
 _NAMES = {
@@ -42,10 +42,6 @@ _NAMES = {
     "bookmarks": "bookmarks",
 }
 ENGAGEMENT = ("likes", "reposts", "replies", "quotes")
-
-
-def post_key(workspace_id: str, post_id: str) -> str:
-    return f"{workspace_id}#{post_id}"
 
 
 def stamp(when: datetime) -> str:

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from parley import clock, posts
-from parley.errors import FieldProblem, ValidationFailed
-from parley.members import Principal
 from parley.metrics import snapshots
-from parley.names import METRICS_MAX_POSTS, METRICS_MAX_RANGE_DAYS
+from parley.publishing import posts
+from parley.shared import clock
+from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.shared.names import METRICS_MAX_POSTS, METRICS_MAX_RANGE_DAYS
 from parley.store import DeliveryRecord, LinkRecord, PostRecord
+from parley.team.members import Principal
 
 COUNTERS = ("likes", "reposts", "replies", "quotes", "impressions")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

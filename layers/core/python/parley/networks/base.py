@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from parley.errors import FieldProblem
+from parley.shared.errors import FieldProblem
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Attachment:
     width: int | None = None
     height: int | None = None
     # A short-lived presigned GET URL of the stored image, for networks that fetch images themselves
-    # (Facebook, Instagram, Threads: parley.media_urls); None where the adapter uploads the bytes.
+    # (Facebook, Instagram, Threads: parley.media.urls); None where the adapter uploads the bytes.
     url: str | None = None
 
 
@@ -64,7 +64,7 @@ class PublishRequest:
     images: tuple[Attachment, ...] = ()  # in order; the adapter uploads them before creating the post
     link_card: LinkCard | None = None  # only when there are no images
     # Links whose shown text is not their target (Bluesky shows parley's short links so): (start, end,
-    # uri) by character positions in `text` (parley.metrics.links.for_publish).
+    # uri) by character positions in `text` (parley.links.short_links.for_publish).
     links: tuple[tuple[int, int, str], ...] = ()
 
 

@@ -17,8 +17,6 @@ from typing import Any, NoReturn
 import regex
 import requests
 
-from parley.clock import Clock, get_clock
-from parley.errors import FieldProblem
 from parley.networks import richtext, tid
 from parley.networks.base import (
     Account,
@@ -31,7 +29,9 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
-from parley.timeparse import network_time
+from parley.shared.clock import Clock, get_clock
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class BlueskyAdapter:
             already_there=True,
         )
 
-    # -- listening and answering (parley.listening, parley.inbox) ----------------------------------------
+    # -- listening and answering (parley.listening, parley.listening.inbox) ----------------------------------------
 
     def get_thread(self, uri: str, depth: int = 10) -> dict[str, Any] | None:
         """The post and the replies under it (None when the post is gone)."""

@@ -14,7 +14,7 @@ Pages this was shaped from (developers.facebook.com/docs/...):
   with `estimated_time_to_regain_access`, in minutes).
 
 Images go by `url`: a short-lived presigned S3 GET of the stored image (`Attachment.url`, set by
-parley.post_media through parley.media_urls); without one (a test, a bucket Facebook cannot reach), the bytes
+parley.media.post_media through parley.media.urls); without one (a test, a bucket Facebook cannot reach), the bytes
 are sent as `source`.
 
 Exactly once: the Graph API takes no idempotency key. A retry or a takeover runs with `look_first` and
@@ -34,7 +34,6 @@ from typing import Any, NoReturn
 
 import requests
 
-from parley.errors import FieldProblem
 from parley.networks.base import (
     Account,
     Attachment,
@@ -47,7 +46,8 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.token_adapter import TokenAdapter
-from parley.timeparse import network_time
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 

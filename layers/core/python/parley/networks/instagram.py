@@ -18,7 +18,7 @@ Exactly once: parley.networks.meta_containers (the container id is recorded befo
 `GET /{ig-user-id}/media` first).
 
 Queue-time rules (the content publishing guide's limitations and the IG User Media reference): a caption of
-at most 2,200 characters, 30 hashtags and 20 @mentions; an image is required (parley.media_rules: JPEG,
+at most 2,200 characters, 30 hashtags and 20 @mentions; an image is required (parley.networks.media_rules: JPEG,
 8 MB, aspect ratio 4:5 to 1.91:1, 10 per carousel); 100 API-published posts per 24 hours, read from
 `GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`.
 """
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import regex
 
-from parley.errors import FieldProblem
 from parley.networks.base import (
     Credential,
     NetworkError,
@@ -43,7 +42,8 @@ from parley.networks.meta_containers import (
     as_list,
     comparable_text,
 )
-from parley.timeparse import network_time
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 NETWORK = "instagram"
 NAME = "Instagram"

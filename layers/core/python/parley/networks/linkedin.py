@@ -35,8 +35,6 @@ from urllib.parse import quote
 import requests
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from parley.errors import FieldProblem
-from parley.names import APP, METRICS_NAMESPACE
 from parley.networks.base import (
     Account,
     Attachment,
@@ -49,6 +47,8 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.token_adapter import TokenAdapter
+from parley.shared.errors import FieldProblem
+from parley.shared.names import APP, METRICS_NAMESPACE
 
 logger = logging.getLogger(__name__)
 

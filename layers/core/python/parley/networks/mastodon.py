@@ -30,10 +30,6 @@ from urllib.parse import urlparse
 import regex
 import requests
 
-from parley.clock import Clock, get_clock
-from parley.errors import FieldProblem
-from parley.media_rules import MediaLimits
-from parley.media_rules import mastodon_limits as mastodon_media_limits
 from parley.networks.base import (
     Account,
     Attachment,
@@ -46,7 +42,11 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
-from parley.timeparse import network_time
+from parley.networks.media_rules import MediaLimits
+from parley.networks.media_rules import mastodon_limits as mastodon_media_limits
+from parley.shared.clock import Clock, get_clock
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class MastodonLimits:
     max_characters: int = DEFAULT_MAX_CHARACTERS
     characters_reserved_per_url: int = DEFAULT_URL_LENGTH
     max_media_attachments: int = DEFAULT_MAX_MEDIA
-    # images: configuration.media_attachments (parley.media_rules); not part of what text rules compare
+    # images: configuration.media_attachments (parley.networks.media_rules); not part of what text rules compare
     media: MediaLimits | None = field(default=None, compare=False)
 
 

@@ -32,7 +32,6 @@ from typing import Any, NoReturn, Protocol
 import regex
 import requests
 
-from parley.clock import Clock
 from parley.networks.base import (
     Account,
     Credential,
@@ -45,6 +44,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.token_adapter import TokenAdapter
+from parley.shared.clock import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class NotGranted(PermanentNetworkError):
 
 
 class IntentStore(Protocol):
-    """Where the container id made for a delivery is kept until it is published (parley.network_intents)."""
+    """Where the container id made for a delivery is kept until it is published (parley.store.intents)."""
 
     def load(self, key: str) -> str | None: ...
 

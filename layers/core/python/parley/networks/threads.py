@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import regex
 
-from parley.errors import FieldProblem
 from parley.networks.base import (
     NetworkError,
     Published,
@@ -41,7 +40,8 @@ from parley.networks.meta_containers import (
     as_list,
     comparable_text,
 )
-from parley.timeparse import network_time
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 NETWORK = "threads"
 NAME = "Threads"

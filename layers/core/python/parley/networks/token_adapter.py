@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import requests
 
-from parley.clock import Clock, get_clock
 from parley.networks.base import Credential, SessionStore
+from parley.shared.clock import Clock, get_clock
 
 
 class TokenAdapter:

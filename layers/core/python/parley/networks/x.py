@@ -31,8 +31,6 @@ from typing import Any, NoReturn
 import regex
 import requests
 
-from parley.clock import Clock, get_clock
-from parley.errors import FieldProblem
 from parley.networks.base import (
     Account,
     Attachment,
@@ -45,7 +43,9 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
-from parley.timeparse import network_time
+from parley.shared.clock import Clock, get_clock
+from parley.shared.errors import FieldProblem
+from parley.shared.timeparse import network_time
 
 logger = logging.getLogger(__name__)
 
@@ -336,7 +336,7 @@ class XAdapter:
         try:
             tokens = refresh_tokens(self._client, refresh, http=self._http, clock=self._clock, timeout=self._timeout)
         except InvalidCredential:
-            # The refresh schedule (parley.token_upkeep) may have rotated the pair while this call was out:
+            # The refresh schedule (parley.connect.upkeep) may have rotated the pair while this call was out:
             # then the refusal is of a used token, and the stored pair is the one to use.
             renewed = dict(self._sessions.load() or {}) if self._sessions is not None else {}
             if renewed.get("refresh_token") and renewed["refresh_token"] != refresh and renewed.get("access_token"):

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from parley import clock
-from parley.config import Settings
-from parley.deliveries import DeliveryKey
-from parley.names import MAX_SQS_DELAY_SECONDS, SCHEDULE_LEAD_SECONDS
 from parley.scheduling import one_time
+from parley.shared import clock
+from parley.shared.config import Settings
+from parley.shared.names import MAX_SQS_DELAY_SECONDS, SCHEDULE_LEAD_SECONDS
+from parley.store.keys import DeliveryKey
 
 ARM = "arm"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from parley import clock
-from parley.config import Settings
-from parley.names import SCHEDULER_MAX_EVENT_AGE_SECONDS, SCHEDULER_MAX_RETRIES
+from parley.shared import clock
+from parley.shared.config import Settings
+from parley.shared.names import SCHEDULER_MAX_EVENT_AGE_SECONDS, SCHEDULER_MAX_RETRIES
 
 
 def put(scheduler: Any, settings: Settings, *, name: str, at: datetime, target_arn: str, payload: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.config import Settings
 from parley.scheduling import one_time
+from parley.shared.config import Settings
 
 POLL = "poll"
 

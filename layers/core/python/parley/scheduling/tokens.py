@@ -1,12 +1,12 @@
 """The one token refresh schedule of a channel: a one-time `at()` schedule named after the channel, whose
-target is the tokens function. When it is armed is decided in `parley.token_upkeep`."""
+target is the tokens function. When it is armed is decided in `parley.connect.upkeep`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from parley.config import Settings
 from parley.scheduling import one_time
+from parley.shared.config import Settings
 
 REFRESH_TOKEN = "refresh_token"
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley import aws
-from parley.config import get_settings
 from parley.scheduling import one_time
 from parley.scheduling.arming import ARM, Arming, PublishMessage
 from parley.scheduling.polls import POLL, PollScheduler
 from parley.scheduling.tokens import TokenScheduler
+from parley.shared import aws
+from parley.shared.config import get_settings
 
 
 def arming() -> Arming:
-    # Cheap to make: the clients are cached in parley.aws (and reset with it).
+    # Cheap to make: the clients are cached in parley.shared.aws (and reset with it).
     return Arming(get_settings(), aws.client("scheduler"), aws.client("sqs"))
 
 

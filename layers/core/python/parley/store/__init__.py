@@ -20,12 +20,16 @@ from parley.store.models import (
     bind,
     create_tables,
 )
+from parley.store.writes import Action, Condition, DeleteError, PutError, TransactWrite, UpdateError, transaction
 
 __all__ = [
     "ALL_MODELS",
+    "Action",
     "ActivityRecord",
     "AnswerRecord",
     "ChannelRecord",
+    "Condition",
+    "DeleteError",
     "DeliveryRecord",
     "InboxRecord",
     "LinkRecord",
@@ -33,10 +37,14 @@ __all__ = [
     "MemberRecord",
     "OAuthStateRecord",
     "PostRecord",
+    "PutError",
     "SnapshotRecord",
     "TokenRecord",
+    "TransactWrite",
+    "UpdateError",
     "WatchRecord",
     "WorkspaceRecord",
     "bind",
     "create_tables",
+    "transaction",
 ]

@@ -22,8 +22,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from parley.config import Settings, get_settings
-from parley.names import Table, physical_name
+from parley.shared.config import Settings, get_settings
+from parley.shared.names import Table, physical_name
 
 
 class WorkspaceRecord(Model):
@@ -145,7 +145,7 @@ class DeliveryStateIndex(GlobalSecondaryIndex["DeliveryRecord"]):
 
 
 class DeliveryRecord(Model):
-    """One post on one channel. Its state changes only through `parley.deliveries`."""
+    """One post on one channel. Its state changes only through `parley.publishing.deliveries`."""
 
     class Meta:
         table_name = physical_name(Table.DELIVERIES)
@@ -174,7 +174,7 @@ class DeliveryRecord(Model):
     media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images this channel gets (docs/media.md)
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # a link card, when it gets no image
     # What a two-step network made before publishing (Instagram, Threads: the container id), so a retry
-    # reuses it (parley.network_intents).
+    # reuses it (parley.store.intents).
     remote_intent = UnicodeAttribute(null=True)
 
     by_state = DeliveryStateIndex()
@@ -318,8 +318,8 @@ class OAuthStateRecord(Model):
     created_at = UTCDateTimeAttribute()
     expires_at = UTCDateTimeAttribute()
     expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
-    network = UnicodeAttribute(default="x")  # parley.oauth: which network's callback may use it
-    options = UnicodeAttribute(null=True)  # parley.oauth: the connect call's choices (JSON), e.g. the page
+    network = UnicodeAttribute(default="x")  # parley.connect: which network's callback may use it
+    options = UnicodeAttribute(null=True)  # parley.connect: the connect call's choices (JSON), e.g. the page
 
 
 class MediaRecord(Model):

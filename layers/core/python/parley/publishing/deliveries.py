@@ -1,0 +1,249 @@
+"""The delivery state machine: the one module that changes a delivery's state.
+
+Every transition is a single conditional UpdateItem on the current state (and, while publishing, on
+the lease), so two racing actors — a duplicate event, a cancel during a publish, a retry after a
+crash — have exactly one winner. The loser gets `LostRace` and does nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from parley.shared import clock
+from parley.shared.errors import LostRace
+from parley.shared.names import LEASE_SECONDS
+from parley.store import Condition, DeliveryRecord, UpdateError
+from parley.store.keys import DeliveryKey
+
+
+class State(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    PUBLISHING = "publishing"
+    RETRYING = "retrying"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINAL = frozenset({State.PUBLISHED, State.FAILED, State.CANCELLED})
+EDITABLE = frozenset({State.SCHEDULED, State.HELD})
+
+# DESIGN.md's table; each function below enforces its row with a condition.
+TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
+    {
+        (State.SCHEDULED, State.PUBLISHING),
+        (State.SCHEDULED, State.CANCELLED),
+        (State.HELD, State.CANCELLED),
+        (State.SCHEDULED, State.HELD),
+        (State.HELD, State.SCHEDULED),
+        (State.PUBLISHING, State.PUBLISHED),
+        (State.PUBLISHING, State.RETRYING),
+        (State.RETRYING, State.PUBLISHING),
+        (State.PUBLISHING, State.FAILED),
+        (State.RETRYING, State.FAILED),
+        (State.PUBLISHING, State.PUBLISHING),  # takeover of an expired lease
+    }
+)
+
+
+def state_key(workspace_id: str, state: State) -> str:
+    return f"{workspace_id}#{state.value}"
+
+
+def new_delivery(
+    key: DeliveryKey,
+    *,
+    network: str,
+    text: str,
+    publish_at: datetime,
+    publish_key: str,
+    state: State = State.SCHEDULED,
+) -> DeliveryRecord:
+    now = clock.now()
+    return DeliveryRecord(
+        key.post_id,
+        key.channel_id,
+        workspace_id=key.workspace_id,
+        network=network,
+        text=text,
+        state=state.value,
+        state_key=state_key(key.workspace_id, state),
+        publish_at=publish_at,
+        publish_key=publish_key,
+        due_at=publish_at,
+        attempt=0,
+        updated_at=now,
+        history=[{"at": now.isoformat(), "to": state.value, "by": "api"}],
+    )
+
+
+def get(key: DeliveryKey) -> DeliveryRecord | None:
+    try:
+        record = DeliveryRecord.get(key.post_id, key.channel_id, consistent_read=True)
+    except DeliveryRecord.DoesNotExist:
+        return None
+    return record if record.workspace_id == key.workspace_id else None
+
+
+def _transition(
+    record: DeliveryRecord,
+    to: State,
+    condition: Condition,
+    by: str,
+    actions: list[object] | None = None,
+) -> DeliveryRecord:
+    now = clock.now()
+    entry = {"at": now.isoformat(), "from": record.state, "to": to.value, "by": by}
+    update = [
+        DeliveryRecord.state.set(to.value),
+        DeliveryRecord.state_key.set(state_key(record.workspace_id, to)),
+        DeliveryRecord.updated_at.set(now),
+        DeliveryRecord.history.set(DeliveryRecord.history.append([entry])),  # type: ignore[arg-type]
+        *(actions or []),
+    ]
+    try:
+        record.update(actions=update, condition=condition)  # type: ignore[arg-type]
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            raise LostRace(f"delivery {record.post_id}.{record.channel_id} is not {condition}") from exc
+        raise
+    return record
+
+
+def _is_condition_failure(exc: UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def _in(*states: State) -> Condition:
+    return DeliveryRecord.state.is_in(*(s.value for s in states))
+
+
+def start_publishing(record: DeliveryRecord, *, due_at: datetime, by: str) -> DeliveryRecord:
+    """Win the right to publish: a due attempt (scheduled/retrying at `due_at`) or an expired lease.
+
+    Returns the record with a fresh lease (`lease_token` is the holder's proof)."""
+    now = clock.now()
+    due = _in(State.SCHEDULED, State.RETRYING) & (DeliveryRecord.due_at == due_at)
+    expired = (DeliveryRecord.state == State.PUBLISHING.value) & (DeliveryRecord.lease_until < now)
+    token = uuid.uuid4().hex
+    return _transition(
+        record,
+        State.PUBLISHING,
+        due | expired,
+        by,
+        [
+            DeliveryRecord.lease_until.set(now + timedelta(seconds=LEASE_SECONDS)),
+            DeliveryRecord.lease_token.set(token),
+            DeliveryRecord.attempt.add(1),
+        ],
+    )
+
+
+def _holding(record: DeliveryRecord) -> Condition:
+    return (DeliveryRecord.state == State.PUBLISHING.value) & (DeliveryRecord.lease_token == record.lease_token)
+
+
+def mark_published(
+    record: DeliveryRecord, *, remote_id: str, url: str, published_at: datetime, by: str
+) -> DeliveryRecord:
+    lag_ms = int((published_at - record.publish_at).total_seconds() * 1000)
+    return _transition(
+        record,
+        State.PUBLISHED,
+        _holding(record),
+        by,
+        [
+            DeliveryRecord.remote_id.set(remote_id),
+            DeliveryRecord.url.set(url),
+            DeliveryRecord.published_at.set(published_at),
+            DeliveryRecord.lag_ms.set(lag_ms),
+            DeliveryRecord.lease_until.remove(),
+            DeliveryRecord.lease_token.remove(),
+        ],
+    )
+
+
+def mark_retrying(record: DeliveryRecord, *, next_attempt_at: datetime, error: str, by: str) -> DeliveryRecord:
+    return _transition(
+        record,
+        State.RETRYING,
+        _holding(record),
+        by,
+        [
+            DeliveryRecord.due_at.set(next_attempt_at),
+            DeliveryRecord.last_error.set(error),
+            DeliveryRecord.lease_until.remove(),
+            DeliveryRecord.lease_token.remove(),
+        ],
+    )
+
+
+def mark_failed(record: DeliveryRecord, *, reason: str, by: str) -> DeliveryRecord:
+    """From publishing (by the lease holder) or from retrying (nobody holds it)."""
+    retrying = (DeliveryRecord.state == State.RETRYING.value) & (DeliveryRecord.due_at == record.due_at)
+    condition = _holding(record) if record.state == State.PUBLISHING.value else retrying
+    return _transition(
+        record,
+        State.FAILED,
+        condition,
+        by,
+        [
+            DeliveryRecord.failure_reason.set(reason),
+            DeliveryRecord.lease_until.remove(),
+            DeliveryRecord.lease_token.remove(),
+        ],
+    )
+
+
+def cancel(record: DeliveryRecord, *, by: str) -> DeliveryRecord:
+    return _transition(record, State.CANCELLED, _in(*EDITABLE), by)
+
+
+def hold(record: DeliveryRecord, *, by: str) -> DeliveryRecord:
+    return _transition(record, State.HELD, _in(State.SCHEDULED), by)
+
+
+def resume(record: DeliveryRecord, *, due_at: datetime, by: str) -> DeliveryRecord:
+    return _transition(record, State.SCHEDULED, _in(State.HELD), by, [DeliveryRecord.due_at.set(due_at)])
+
+
+def edit(
+    record: DeliveryRecord,
+    *,
+    by: str,
+    text: str | None = None,
+    publish_at: datetime | None = None,
+    publish_key: str | None = None,
+    link_card: dict[str, Any] | Literal[False] | None = False,
+) -> DeliveryRecord:
+    """Change the text, the time or the link card (None: no card; False: keep it) of a delivery that has
+    not gone out; its state stays what it was."""
+    state = State(record.state)
+    if state not in EDITABLE:
+        raise LostRace(f"delivery {record.post_id}.{record.channel_id} is {state}")
+    actions: list[object] = [DeliveryRecord.updated_at.set(clock.now())]
+    if text is not None:
+        actions.append(DeliveryRecord.text.set(text))
+    if link_card is not False:
+        actions.append(DeliveryRecord.link_card.set(link_card) if link_card else DeliveryRecord.link_card.remove())
+    if publish_at is not None and publish_key is not None:
+        actions += [
+            DeliveryRecord.publish_at.set(publish_at),
+            DeliveryRecord.publish_key.set(publish_key),
+            DeliveryRecord.due_at.set(publish_at),
+        ]
+    try:
+        record.update(actions=actions, condition=DeliveryRecord.state == state.value)  # type: ignore[arg-type]
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            raise LostRace(f"delivery {record.post_id}.{record.channel_id} is no longer {state}") from exc
+        raise
+    return record
+
+
+def lease_expired(record: DeliveryRecord, now: datetime) -> bool:
+    return record.state == State.PUBLISHING.value and (record.lease_until is None or record.lease_until < now)

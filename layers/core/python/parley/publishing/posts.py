@@ -1,0 +1,468 @@
+"""Queueing, reading, editing and cancelling posts. A post fans out into one delivery per channel;
+edits and cancels act on the deliveries that have not gone out and say which changed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from parley.connect.channels import get_channel, text_limits
+from parley.links import short_links
+from parley.media import link_cards, post_media
+from parley.networks.registry import check_text
+from parley.publishing import deliveries, holds, quotas
+from parley.publishing.deliveries import EDITABLE, State
+from parley.scheduling import Arming, PublishMessage
+from parley.shared import clock, ids
+from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
+from parley.shared.pagination import decode_cursor, encode_cursor
+from parley.shared.timeparse import parse_publish_at
+from parley.store import ChannelRecord, DeliveryRecord, PostRecord
+from parley.store import transaction as store_transaction
+from parley.store.keys import DeliveryKey
+from parley.team.members import Principal
+
+MAX_CHANNELS = 20
+MAX_PAGE = 100
+NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
+
+
+@dataclass(frozen=True)
+class PostDraft:
+    text: str
+    channel_ids: list[str]
+    publish_at: str
+    time_zone: str | None = None
+    campaign: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)  # network -> its own text
+    media: list[str] = field(default_factory=list)  # media ids (parley.media.post_media)
+    media_overrides: dict[str, list[str]] = field(default_factory=dict)  # network -> its own media ids
+    link_card: dict[str, str | None] | None = None  # fields given by the marketer (parley.media.link_cards)
+
+
+@dataclass(frozen=True)
+class PostChanges:
+    text: str | None = None
+    publish_at: str | None = None
+    time_zone: str | None = None
+    campaign: str | None = None
+    overrides: dict[str, str] | None = None  # per-network texts to set; the others are kept
+
+
+@dataclass
+class Outcome:
+    """What an edit, a cancel or a publish-now did to each delivery."""
+
+    post: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"post": self.post, "changed": self.changed, "unchanged": self.unchanged}
+
+
+def publish_key(publish_at: datetime, post_id: str) -> str:
+    return f"{publish_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
+
+
+def _check_text(text: str, channels: list[ChannelRecord], overrides: dict[str, str] | None = None) -> None:
+    """Each network's rules on the text it will get (its override, or the post's text)."""
+    overrides = overrides or {}
+    if not text.strip():
+        raise ValidationFailed(FieldProblem("text", "must not be empty"))
+    problems = []
+    networks = {c.network for c in channels}
+    for network in sorted(set(overrides) - networks):
+        problems.append(FieldProblem(f"overrides.{network}", f"no channel of this post is on {network}"))
+    rules = {(c.network, text_limits(c)) for c in channels}  # a Mastodon instance may set its own limit
+    for network, limits in sorted(rules, key=lambda rule: (rule[0], str(rule[1]))):
+        field_name = f"overrides.{network}.text" if network in overrides else "text"
+        network_text = overrides.get(network, text)
+        if not network_text.strip():
+            problems.append(FieldProblem(field_name, "must not be empty"))
+            continue
+        for problem in check_text(network, short_links.preview(network, network_text), mastodon_limits=limits):
+            reason = f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"
+            problems.append(FieldProblem(field_name if problem.field == "text" else problem.field, reason))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _channels(workspace_id: str, channel_ids: list[str]) -> list[ChannelRecord]:
+    if not channel_ids:
+        raise ValidationFailed(FieldProblem("channels", "name at least one channel"))
+    if len(set(channel_ids)) != len(channel_ids):
+        raise ValidationFailed(FieldProblem("channels", "a channel is named twice"))
+    if len(channel_ids) > MAX_CHANNELS:
+        raise ValidationFailed(FieldProblem("channels", f"at most {MAX_CHANNELS} channels per post"))
+    channels = [get_channel(workspace_id, cid) for cid in channel_ids]
+    for channel in channels:
+        if channel.status != "active":
+            raise ValidationFailed(
+                FieldProblem("channels", f"channel {channel.channel_id} is {channel.status}: reconnect it first")
+            )
+    return channels
+
+
+def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
+    """Validate everything, then arm the deliveries, then write post and deliveries in one transaction.
+
+    Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
+    does nothing; the other order could leave a delivery that nothing will ever publish."""
+    principal.require_writer()
+    now = clock.now()
+    channels = _channels(principal.workspace_id, draft.channel_ids)
+    problems: list[FieldProblem] = []
+    try:
+        _check_text(draft.text, channels, draft.overrides)
+    except ValidationFailed as exc:
+        problems += exc.problems
+    try:
+        publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now)
+    except ValidationFailed as exc:
+        problems += exc.problems
+    else:
+        problems += quotas.check(principal.workspace_id, channels, publish_at)
+    attached = None
+    if draft.media or draft.media_overrides:
+        try:
+            attached = post_media.resolve(principal.workspace_id, channels, draft.media, draft.media_overrides)
+        except ValidationFailed as exc:
+            problems += exc.problems
+    problems += post_media.required_images(channels, draft.media, draft.media_overrides)  # Instagram's
+    card = None
+    try:
+        card = link_cards.card_for_post(
+            draft.text, draft.overrides, draft.link_card, attached is not None and attached.everywhere
+        )
+    except ValidationFailed as exc:
+        problems += exc.problems
+    if problems:
+        raise ValidationFailed(problems)
+
+    post_id = "p_" + ids.new_id()
+    key = publish_key(publish_at, post_id)
+    post = PostRecord(
+        principal.workspace_id,
+        post_id,
+        text=draft.text,
+        overrides=draft.overrides or None,
+        channel_ids=draft.channel_ids,
+        publish_at=publish_at,
+        publish_key=key,
+        campaign=draft.campaign,
+        created_by=principal.member_id,
+        created_at=now,
+        updated_at=now,
+        media_ids=draft.media or None,
+        media_overrides=draft.media_overrides or None,
+        link_card=card,
+    )
+    held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
+    texts = {c.channel_id: draft.overrides.get(c.network, draft.text) for c in channels}
+    shorten = _shortener(principal.workspace_id, post_id, draft.campaign)
+    records = [
+        deliveries.new_delivery(
+            DeliveryKey(principal.workspace_id, post_id, c.channel_id),
+            network=c.network,
+            text=shorten(c.channel_id, c.network, texts[c.channel_id]),
+            publish_at=publish_at,
+            publish_key=key,
+            state=State.HELD if held else State.SCHEDULED,
+        )
+        for c in channels
+    ]
+    for record in records:
+        record.media_ids = (attached.ids_for(record.network) if attached else []) or None  # type: ignore[assignment]
+        record.link_card = card if not record.media_ids else None  # an image wins over a card
+    if attached is not None:
+        post_media.mark_in_use(attached, records)  # before anything can publish them
+    for record in records if not held else []:
+        # At least a second of delay: the transaction below lands before the message is received.
+        arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
+    with store_transaction() as transaction:
+        transaction.save(post, condition=PostRecord.post_id.does_not_exist())
+        for record in records:
+            transaction.save(record, condition=DeliveryRecord.channel_id.does_not_exist())
+    return short_links.note(post_view(post, records), list(texts.values()))
+
+
+def _shortener(workspace_id: str, post_id: str, campaign: str | None) -> Callable[[str, str, str], str]:
+    """Rewrites a delivery's links to short links (parley.links.short_links); the preset is read once."""
+    preset = short_links.campaign_preset(workspace_id, campaign) if short_links.base_url() else {}
+
+    def shorten(channel_id: str, network: str, text: str) -> str:
+        return short_links.shorten(
+            text,
+            workspace_id=workspace_id,
+            post_id=post_id,
+            channel_id=channel_id,
+            network=network,
+            campaign=campaign,
+            preset=preset,
+        )
+
+    return shorten
+
+
+def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
+    try:
+        post = PostRecord.get(principal.workspace_id, post_id, consistent_read=True)
+    except PostRecord.DoesNotExist as exc:
+        raise NotFound(f"no post {post_id}") from exc
+    records = list(DeliveryRecord.query(post_id, consistent_read=True))
+    return post, [r for r in records if r.workspace_id == principal.workspace_id]
+
+
+def get_post(principal: Principal, post_id: str) -> dict[str, Any]:
+    post, records = _load(principal, post_id)
+    return post_view(post, records)
+
+
+def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostChanges) -> dict[str, Any]:
+    principal.require_writer()
+    post, records = _load(principal, post_id)
+    editable = [r for r in records if r.state in EDITABLE]
+    if not editable:
+        raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": _states(records)})
+    unknown = sorted(set(changes.overrides or {}) - {r.network for r in records})
+    if unknown:
+        raise ValidationFailed([FieldProblem(f"overrides.{n}", f"no channel of this post is on {n}") for n in unknown])
+    base_text = changes.text if changes.text is not None else post.text
+    overrides = {**(post.overrides.as_dict() if post.overrides else {}), **(changes.overrides or {})}
+    text_changed = changes.text is not None or bool(changes.overrides)
+    if text_changed:
+        channels = [get_channel(principal.workspace_id, r.channel_id) for r in editable]
+        _check_text(base_text, channels, {n: t for n, t in overrides.items() if n in {c.network for c in channels}})
+    new_time = None
+    if changes.publish_at is not None:
+        new_time = parse_publish_at(changes.publish_at, changes.time_zone, clock.now())
+        moved = [get_channel(principal.workspace_id, r.channel_id) for r in editable]
+        quota_problems = quotas.check(principal.workspace_id, moved, new_time, post_id)
+        if quota_problems:
+            raise ValidationFailed(quota_problems)
+    new_key = publish_key(new_time, post_id) if new_time else None
+    new_card: dict[str, str | None] | Literal[False] | None = False  # False: the card stays as it is
+    if text_changed:
+        new_card = _card_after_edit(post, base_text, overrides)
+
+    outcome = Outcome(post={})
+    shorten = _shortener(principal.workspace_id, post_id, changes.campaign or post.campaign)
+    for record in records:
+        if record.state not in EDITABLE:
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": record.state, "reason": "already " + record.state}
+            )
+            continue
+        try:
+            new_text = overrides.get(record.network, base_text) if text_changed else None
+            new_text = shorten(record.channel_id, record.network, new_text) if new_text else None
+            card: dict[str, str | None] | Literal[False] | None = new_card
+            if record.media_ids:
+                card = False  # an image wins over a card
+            deliveries.edit(
+                record,
+                by=principal.member_id,
+                text=new_text,
+                publish_at=new_time,
+                publish_key=new_key,
+                link_card=card,
+            )
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        if new_time is not None and record.state == State.SCHEDULED.value:
+            arming.arm(PublishMessage(DeliveryKey.of(record), new_time), attempt=0, replacing=True)
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": outcome.unchanged})
+
+    post_actions = [PostRecord.updated_at.set(clock.now())]
+    if changes.text is not None:
+        post_actions.append(PostRecord.text.set(changes.text))
+    if changes.overrides:
+        post_actions.append(PostRecord.overrides.set(overrides))
+    if changes.campaign is not None:
+        post_actions.append(PostRecord.campaign.set(changes.campaign))
+    if new_card is not False:
+        post_actions.append(PostRecord.link_card.set(new_card) if new_card else PostRecord.link_card.remove())
+    if new_time is not None and new_key is not None:
+        post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
+    post.update(actions=post_actions)  # type: ignore[arg-type]
+    outcome.post = get_post(principal, post_id)
+    if text_changed:
+        short_links.note(outcome.post, [base_text, *overrides.values()])
+    return outcome.to_dict()
+
+
+def _card_after_edit(
+    post: PostRecord, text: str, overrides: dict[str, Any]
+) -> dict[str, str | None] | Literal[False] | None:
+    """The link card after the text changed: kept (False) while the link it shows is still the post's
+    first link; otherwise the new link's card (None: no link now, or its page has none)."""
+    texts = {n: str(t) for n, t in overrides.items() if isinstance(t, str)}
+    link = link_cards.first_link(text) or next((u for t in texts.values() if (u := link_cards.first_link(t))), None)
+    current = post.link_card.as_dict() if post.link_card else None
+    if current is not None and current.get("url") == link:
+        return False
+    if current is None and link is None:
+        return False
+    return link_cards.card_for_post(text, texts, None, images_everywhere=False) if link else None
+
+
+def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    _, records = _load(principal, post_id)
+    outcome = Outcome(post={})
+    for record in records:
+        try:
+            deliveries.cancel(record, by=principal.member_id)
+            post_media.delivery_ended(record)
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        arming.cancel(DeliveryKey.of(record), attempt=0)  # a schedule that is gone already is fine
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to cancel: every delivery has gone out or ended", {"deliveries": outcome.unchanged})
+    outcome.post = get_post(principal, post_id)
+    return outcome.to_dict()
+
+
+def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    principal.require_writer()
+    post, records = _load(principal, post_id)
+    now = clock.now()
+    key = publish_key(now, post_id)
+    outcome = Outcome(post={})
+    for record in records:
+        if record.state != State.SCHEDULED.value:
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": record.state, "reason": "not scheduled"}
+            )
+            continue
+        try:
+            deliveries.edit(record, by=principal.member_id, publish_at=now, publish_key=key)
+        except LostRace:
+            fresh = deliveries.get(DeliveryKey.of(record)) or record
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
+            )
+            continue
+        arming.cancel(DeliveryKey.of(record), attempt=0)
+        arming.hand_over(PublishMessage(DeliveryKey.of(record), now))
+        outcome.changed.append(record.channel_id)
+    if not outcome.changed:
+        raise Conflict("nothing to publish: no delivery is still scheduled", {"deliveries": outcome.unchanged})
+    post.update(
+        actions=[PostRecord.publish_at.set(now), PostRecord.publish_key.set(key), PostRecord.updated_at.set(now)]
+    )
+    outcome.post = get_post(principal, post_id)
+    return outcome.to_dict()
+
+
+@dataclass(frozen=True)
+class PostQuery:
+    status: str | None = None
+    since: datetime | None = None  # publish_at >= since
+    until: datetime | None = None  # publish_at < until
+    limit: int = 25
+    cursor: str | None = None
+
+
+def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
+    """One page, newest publish time first; a Query on a GSI, never a scan."""
+    if query.since and query.until and query.since >= query.until:
+        raise ValidationFailed(FieldProblem("since", "must be before until"))
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
+    low = publish_key(query.since, "") if query.since else "0"
+    high = publish_key(query.until, "") if query.until else "9"
+    start = decode_cursor(query.cursor)
+    ws = principal.workspace_id
+
+    if query.status:
+        try:
+            state = State(query.status)
+        except ValueError as exc:
+            raise ValidationFailed(
+                FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")
+            ) from exc
+        page = DeliveryRecord.by_state.query(
+            deliveries.state_key(ws, state),
+            DeliveryRecord.publish_key.between(low, high),
+            scan_index_forward=False,
+            limit=query.limit,
+            last_evaluated_key=start,
+        )
+        post_ids = list(dict.fromkeys(d.post_id for d in page))
+        last_key = page.last_evaluated_key
+        posts = {p.post_id: p for p in PostRecord.batch_get([(ws, pid) for pid in post_ids])}
+        ordered = [posts[pid] for pid in post_ids if pid in posts]
+    else:
+        posts_page = PostRecord.by_publish_at.query(
+            ws,
+            PostRecord.publish_key.between(low, high),
+            scan_index_forward=False,
+            limit=query.limit,
+            last_evaluated_key=start,
+        )
+        ordered = list(posts_page)
+        last_key = posts_page.last_evaluated_key
+    items = [post_view(p, list(DeliveryRecord.query(p.post_id))) for p in ordered]
+    return {"items": items, "next_cursor": encode_cursor(last_key)}
+
+
+def _states(records: list[DeliveryRecord]) -> list[dict[str, str]]:
+    return [{"channel_id": r.channel_id, "state": r.state} for r in records]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def delivery_view(record: DeliveryRecord) -> dict[str, Any]:
+    return {
+        "channel_id": record.channel_id,
+        "network": record.network,
+        "state": record.state,
+        "text": record.text,
+        "publish_at": _iso(record.publish_at),
+        "attempts": int(record.attempt or 0),
+        "next_attempt_at": _iso(record.due_at) if record.state == State.RETRYING.value else None,
+        "published_at": _iso(record.published_at),
+        "lag_ms": int(record.lag_ms) if record.lag_ms is not None else None,
+        "url": record.url,
+        "remote_id": record.remote_id,
+        "last_error": record.last_error,
+        "failure_reason": record.failure_reason,
+    }
+
+
+def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]:
+    states = {r.state for r in records}
+    return {
+        "id": post.post_id,
+        "text": post.text,
+        "overrides": {n: {"text": t} for n, t in post.overrides.as_dict().items()} if post.overrides else {},
+        "publish_at": _iso(post.publish_at),
+        "campaign": post.campaign,
+        "status": states.pop() if len(states) == 1 else "mixed",
+        "created_by": post.created_by,
+        "created_at": _iso(post.created_at),
+        "updated_at": _iso(post.updated_at),
+        "deliveries": [delivery_view(r) for r in sorted(records, key=lambda r: r.channel_id)],
+        "media": list(post.media_ids or []),
+        "media_overrides": {n: list(ids) for n, ids in post.media_overrides.as_dict().items()}
+        if post.media_overrides
+        else {},
+        "link_card": post.link_card.as_dict() if post.link_card else None,
+    }

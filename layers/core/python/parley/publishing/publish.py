@@ -1,0 +1,231 @@
+"""The publish step and the reconciler's settling: where a delivery leaves parley for its network.
+
+Exactly once comes from two things together: the lease (only the holder of a live lease calls the
+network, and an expired lease can be taken over) and the network-side idempotency key (the adapter's
+record key is derived from the delivery, so a takeover finds the post instead of making another).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from parley.connect import channels, credentials
+from parley.connect.adapters import adapter_for
+from parley.connect.channels import ACTIVE
+from parley.links import short_links
+from parley.networks.base import (
+    InvalidCredential,
+    NetworkError,
+    PermanentNetworkError,
+    PublishRequest,
+    TransientNetworkError,
+)
+from parley.publishing import deliveries
+from parley.publishing.deliveries import FINAL, State
+from parley.scheduling import Arming, PublishMessage
+from parley.shared import clock
+from parley.shared.errors import LostRace
+from parley.shared.names import APP, MAX_ATTEMPTS, METRICS_NAMESPACE, WATCH_WINDOW_SECONDS
+from parley.shared.observability import logger, metrics
+from parley.store import ChannelRecord, DeliveryRecord
+from parley.store.keys import DeliveryKey
+
+LISTENED_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads")
+
+# Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
+MAX_WAIT_IN_FUNCTION = 2.0
+
+
+class LeaseBusy(Exception):
+    """Someone holds a live lease on this delivery: try the message again later, don't drop it."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    detail: str = ""
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 900))
+
+
+def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> Outcome:
+    """A publish-queue message arrived (about) at its due second."""
+    record = deliveries.get(message.key)
+    if record is None:
+        return Outcome("missing", "no such delivery (its post was never written)")
+    if record.state in FINAL or record.state == State.HELD.value:
+        return Outcome(record.state, "nothing to do")
+    if record.state in (State.SCHEDULED.value, State.RETRYING.value) and record.due_at != message.due_at:
+        # An edit moved it; make sure the current time is armed (a duplicate is harmless: the lease).
+        arming.arm(PublishMessage(message.key, record.due_at), attempt=int(record.attempt or 0))
+        return Outcome(record.state, "stale message: re-armed for the current time")
+    if record.state == State.PUBLISHING.value and not deliveries.lease_expired(record, clock.now()):
+        raise LeaseBusy(f"{message.key.id} is being published by someone else")
+
+    wait = (message.due_at - clock.now()).total_seconds()
+    if wait > MAX_WAIT_IN_FUNCTION:
+        arming.hand_over(message)  # arrived early (a clock or a queue hiccup): never publish early
+        return Outcome(record.state, "early: handed back to the queue")
+    clock.get_clock().sleep(wait)
+    return attempt(record, arming, due_at=message.due_at, by=by)
+
+
+def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str, look_only: bool = False) -> Outcome:
+    """Take the lease, call the network (or only look, when the attempts ran out), record the end."""
+    takeover = record.state == State.PUBLISHING.value
+    try:
+        record = deliveries.start_publishing(record, due_at=due_at, by=by)
+    except LostRace:
+        return Outcome("lost", "someone else is publishing it")
+    key = DeliveryKey.of(record)
+    logger.append_keys(delivery_id=key.id, post_id=key.post_id)
+    text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
+    request = PublishRequest(
+        delivery_id=key.id,
+        text=text,
+        due_at=record.publish_at,
+        look_first=takeover or int(record.attempt) > 1,
+        links=links,
+    )
+    try:
+        channel = ChannelRecord.get(key.workspace_id, key.channel_id)
+        if channel.status != ACTIVE and not look_only:
+            reason = channel.status_reason or "the network refused its credentials"
+            return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
+        credential = credentials.load_credential(channel.credential_parameter)
+        sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
+        adapter = adapter_for(channel.network, credential, sessions)
+        if not look_only and (record.media_ids or record.link_card):
+            from parley.media import post_media
+
+            request = post_media.with_attachments(request, record)
+        published = adapter.find(request) if look_only else adapter.publish(request)
+    except ChannelRecord.DoesNotExist:
+        return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)
+    except TransientNetworkError as exc:
+        return _retry_or_fail(record, arming, exc, by)
+    except InvalidCredential as exc:
+        if channels.mark_needs_reauth(key.workspace_id, key.channel_id, exc.reason):
+            metrics.add_metric(name="ChannelNeedsReauth", unit=MetricUnit.Count, value=1)
+            logger.error("channel needs to be reconnected", extra={"channel_id": key.channel_id})
+        return _fail(record, f"the account's credentials no longer work: {exc.reason}", by, Failure.CREDENTIALS)
+    except PermanentNetworkError as exc:
+        return _fail(record, exc.reason, by, Failure.REFUSED)
+    if published is None:
+        return _fail(
+            record,
+            f"gave up after {int(record.attempt) - 1} attempts: {record.last_error or 'no answer'}",
+            by,
+            Failure.GAVE_UP,
+        )
+
+    try:
+        record = deliveries.mark_published(
+            record,
+            remote_id=published.remote_id,
+            url=published.url,
+            published_at=published.acknowledged_at,
+            by=by,
+        )
+    except LostRace:
+        # Our lease ran out while the network was answering; whoever took over looks first and finds it.
+        logger.warning("lease lost after publishing; the taker will find the post")
+        return Outcome("lost", "lease expired during the call")
+    _media_done(record)
+    _start_watching(record)
+    lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
+    metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
+    logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
+    return Outcome(State.PUBLISHED.value, published.url)
+
+
+def _start_watching(record: DeliveryRecord) -> None:
+    """Listening starts here (docs/listening.md). The post is out whatever happens: a failure to watch
+    is logged and counted, never turned into a failed publish."""
+    from parley.listening import watches
+    from parley.scheduling.wiring import polls
+
+    if record.network not in LISTENED_NETWORKS:
+        return  # replies and counters are read on these networks only
+    try:
+        watches.watch(record, polls(), timedelta(seconds=WATCH_WINDOW_SECONDS))
+    except Exception:
+        logger.exception("could not start watching the published delivery")
+        metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
+
+
+def _media_done(record: DeliveryRecord) -> None:
+    """The delivery ended: its images may be retired (parley.media.post_media; never raises)."""
+    if record.media_ids:
+        from parley.media import post_media
+
+        post_media.delivery_ended(record)
+
+
+def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:
+    attempts = int(record.attempt)
+    if attempts >= MAX_ATTEMPTS:
+        return _fail(record, f"gave up after {attempts} attempts: {exc.reason}", by, Failure.GAVE_UP)
+    retry_at = getattr(exc, "retry_at", None) or clock.now() + backoff(attempts)
+    try:
+        deliveries.mark_retrying(record, next_attempt_at=retry_at, error=exc.reason, by=by)
+    except LostRace:
+        return Outcome("lost", "lease expired during the call")
+    arming.arm(PublishMessage(DeliveryKey.of(record), retry_at), attempt=attempts)
+    metrics.add_metric(name="PublishRetried", unit=MetricUnit.Count, value=1)
+    logger.warning("publish will be retried", extra={"reason": exc.reason, "retry_at": retry_at.isoformat()})
+    return Outcome(State.RETRYING.value, exc.reason)
+
+
+class Failure(StrEnum):
+    """Why a delivery failed, as a bounded metric dimension (the reason itself is free text)."""
+
+    REFUSED = "refused"  # the network refused the post
+    CREDENTIALS = "credentials"  # the channel must be reconnected
+    GAVE_UP = "gave_up"  # transient errors until the attempts ran out
+    CHANNEL_GONE = "channel_gone"
+
+
+def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Outcome:
+    try:
+        deliveries.mark_failed(record, reason=reason, by=by)
+    except LostRace:
+        return Outcome("lost", "someone else settled it")
+    _media_done(record)
+    metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
+    with single_metric(
+        name="PublishFailed",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=METRICS_NAMESPACE,
+        default_dimensions={"service": APP, "reason": failure.value},
+    ):
+        pass
+    logger.error("publish failed", extra={"reason": reason})
+    return Outcome(State.FAILED.value, reason)
+
+
+def settle(key: DeliveryKey, arming: Arming) -> Outcome:
+    """The reconciler: something outside our code failed around this delivery (a crash, a timeout,
+    an event Scheduler could not hand over). Move it on: re-arm, take over and look, or fail."""
+    record = deliveries.get(key)
+    if record is None:
+        return Outcome("missing", "no such delivery")
+    now = clock.now()
+    if record.state in FINAL or record.state == State.HELD.value:
+        return Outcome(record.state, "already settled")
+    if record.state in (State.SCHEDULED.value, State.RETRYING.value):
+        arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))
+        return Outcome(record.state, "re-armed")
+    if not deliveries.lease_expired(record, now):
+        raise LeaseBusy(f"{key.id} is still leased until {record.lease_until}")
+    # Out of attempts: one last look on the network; a published post must never end `failed`.
+    look_only = int(record.attempt) >= MAX_ATTEMPTS
+    return attempt(record, arming, due_at=record.due_at, by="reconciler", look_only=look_only)

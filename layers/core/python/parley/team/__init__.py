@@ -1,0 +1,1 @@
+"""Workspaces and their members: roles, API tokens, who is acting (a Principal)."""
