@@ -33,7 +33,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 from infra.local.runtime import LocalRuntime  # noqa: E402
-from parley.links import short_links as links  # noqa: E402
+from parley.links import short_links  # noqa: E402
 from parley.shared import aws as parley_aws  # noqa: E402
 from parley.shared.clock import SystemClock  # noqa: E402
 from parley.store import LinkRecord  # noqa: E402
@@ -48,7 +48,7 @@ def percentile(values: list[float], p: float) -> float:
 def store_links(count: int, already: int, rng: random.Random, codes: list[str]) -> None:
     with LinkRecord.batch_write() as batch:
         for n in range(already, count):
-            code = links.new_code()
+            code = short_links.new_code()
             codes.append(code)
             batch.save(
                 LinkRecord(
@@ -57,7 +57,7 @@ def store_links(count: int, already: int, rng: random.Random, codes: list[str]) 
                     target=f"https://example.com/page/{n}?utm_source=bluesky&utm_medium=social",
                     original=f"https://example.com/page/{n}",
                     display=f"example.com/page/{n}",
-                    short_url=f"{links.base_url()}/l/{code}",
+                    short_url=f"{short_links.base_url()}/l/{code}",
                     channel_id="ch_bench",
                     network=rng.choice(["bluesky", "mastodon", "x"]),
                 )

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import store
-from parley.connect import upkeep as token_upkeep
+from parley.connect import upkeep
 from parley.listening import watches
 from parley.publishing import publish as publishing
 from parley.scheduling.tokens import failed_refresh
@@ -24,7 +24,7 @@ def settle_one(record: SQSRecord) -> None:
         return
     refresh = failed_refresh(record.json_body)
     if refresh is not None:
-        token_upkeep.retry_soon(*refresh, tokens())  # the failed run's schedule is gone: arm another
+        upkeep.retry_soon(*refresh, tokens())  # the failed run's schedule is gone: arm another
         return
     message = failed_message(record.json_body)
     if message is None:

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from parley import store
-from parley.connect import upkeep as token_upkeep
+from parley.connect import upkeep
 from parley.scheduling.wiring import tokens
 from parley.shared.config import get_settings
 from parley.shared.observability import logger, metrics
@@ -18,7 +18,7 @@ store.bind()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     workspace_id, channel_id = str(event["workspace_id"]), str(event["channel_id"])
     logger.append_keys(channel_id=channel_id)
-    result = token_upkeep.refresh_channel(workspace_id, channel_id, get_settings(), tokens())
+    result = upkeep.refresh_channel(workspace_id, channel_id, get_settings(), tokens())
     next_refresh = result.next_refresh.isoformat() if result.next_refresh else None
     logger.info("token upkeep done", extra={"outcome": result.outcome, "detail": result.detail, "next": next_refresh})
     return {"outcome": result.outcome, "next_refresh": next_refresh}

@@ -22,16 +22,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob
 import hashlib
 import json
 import os
 import queue
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -44,6 +40,8 @@ from typing import IO, Literal
 
 import requests
 
+from .databases import LocalPostgres, LocalRedis, LocalServiceError, kill_group, tail
+
 Mode = Literal["pds", "full"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +52,6 @@ NODE22 = NODE22_DIR / "bin" / "node"
 INSTALL_STAMP = HARNESS_DIR / "node_modules" / ".parley-install-stamp"
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "install-bluesky.sh"
 
-LOOPBACK = "127.0.0.1"
 DEFAULT_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("alice.test", "alice-local-password"),
     ("bob.test", "bob-local-password"),
@@ -63,10 +60,9 @@ POSTGRES_SCHEMA = "parley"  # dev-env wants [A-Za-z_]+
 
 _HANDLE_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\.test$")
 _SCHEMA_RE = re.compile(r"^[A-Za-z_]+$")
-_LOG_TAIL_CHARS = 4000
 
 
-class BlueskyNetworkError(RuntimeError):
+class BlueskyNetworkError(LocalServiceError):
     """The local network could not be installed, started or used."""
 
 
@@ -118,60 +114,6 @@ def ensure_installed(mode: Mode = "full", timeout: float = 900) -> None:
         raise BlueskyNetworkError(f"installing the local Bluesky network failed: {exc}") from exc
 
 
-# ---- helpers ---------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
-
-
-def _tail(path: Path, chars: int = _LOG_TAIL_CHARS) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return "(no output)"
-    return data[-chars:].decode("utf-8", "replace") or "(no output)"
-
-
-def _postgres_bin(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-
-    def version(p: str) -> tuple[int, ...]:
-        digits = Path(p).parts[-3]
-        return tuple(int(x) for x in digits.split(".") if x.isdigit())
-
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version)
-    if not candidates:
-        raise BlueskyNetworkError(f"{name} not found: run scripts/install-bluesky.sh (installs postgresql)")
-    return candidates[-1]
-
-
-def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the process group of `proc` (a session leader), then SIGKILL it after `grace` seconds."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-    # whatever is left in the group (children that outlived their parent, or a hung leader)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
-
-
-def _wait_tcp(port: int, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.5):
-            return True
-        time.sleep(0.05)
-    return False
-
-
 # ---- the network -----------------------------------------------------------------------------------
 
 
@@ -203,13 +145,10 @@ class BlueskyNetwork:
         self._info: NetworkInfo | None = None
         self._extra_accounts: list[Account] = []
         self._node: subprocess.Popen[bytes] | None = None
-        self._redis: subprocess.Popen[bytes] | None = None
-        self._pg_dir: Path | None = None  # data, socket and log of our Postgres
-        self._pg_started = False
+        self._postgres = LocalPostgres(self.work_dir)  # mode "full": the AppView's database and cache
+        self._redis = LocalRedis(self.work_dir)
         self._node_tmp: Path | None = None
         self._lock = threading.Lock()
-        self.postgres_url: str | None = None
-        self.redis_host: str | None = None
 
     # -- public API ----------------------------------------------------------------------------------
 
@@ -266,8 +205,9 @@ class BlueskyNetwork:
         atexit.register(self.stop)
         try:
             if self.mode == "full":
-                self._start_postgres(deadline)
-                self._start_redis(deadline)
+                self._postgres.start(deadline)
+                assert self._postgres.dir is not None
+                self._redis.start(deadline, data_dir=self._postgres.dir)
             self._info = self._start_node(deadline)
             self._wait_healthy(deadline)
         except BaseException:
@@ -282,16 +222,13 @@ class BlueskyNetwork:
                 if self._node.stdin is not None:
                     with contextlib.suppress(OSError):
                         self._node.stdin.close()
-                _kill_group(self._node, grace=20)
+                kill_group(self._node, grace=20)
                 self._node = None
-            if self._redis is not None:
-                _kill_group(self._redis, grace=5)
-                self._redis = None
-            self._stop_postgres()
-            for path in (self._node_tmp, self._pg_dir):
-                if path is not None:
-                    shutil.rmtree(path, ignore_errors=True)
-            self._node_tmp = self._pg_dir = None
+            self._redis.stop()
+            self._postgres.stop()
+            if self._node_tmp is not None:
+                shutil.rmtree(self._node_tmp, ignore_errors=True)
+            self._node_tmp = None
             self._info = None
             self._extra_accounts = []
             atexit.unregister(self.stop)
@@ -326,164 +263,16 @@ class BlueskyNetwork:
 
     def pids(self) -> list[int]:
         """The process-group leaders this network runs (Node, Redis, the Postgres postmaster)."""
-        found = [p.pid for p in (self._node, self._redis) if p is not None and p.poll() is None]
-        pg_pid = self._postmaster_pid()
-        if pg_pid is not None:
-            found.append(pg_pid)
-        return found
+        found = [self._node.pid] if self._node is not None and self._node.poll() is None else []
+        return found + [pid for pid in (self._redis.pid(), self._postgres.pid()) if pid is not None]
 
-    # -- Postgres ------------------------------------------------------------------------------------
+    @property
+    def postgres_url(self) -> str | None:
+        return self._postgres.url
 
-    def _as_postgres(self) -> list[str]:
-        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def _start_postgres(self, deadline: float) -> None:
-        # Postgres refuses to run as root: when we are root it runs as the `postgres` user, on folders
-        # that user owns. They live in a fresh temporary folder (the work dir may not be reachable for it).
-        self._pg_dir = Path(tempfile.mkdtemp(prefix="parley-bluesky-pg-", dir="/tmp"))
-        data, sock = self._pg_dir / "data", self._pg_dir / "sock"
-        sock.mkdir()
-        password = secrets.token_urlsafe(18)
-        pwfile = self._pg_dir / "pwfile"
-        pwfile.write_text(password + "\n")
-        if os.geteuid() == 0:
-            for path in (self._pg_dir, sock, pwfile):
-                shutil.chown(path, "postgres", "postgres")
-        pg_log = self.work_dir / "postgres.log"
-        port = free_port()
-        with pg_log.open("ab") as log:
-            self._run_logged(
-                [
-                    *self._as_postgres(),
-                    _postgres_bin("initdb"),
-                    "-D",
-                    str(data),
-                    "-U",
-                    "postgres",
-                    f"--pwfile={pwfile}",
-                    "--auth-local=scram-sha-256",
-                    "--auth-host=scram-sha-256",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                    "--no-sync",
-                ],
-                log,
-                pg_log,
-                deadline,
-            )
-            pwfile.unlink()
-            options = " ".join(
-                [
-                    f"-p {port}",
-                    f"-c listen_addresses={LOOPBACK}",
-                    f"-c unix_socket_directories={sock}",
-                    "-c max_connections=200",
-                    "-c fsync=off",
-                    "-c synchronous_commit=off",
-                    "-c full_page_writes=off",
-                ]
-            )
-            self._pg_started = True
-            self._run_logged(
-                [
-                    *self._as_postgres(),
-                    _postgres_bin("pg_ctl"),
-                    "start",
-                    "-w",
-                    "-t",
-                    str(max(5, int(deadline - time.monotonic()))),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(self._pg_dir / "server.log"),
-                    "-o",
-                    options,
-                ],
-                log,
-                pg_log,
-                deadline,
-            )
-        if not _wait_tcp(port, deadline):
-            raise BlueskyNetworkError(f"Postgres did not listen on {LOOPBACK}:{port}\n{self._pg_server_log()}")
-        self.postgres_url = f"postgresql://postgres:{password}@{LOOPBACK}:{port}/postgres"
-
-    def _run_logged(self, cmd: list[str], log: IO[bytes], log_path: Path, deadline: float) -> None:
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            rc = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc, grace=2)
-            raise BlueskyNetworkError(f"timed out: {cmd[-1]}\n{_tail(log_path)}") from None
-        if rc != 0:
-            log.flush()
-            raise BlueskyNetworkError(f"{' '.join(cmd[:6])}... exited {rc}\n{_tail(log_path)}\n{self._pg_server_log()}")
-
-    def _pg_server_log(self) -> str:
-        return _tail(self._pg_dir / "server.log") if self._pg_dir else ""
-
-    def _postmaster_pid(self) -> int | None:
-        if self._pg_dir is None:
-            return None
-        try:
-            return int((self._pg_dir / "data" / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def _stop_postgres(self) -> None:
-        if not self._pg_started or self._pg_dir is None:
-            return
-        self._pg_started = False
-        data = self._pg_dir / "data"
-        server_log = self._pg_dir / "server.log"
-        pid = self._postmaster_pid()
-        with contextlib.suppress(subprocess.SubprocessError, OSError):
-            subprocess.run(
-                [*self._as_postgres(), _postgres_bin("pg_ctl"), "stop", "-D", str(data), "-m", "fast"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                timeout=30,
-            )
-        if pid is not None:
-            # pg_ctl starts the postmaster in a session of its own: its process group is its pid
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
-        if server_log.exists():
-            with contextlib.suppress(OSError), (self.work_dir / "postgres.log").open("ab") as log:
-                log.write(server_log.read_bytes())
-
-    # -- Redis ---------------------------------------------------------------------------------------
-
-    def _start_redis(self, deadline: float) -> None:
-        redis = shutil.which("redis-server")
-        if redis is None:
-            raise BlueskyNetworkError("redis-server not found: run scripts/install-bluesky.sh")
-        assert self._pg_dir is not None
-        port = free_port()
-        log_path = self.work_dir / "redis.log"
-        cmd = [redis, "--bind", LOOPBACK, "--port", str(port), "--save", "", "--appendonly", "no"]
-        cmd += ["--dir", str(self._pg_dir)]
-        with log_path.open("ab") as log:
-            self._redis = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        while time.monotonic() < deadline:
-            if self._redis.poll() is not None:
-                raise BlueskyNetworkError(f"redis-server exited {self._redis.returncode}\n{_tail(log_path)}")
-            with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    self.redis_host = f"{LOOPBACK}:{port}"
-                    return
-            time.sleep(0.05)
-        raise BlueskyNetworkError(f"redis-server did not answer on {LOOPBACK}:{port}\n{_tail(log_path)}")
+    @property
+    def redis_host(self) -> str | None:
+        return self._redis.host
 
     # -- Node ----------------------------------------------------------------------------------------
 
@@ -531,7 +320,7 @@ class BlueskyNetwork:
             if remaining <= 0:
                 raise BlueskyNetworkError(
                     f"the local Bluesky network ({self.mode}) was not ready in time; "
-                    f"tail of {self.log_path}:\n{_tail(self.log_path)}"
+                    f"tail of {self.log_path}:\n{tail(self.log_path)}"
                 )
             try:
                 line = lines.get(timeout=min(remaining, 0.2))
@@ -539,7 +328,7 @@ class BlueskyNetwork:
                 if self._node.poll() is not None and lines.empty():
                     raise BlueskyNetworkError(
                         f"the local Bluesky network ({self.mode}) exited {self._node.returncode} "
-                        f"before it was ready; tail of {self.log_path}:\n{_tail(self.log_path)}"
+                        f"before it was ready; tail of {self.log_path}:\n{tail(self.log_path)}"
                     ) from None
                 continue
             return _parse_ready(line, self.mode)
@@ -557,7 +346,7 @@ class BlueskyNetwork:
                 except requests.RequestException as exc:
                     last = str(exc)
                 if time.monotonic() > deadline:
-                    raise BlueskyNetworkError(f"{url} is not healthy: {last}\n{_tail(self.log_path)}")
+                    raise BlueskyNetworkError(f"{url} is not healthy: {last}\n{tail(self.log_path)}")
                 time.sleep(0.1)
 
 

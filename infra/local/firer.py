@@ -14,200 +14,34 @@ Time is the runtime clock's: `run_due()` does everything due at `clock.now()`, s
 
 from __future__ import annotations
 
-import base64
-import importlib.util
 import json
 import logging
 import random
-import sys
 import threading
-import traceback
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from parley.shared.clock import Clock
 from parley.shared.names import (
-    APP,
-    ASYNC_INVOKE,
     BATCH_SIZE,
     EVENT_SOURCES,
-    PUBLISH_TIMEOUT_SECONDS,
     Function,
     Queue,
     physical_name,
 )
 
 from . import aws
+from .functions import FunctionRegistry
+from .lambda_events import failed_item_ids, on_failure_record, sqs_record, substitute_context
 
 log = logging.getLogger("parley.local.firer")
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
-DEFAULT_TIMEOUT_SECONDS = 30
-TIMEOUTS: dict[str, int] = {Function.PUBLISH.value: PUBLISH_TIMEOUT_SECONDS}
-DEFAULT_MEMORY_MB = 512
-DEFAULT_ASYNC_RETRIES = 2  # Lambda's default for asynchronous invocation
 LAMBDA_CONCURRENCY = 8  # invocations of a concurrent function side by side on the wall clock
 MAX_PASSES = 1000  # run_due gives up (loudly) when handlers keep feeding each other
-
-Handler = Callable[[Any, Any], Any]
-
-
-class LambdaContext:
-    """What Lambda passes as `context`; enough for Powertools' `inject_lambda_context`.
-
-    Remaining time counts down on the runtime clock (timeouts are reported, not enforced).
-    """
-
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        invoked_function_arn: str,
-        aws_request_id: str,
-        clock: Clock,
-        timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
-        memory_limit_in_mb: int = DEFAULT_MEMORY_MB,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = invoked_function_arn
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = aws_request_id
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"local/[$LATEST]{aws_request_id.replace('-', '')}"
-        self.identity = None
-        self.client_context = None
-        self._clock = clock
-        self._deadline = clock.now() + timedelta(seconds=timeout_seconds)
-
-    def get_remaining_time_in_millis(self) -> int:
-        remaining = (self._deadline - self._clock.now()).total_seconds() * 1000
-        return max(0, int(remaining))
-
-
-class FunctionRegistry:
-    """The functions this machine runs: `functions/<name>/handler.py`, or stand-ins registered by tests.
-
-    Names are `parley.shared.names.Function` values (`publish`); the physical name is `parley-publish`.
-    `functions_dir=None` means stand-ins only (nothing is imported from disk).
-    Invocations are serialized process-wide (`invoke_lock`): handlers share one interpreter here,
-    and the API's resolver keeps the current request in module state. The functions in
-    `concurrent` keep no per-request module state, so they may run side by side, as Lambda runs them.
-    """
-
-    def __init__(
-        self,
-        functions_dir: Path | None = FUNCTIONS_DIR,
-        *,
-        account: str = aws.ACCOUNT,
-        region: str = aws.REGION,
-    ) -> None:
-        self.functions_dir = functions_dir
-        self.account = account
-        self.region = region
-        self._handlers: dict[str, Handler] = {}
-        self._load_lock = threading.Lock()
-        self.invoke_lock = threading.RLock()
-        self.concurrent: frozenset[str] = frozenset({Function.PUBLISH.value, Function.REDIRECT.value})
-
-    def register(self, function: Function | str, handler: Handler) -> None:
-        self._handlers[str(function)] = handler
-
-    def unregister(self, function: Function | str) -> None:
-        """Forget a function (its queue is no longer fed; schedules aimed at it dead-letter)."""
-        self._handlers.pop(str(function), None)
-
-    def physical_name(self, function: str) -> str:
-        return f"{APP}-{function}"
-
-    def arn(self, function: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.physical_name(function)}"
-
-    def name_of(self, name_or_arn: str) -> str | None:
-        """The function a name or ARN (optionally qualified) refers to, or None if it is not known here."""
-        name = name_or_arn
-        if name.startswith("arn:"):
-            parts = name.split(":")
-            if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
-                return None
-            name = parts[6]
-        prefix = f"{APP}-"
-        key = name[len(prefix) :] if name.startswith(prefix) else name
-        if key in self._handlers or self._handler_file(key) is not None:
-            return key
-        return None
-
-    def _handler_file(self, key: str) -> Path | None:
-        if self.functions_dir is None or not key or "/" in key or key.startswith("."):
-            return None
-        path = self.functions_dir / key / "handler.py"
-        return path if path.is_file() else None
-
-    def handler(self, function: str) -> Handler | None:
-        """The function's `lambda_handler`, importing its file once (by path) the first time."""
-        if function in self._handlers:
-            return self._handlers[function]
-        path = self._handler_file(function)
-        if path is None:
-            return None
-        with self._load_lock:
-            if function not in self._handlers:
-                self._handlers[function] = _load_handler(function, path)
-        return self._handlers[function]
-
-    def invoke(self, function: str, event: Any, *, clock: Clock, request_id: str | None = None) -> Any:
-        """Run the handler synchronously (as Lambda's RequestResponse invoke); exceptions propagate."""
-        handler = self.handler(function)
-        if handler is None:
-            raise LookupError(f"no function {function!r} here")
-        context = LambdaContext(
-            function_name=self.physical_name(function),
-            invoked_function_arn=self.arn(function),
-            aws_request_id=request_id or str(uuid.uuid4()),
-            clock=clock,
-            timeout_seconds=TIMEOUTS.get(function, DEFAULT_TIMEOUT_SECONDS),
-        )
-        if function in self.concurrent:
-            return handler(event, context)
-        with self.invoke_lock:
-            return handler(event, context)
-
-    def async_config(self, function: str) -> tuple[int, Queue | None]:
-        """(maximum retries, on-failure destination queue) for asynchronous invocations."""
-        for configured, (retries, destination) in ASYNC_INVOKE.items():
-            if configured.value == function:
-                return retries, destination
-        return DEFAULT_ASYNC_RETRIES, None
-
-
-def _load_handler(function: str, path: Path) -> Handler:
-    module_name = f"functions.{function}.handler"
-    module = sys.modules.get(module_name)
-    if module is None or Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        # Lambda puts the function's folder on sys.path; do the same while it imports.
-        sys.path.insert(0, str(path.parent))
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(module_name, None)
-            raise
-        finally:
-            sys.path.remove(str(path.parent))
-    handler = getattr(module, "lambda_handler", None)
-    if not callable(handler):
-        raise ImportError(f"{path} has no lambda_handler")
-    return handler  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -440,7 +274,7 @@ class Firer:
         times = 2 if self.delivers_twice(key) else 1
         for _ in range(times):
             execution_id = str(uuid.uuid4())
-            payload = _substitute_context(
+            payload = substitute_context(
                 target.get("Input") or "{}",
                 schedule_arn=str(schedule.get("Arn")),
                 scheduled_time=aws.utc_iso(at).replace(".000Z", "Z"),
@@ -654,89 +488,3 @@ class Firer:
                 QueueUrl=url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
             )
-
-
-def failed_item_ids(response: Any, batch_ids: set[str]) -> set[str]:
-    """The messages a handler reported as failed (ReportBatchItemFailures). An identifier that is
-    missing or not in the batch makes the whole batch fail, as on AWS."""
-    if not isinstance(response, dict) or not response.get("batchItemFailures"):
-        return set()
-    failed: set[str] = set()
-    for item in response["batchItemFailures"]:
-        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
-        if not identifier or identifier not in batch_ids:
-            return set(batch_ids)
-        failed.add(identifier)
-    return failed
-
-
-def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of the event Lambda builds from an SQS message."""
-    attributes = {}
-    for name, value in (message.get("MessageAttributes") or {}).items():
-        converted: dict[str, Any] = {"stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-        if "StringValue" in value:
-            converted["stringValue"] = value["StringValue"]
-        if "BinaryValue" in value:
-            raw = value["BinaryValue"]
-            converted["binaryValue"] = base64.b64encode(raw if isinstance(raw, bytes) else str(raw).encode()).decode()
-        attributes[name] = converted
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes") or {}),
-        "messageAttributes": attributes,
-        "md5OfBody": message.get("MD5OfBody"),
-        "md5OfMessageAttributes": message.get("MD5OfMessageAttributes"),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-
-
-def on_failure_record(
-    *,
-    function_arn: str,
-    request_id: str,
-    invoke_count: int,
-    event: Any,
-    error: BaseException,
-    timestamp: datetime,
-) -> dict[str, Any]:
-    """Lambda's on-failure destination record for an asynchronous invocation whose retries ran out."""
-    return {
-        "version": "1.0",
-        "timestamp": aws.utc_iso(timestamp),
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": function_arn,
-            "condition": "RetriesExhausted",
-            "approximateInvokeCount": invoke_count,
-        },
-        "requestPayload": event,
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "responsePayload": {
-            "errorMessage": str(error),
-            "errorType": type(error).__name__,
-            "requestId": request_id,
-            "stackTrace": traceback.format_tb(error.__traceback__),
-        },
-    }
-
-
-def _substitute_context(text: str, *, schedule_arn: str, scheduled_time: str, execution_id: str) -> str:
-    """Scheduler's context attributes in a target's input."""
-    replacements = {
-        "<aws.scheduler.schedule-arn>": schedule_arn,
-        "<aws.scheduler.scheduled-time>": scheduled_time,
-        "<aws.scheduler.execution-id>": execution_id,
-        "<aws.scheduler.attempt-number>": "1",
-    }
-    for placeholder, value in replacements.items():
-        text = text.replace(placeholder, value)
-    return text

@@ -22,7 +22,7 @@ from parley.shared.clock import Clock
 from parley.shared.names import SHORT_LINK_PATH, Function
 
 from . import aws
-from .firer import FunctionRegistry
+from .functions import FunctionRegistry
 
 log = logging.getLogger("parley.local.http")
 

@@ -22,7 +22,8 @@ from parley.shared.clock import Clock
 from parley.shared.names import METRICS_NAMESPACE, Env, local_names
 
 from . import aws, snapshot
-from .firer import Firer, FunctionRegistry
+from .firer import Firer
+from .functions import FunctionRegistry
 from .http_front import HttpFront
 
 log = logging.getLogger("parley.local.runtime")

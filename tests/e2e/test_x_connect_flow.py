@@ -20,8 +20,7 @@ from click.testing import CliRunner
 
 from infra.local.runtime import LocalRuntime
 from parley.cli import main
-from parley.connect import credentials
-from parley.connect import upkeep as token_upkeep
+from parley.connect import credentials, upkeep
 from parley.shared import clock
 from parley.shared.names import SCHEDULE_LEAD_SECONDS
 from parley.store import ChannelRecord
@@ -74,7 +73,7 @@ def test_an_x_account_is_connected_kept_alive_and_published_to(
 
         # Two hours less the margin later, the runtime's firer fires the refresh schedule.
         x.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.TOKEN_200)
-        manual.advance((timedelta(hours=2) - token_upkeep.MARGIN).total_seconds())
+        manual.advance((timedelta(hours=2) - upkeep.MARGIN).total_seconds())
         rt.firer.run_due()
         record = ChannelRecord.get(members.authenticate(f"Bearer {token}").workspace_id, channel["id"])
         stored = credentials.SsmSessionStore(credentials.session_parameter(record.credential_parameter)).load()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.firer import FunctionRegistry
+from infra.local.functions import FunctionRegistry
 from infra.local.http_front import HttpFront
 from parley.shared.clock import ManualClock
 from parley.shared.names import Function

@@ -13,7 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from infra.local import aws
-from infra.local.firer import Firer, FunctionRegistry
+from infra.local.firer import Firer
+from infra.local.functions import FunctionRegistry
 from infra.local.runtime import LocalRuntime
 from parley.shared.clock import ManualClock
 from parley.shared.names import Function, Queue, ScheduleGroup, physical_name

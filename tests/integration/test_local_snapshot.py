@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra.local import aws, snapshot
-from infra.local.firer import FunctionRegistry
+from infra.local.functions import FunctionRegistry
 from infra.local.runtime import LocalRuntime
 from parley.shared.clock import ManualClock
 from parley.shared.names import Function, Queue, ScheduleGroup, physical_name

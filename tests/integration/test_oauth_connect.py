@@ -101,7 +101,7 @@ def _at(schedule: dict[str, Any]) -> datetime:
 
 def _fire(channel_id: str, manual_clock: clock.ManualClock) -> dict[str, Any]:
     """What Scheduler does at the armed time, through the local firer's function registry."""
-    from infra.local.firer import FunctionRegistry
+    from infra.local.functions import FunctionRegistry
 
     schedule = _schedule(channel_id)
     assert schedule is not None

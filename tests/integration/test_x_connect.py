@@ -17,8 +17,7 @@ import responses
 from click.testing import CliRunner
 
 from parley.cli import main
-from parley.connect import credentials, x_app
-from parley.connect import upkeep as token_upkeep
+from parley.connect import credentials, upkeep, x_app
 from parley.scheduling.tokens import TokenScheduler, schedule_name
 from parley.shared import aws as parley_aws
 from parley.shared import clock
@@ -140,7 +139,7 @@ def test_the_callback_connects_the_account_keeps_its_tokens_and_arms_their_refre
     assert session["expires_at"] == (START + timedelta(hours=2)).isoformat()
     schedule = _schedule(channel.channel_id)
     assert schedule is not None
-    assert _at(schedule) == START + timedelta(hours=2) - token_upkeep.MARGIN
+    assert _at(schedule) == START + timedelta(hours=2) - upkeep.MARGIN
     assert schedule["Target"]["Arn"] == get_settings().tokens_function_arn
     assert json.loads(schedule["Target"]["Input"])["channel_id"] == channel.channel_id
     exchange = next(c.request for c in token_endpoint.calls if str(c.request.url).endswith("/2/oauth2/token"))
@@ -251,7 +250,7 @@ def _fire(channel: ChannelRecord, manual_clock: clock.ManualClock) -> dict[str, 
     """What Scheduler does at the armed time: delete the one-time schedule and invoke its target; here
     through the local firer's function registry, which resolves the schedule's target ARN to
     functions/tokens/handler.py."""
-    from infra.local.firer import FunctionRegistry
+    from infra.local.functions import FunctionRegistry
 
     schedule = _schedule(channel.channel_id)
     assert schedule is not None
@@ -274,13 +273,13 @@ def test_a_fired_refresh_saves_the_rotated_tokens_and_arms_the_next(
 
     result = _fire(connected, manual_clock)
 
-    now = START + timedelta(hours=2) - token_upkeep.MARGIN
+    now = START + timedelta(hours=2) - upkeep.MARGIN
     assert result["outcome"] == "refreshed"
     assert "refresh_token=first-refresh-token" in str(call.calls[-1].request.body)
     session = _session(connected)
     assert (session["access_token"], session["refresh_token"]) == ("new-access-token", "new-refresh-token")
     schedule = _schedule(connected.channel_id)
-    assert schedule is not None and _at(schedule) == now + timedelta(hours=2) - token_upkeep.MARGIN
+    assert schedule is not None and _at(schedule) == now + timedelta(hours=2) - upkeep.MARGIN
 
 
 def test_a_revoked_refresh_token_moves_the_channel_to_needs_reauth_and_arms_nothing(
@@ -312,7 +311,7 @@ def test_a_transient_failure_retries_soon_and_keeps_the_channel_active(
     schedule = _schedule(connected.channel_id)
     assert result["outcome"] == "retry"
     assert ChannelRecord.get(connected.workspace_id, connected.channel_id).status == "active"
-    assert schedule is not None and _at(schedule) == manual_clock.now() + token_upkeep.RETRY
+    assert schedule is not None and _at(schedule) == manual_clock.now() + upkeep.RETRY
     assert _session(connected)["refresh_token"] == "first-refresh-token"
 
 
@@ -340,7 +339,7 @@ def test_tokens_renewed_meanwhile_by_a_publish_are_not_overwritten(
     schedule = _schedule(connected.channel_id)
     assert result["outcome"] == "renewed elsewhere"
     assert store.load() == theirs
-    assert schedule is not None and _at(schedule) == START + timedelta(hours=3, minutes=40) - token_upkeep.MARGIN
+    assert schedule is not None and _at(schedule) == START + timedelta(hours=3, minutes=40) - upkeep.MARGIN
 
 
 def test_a_stale_schedule_after_a_renewal_elsewhere_only_re_arms(
@@ -358,7 +357,7 @@ def test_a_stale_schedule_after_a_renewal_elsewhere_only_re_arms(
 
     schedule = _schedule(connected.channel_id)
     assert result["outcome"] == "fresh" and call.call_count == 0
-    assert schedule is not None and _at(schedule) == fresh_until - token_upkeep.MARGIN
+    assert schedule is not None and _at(schedule) == fresh_until - upkeep.MARGIN
 
 
 def test_the_reconciler_re_arms_a_refresh_whose_run_failed(
@@ -373,10 +372,10 @@ def test_the_reconciler_re_arms_a_refresh_whose_run_failed(
 
     found = failed_refresh(record)
     assert found is not None
-    token_upkeep.retry_soon(*found, TokenScheduler(get_settings(), parley_aws.client("scheduler")))
+    upkeep.retry_soon(*found, TokenScheduler(get_settings(), parley_aws.client("scheduler")))
 
     schedule = _schedule(connected.channel_id)
-    assert schedule is not None and _at(schedule) == manual_clock.now() + token_upkeep.RETRY
+    assert schedule is not None and _at(schedule) == manual_clock.now() + upkeep.RETRY
 
 
 def test_x_not_answering_who_the_account_is_connects_nothing_and_is_not_blamed_on_the_code(
@@ -396,7 +395,8 @@ def test_x_not_answering_who_the_account_is_connects_nothing_and_is_not_blamed_o
 def test_the_reconciler_function_re_arms_a_refresh_whose_retries_ran_out(
     connected: ChannelRecord, manual_clock: clock.ManualClock
 ) -> None:
-    from infra.local.firer import FunctionRegistry, on_failure_record, sqs_record
+    from infra.local.functions import FunctionRegistry
+    from infra.local.lambda_events import on_failure_record, sqs_record
     from parley.scheduling.tokens import refresh_input
 
     parley_aws.client("scheduler").delete_schedule(
@@ -420,4 +420,4 @@ def test_the_reconciler_function_re_arms_a_refresh_whose_retries_ran_out(
 
     schedule = _schedule(connected.channel_id)
     assert answer == {"batchItemFailures": []}
-    assert schedule is not None and _at(schedule) == manual_clock.now() + token_upkeep.RETRY
+    assert schedule is not None and _at(schedule) == manual_clock.now() + upkeep.RETRY

@@ -7,19 +7,20 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from infra.local import report
-from parley.links import clicks
-from parley.links import short_links as links
+from parley.links import clicks, short_links
 from parley.metrics import snapshots
 
 
 def test_display_drops_the_scheme_and_www_and_cuts_long_links() -> None:
-    assert links.display("https://www.example.com/a/") == "example.com/a"
-    long = links.display("https://example.com/" + "x" * 100)
-    assert len(long) == links.DISPLAY_MAX and long.endswith("\u2026")
+    assert short_links.display("https://www.example.com/a/") == "example.com/a"
+    long = short_links.display("https://example.com/" + "x" * 100)
+    assert len(long) == short_links.DISPLAY_MAX and long.endswith("\u2026")
 
 
 def test_utm_tags_are_added_and_the_marketers_own_win() -> None:
-    target = links.with_utm("https://example.com/p?utm_source=newsletter#top", "mastodon", "spring", {"utm_term": "t"})
+    target = short_links.with_utm(
+        "https://example.com/p?utm_source=newsletter#top", "mastodon", "spring", {"utm_term": "t"}
+    )
     parts = urlsplit(target)
     assert parts.fragment == "top"
     assert parse_qs(parts.query) == {
@@ -49,10 +50,10 @@ def test_link_preview_crawlers_are_told_from_people(agent: str | None, crawler: 
 
 
 def test_codes_are_url_safe_and_unguessable_and_nothing_else_is_a_code() -> None:
-    made = {links.new_code() for _ in range(1000)}
-    assert len(made) == 1000 and all(links.is_code(code) for code in made)
+    made = {short_links.new_code() for _ in range(1000)}
+    assert len(made) == 1000 and all(short_links.is_code(code) for code in made)
     for bad in ("", "short", "a" * 13, "../../etc/pa", "abc@2026-01-0", "https://evil"):
-        assert not links.is_code(bad)
+        assert not short_links.is_code(bad)
 
 
 def test_counters_get_one_name_on_every_network() -> None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from parley.links import short_links as links
+from parley.links import short_links
 from parley.shared import aws, clock, emf
 from parley.shared.config import get_settings
 from parley.shared.names import Table
@@ -63,7 +63,7 @@ def is_crawler(user_agent: str | None) -> bool:
 
 def follow(code: str, user_agent: str | None, *, dynamodb: Any = None) -> Followed | None:
     """The target of `code` after counting the click; None for an unknown or malformed code."""
-    if not links.is_code(code):
+    if not short_links.is_code(code):
         return None
     dynamodb = dynamodb or aws.client("dynamodb")
     table = get_settings().tables[Table.LINKS]

@@ -20,7 +20,7 @@ from parley.store.models import (
     bind,
     create_tables,
 )
-from parley.store.writes import Action, Condition, DeleteError, PutError, TransactWrite, UpdateError, transaction
+from parley.store.writes import Action, Condition, DeleteError, PutError, UpdateError, transaction
 
 __all__ = [
     "ALL_MODELS",
@@ -40,7 +40,6 @@ __all__ = [
     "PutError",
     "SnapshotRecord",
     "TokenRecord",
-    "TransactWrite",
     "UpdateError",
     "WatchRecord",
     "WorkspaceRecord",

@@ -3,15 +3,21 @@ it: the errors a refused write raises, conditions and update actions for typing,
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
+from typing import TYPE_CHECKING
+
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
-__all__ = ["Action", "Condition", "DeleteError", "PutError", "TransactWrite", "UpdateError", "transaction"]
+if TYPE_CHECKING:
+    from pynamodb.transactions import TransactWrite
+
+__all__ = ["Action", "Condition", "DeleteError", "PutError", "UpdateError", "transaction"]
 
 
 def transaction() -> TransactWrite:
     """A TransactWriteItems of up to 100 conditional writes: all of them happen, or none."""
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite  # only where posts are queued: cold imports stay lean
+
     return TransactWrite(connection=Connection())
