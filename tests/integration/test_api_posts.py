@@ -114,6 +114,8 @@ def test_idempotency_keys_are_per_workspace(ws: Workspace) -> None:
         ({"publish_at": "2020-01-01T10:00:00Z"}, "publish_at", "past"),
         ({"channels": []}, "channels", ""),
         ({"surprise": 1}, "surprise", ""),
+        ({"channels": [""]}, "channels.0", ""),  # reached DynamoDB as an empty key: a 500 (issue 14)
+        ({"text": "Hello\x00there"}, "text", "control character"),
     ],
 )
 def test_bad_input_is_422_naming_the_field_and_writes_nothing(
@@ -126,9 +128,18 @@ def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     assert count_posts(ws) == 0
 
 
-def test_malformed_json_is_422(ws: Workspace) -> None:
-    answer = ws.editor.call("POST", "/posts", "{not json")
-    assert answer.status == 422 and "body" in fields(answer)
+@pytest.mark.parametrize("body", ["{not json", "\udcff\udcfe"], ids=["not-json", "not-utf8"])
+def test_a_body_that_is_not_utf8_json_is_400_and_writes_nothing(ws: Workspace, body: str) -> None:
+    event_body = body.encode("utf-8", "surrogateescape")  # the bytes as a client sent them
+    answer = ws.editor.call("POST", "/posts", event_body)
+    assert answer.status == 400, answer.body
+    assert answer.headers.get("Content-Type") == "application/problem+json"
+    assert count_posts(ws) == 0
+
+
+def test_a_body_that_is_not_json_by_its_content_type_is_415(ws: Workspace) -> None:
+    answer = ws.editor.call("POST", "/posts", "text=hello", {"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status == 415 and count_posts(ws) == 0
 
 
 def test_an_unknown_or_foreign_channel_is_404_revealing_nothing(ws: Workspace) -> None:

@@ -94,12 +94,12 @@ def test_a_file_larger_than_declared_is_refused(editor: ApiClient) -> None:
     assert stored.status_code == 400 or (checked["status"] == "rejected" and "more than" in checked["reason"])
 
 
-def test_completing_before_uploading_is_422_and_the_media_stays_pending(editor: ApiClient) -> None:
+def test_completing_before_uploading_is_409_and_the_media_stays_pending(editor: ApiClient) -> None:
     created = register(editor, png())
 
     answer = editor.call("POST", f"/media/{created['id']}/complete")
 
-    assert answer.status == 422 and answer.body["errors"][0]["field"] == "media_id"
+    assert answer.status == 409 and "upload the file first" in answer.body["detail"]
     assert editor.call("GET", f"/media/{created['id']}").body["status"] == "pending"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ class FakeContext:
 def api_event(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query)) or None
-    raw = body if isinstance(body, str) or body is None else json.dumps(body)
+    # Bytes go as API Gateway passes a body that is not UTF-8 text: base64, flagged.
+    encoded = isinstance(body, bytes)
+    raw = (
+        base64.b64encode(body).decode()
+        if encoded
+        else body
+        if isinstance(body, str) or body is None
+        else json.dumps(body)
+    )
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     return {
         "resource": "/{proxy+}",
@@ -49,7 +58,7 @@ def api_event(method: str, url: str, body: Any = None, headers: dict[str, str] |
             "identity": {"sourceIp": "127.0.0.1"},
         },
         "body": raw,
-        "isBase64Encoded": False,
+        "isBase64Encoded": encoded,
     }
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from parley.http.fields import PathId, line_field, text_field
 from parley.listening import answers
 from parley.team import members
 
@@ -15,10 +16,10 @@ router = Router()
 
 
 class ApprovedAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=100, description="What it answers, for the team")
-    text: str = Field(min_length=1, max_length=3000, description="The wording; {author} and {your_names}")
+    name: str = line_field(100, "What it answers, for the team")
+    text: str = text_field(3000, "The wording; {author} and {your_names}", min_length=1)
 
 
 def _caller() -> members.Principal:
@@ -38,16 +39,16 @@ def list_all() -> dict[str, Any]:
 
 
 @router.get("/answers/<answer_id>", summary="One approved answer")
-def get_one(answer_id: str) -> dict[str, Any]:
+def get_one(answer_id: PathId) -> dict[str, Any]:
     return answers.view(answers.get(_caller(), answer_id))
 
 
 @router.put("/answers/<answer_id>", summary="Change an approved answer")
-def update(answer_id: str, body: ApprovedAnswer) -> dict[str, Any]:
+def update(answer_id: PathId, body: ApprovedAnswer) -> dict[str, Any]:
     return answers.update(_caller(), answer_id, body.name, body.text)
 
 
 @router.delete("/answers/<answer_id>", summary="Remove an approved answer")
-def delete(answer_id: str) -> Response[str]:
+def delete(answer_id: PathId) -> Response[str]:
     answers.delete(_caller(), answer_id)
     return Response(204, "application/json", body="")

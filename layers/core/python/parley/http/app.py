@@ -6,14 +6,18 @@ to the token's workspace, and another workspace's ids answer 404 like missing on
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -27,6 +31,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from parley.connect import channels
 from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
+from parley.http import contract
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
@@ -34,7 +39,8 @@ from parley.http import metrics as metrics_routes
 from parley.http import oauth_connect as oauth_connect_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
-from parley.http.problems import field_of, problem
+from parley.http.fields import Cursor, Limit, PathId, QueryTime, reason_for
+from parley.http.problems import field_of, pointer, problem
 from parley.http.schemas import ConnectChannel, CreatePost, EditPost
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
@@ -47,7 +53,15 @@ from parley.shared.names import Table
 from parley.shared.observability import logger
 from parley.team import members
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+class _Resolver(APIGatewayRestResolver):
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        """Powertools' document, with every answer each operation can give declared (parley.http.contract)."""
+        generated = super().get_openapi_schema(**kwargs).model_dump(by_alias=True, exclude_none=True, mode="json")
+        return OpenAPI.model_validate(contract.declare(generated, PUBLIC_PATHS))
+
+
+app = _Resolver(enable_validation=True)
 app.enable_swagger(
     path="/docs",
     title="parley",
@@ -58,19 +72,42 @@ app.enable_swagger(
 )
 
 
+DeliveryState = Literal["scheduled", "held", "publishing", "retrying", "published", "failed", "cancelled"]
+
 # the callbacks: the OAuth state is the proof
 PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
 PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
 
 
-def _authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[dict[str, Any]]:
-    """Before validation, so that a caller without a valid token learns nothing else (401 first)."""
-    if app.current_event.path not in PUBLIC_PATHS:
-        app.append_context(principal=members.authenticate(app.current_event.headers.get("authorization")))
-    return next_middleware(app)
+def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:
+    """What every request passes before Powertools validates it: a valid token (all but the public paths, so
+    that a caller without one learns nothing else: 401 first), and a body, if any, that is UTF-8 JSON. None:
+    go on; else the answer."""
+    event = app.current_event
+    if event.path not in PUBLIC_PATHS:
+        app.append_context(principal=members.authenticate(event.headers.get("authorization")))
+    if not event.body:
+        return None
+    media_type = (event.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return problem(415, "The body must be JSON (Content-Type: application/json).", instance=event.path)
+    try:
+        raw = base64.b64decode(event.body, validate=True) if event.is_base64_encoded else event.body.encode()
+        json.loads(raw.decode("utf-8"))
+    except (UnicodeError, binascii.Error, ValueError):
+        return problem(400, "The body is not UTF-8 JSON.", instance=event.path)
+    return None
 
 
-app.use(middlewares=[_authenticate])
+class _AdmitThenValidate(OpenAPIRequestValidationMiddleware):
+    """Powertools runs request validation before any middleware of ours: admission goes in front of it."""
+
+    def handler(self, app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response:
+        refused = _admit(app)  # type: ignore[arg-type]
+        return refused if refused is not None else super().handler(app, next_middleware)
+
+
+app._request_validation_middleware = _AdmitThenValidate()
 
 
 def _caller() -> members.Principal:
@@ -86,9 +123,12 @@ def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         if error.get("type") == "json_invalid":
-            errors.append({"field": "body", "reason": "is not valid JSON"})
-            continue
-        errors.append({"field": field_of(error.get("loc", ())), "reason": str(error.get("msg", "is invalid"))})
+            return problem(400, "The body is not valid JSON.", instance=app.current_event.path)
+        location = tuple(error.get("loc", ()))
+        found = {"field": field_of(location), "reason": reason_for(error)}
+        if location[:1] == ("body",):
+            found["pointer"] = pointer(found["field"]) or ""
+        errors.append(found)
     return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
 
 
@@ -141,7 +181,9 @@ def _network_refused(exc: PermanentNetworkError) -> Response[dict[str, Any]]:
     reconnect it); anything else the network refused is the request's content (422)."""
     if isinstance(exc, InvalidCredential):
         return problem(409, exc.reason, instance=app.current_event.path)
-    errors = [{"field": "text", "reason": exc.reason}]
+    # what the network judged: an account's server when connecting, else the text that was sent
+    field = "service_url" if app.current_event.path == "/channels" else "text"
+    errors = [{"field": field, "reason": exc.reason}]
     return problem(422, exc.reason, errors=errors, instance=app.current_event.path)
 
 
@@ -158,13 +200,32 @@ def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response
 
 @app.not_found
 def _no_route(exc: Exception) -> Response[dict[str, Any]]:
-    return problem(404, f"No route {app.current_event.http_method} {app.current_event.path}.")
+    """404 for a path no route has; 405 naming the methods it takes for a path that exists."""
+    event = app.current_event
+    allowed = sorted(
+        {r.method for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(event.path)} - {"OPTIONS"}
+    )
+    if allowed:
+        return problem(
+            405,
+            f"{event.path} takes {', '.join(allowed)}, not {event.http_method}.",
+            instance=event.path,
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return problem(404, f"No route {event.http_method} {event.path}.")
 
 
 @app.exception_handler(Exception)
 def _bug(exc: Exception) -> Response[dict[str, Any]]:
+    """A bug: the caller gets the request id to quote, never the internals; the log has the trace."""
     logger.exception("unhandled error")
-    return problem(500, "Something went wrong on our side; it has been logged.")
+    request_id = getattr(app.lambda_context, "aws_request_id", None) or "unknown"
+    return problem(
+        500,
+        f"Something went wrong on our side; it has been logged (request {request_id}).",
+        instance=app.current_event.path,
+        extra={"request_id": request_id},
+    )
 
 
 # ---- meta -------------------------------------------------------------------------------------
@@ -201,15 +262,6 @@ def channel_view(record: Any) -> dict[str, Any]:
 
 def _credential(body: ConnectChannel) -> Credential:
     """What each network needs to connect, named field by field when it is missing."""
-    if body.network == "x":
-        raise ValidationFailed(
-            FieldProblem("network", "an X account is connected through X's own consent page: GET /channels/x/connect")
-        )
-    if body.network in oauth_providers.PROVIDERS:
-        connect = f"GET /channels/{body.network}/connect"
-        raise ValidationFailed(
-            FieldProblem("network", f"a {body.network} account is connected through its consent page: {connect}")
-        )
     if body.network == "mastodon":
         _require("Mastodon", access_token=body.access_token, service_url=body.service_url)
         assert body.access_token is not None and body.service_url is not None
@@ -303,45 +355,31 @@ def create_post(
     return Response(201, "application/json", body=created, headers={"Location": f"/posts/{created['id']}"})
 
 
-def _time(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(FieldProblem(field, "is not an ISO 8601 date-time")) from exc
-    if parsed.tzinfo is None:
-        raise ValidationFailed(FieldProblem(field, "needs an offset, e.g. Z or +01:00"))
-    return parsed
-
-
 @app.get("/posts", summary="Posts by publish time, newest first (filter by status and time range)")
 def list_posts(
-    status: Annotated[str | None, Query(description="scheduled, publishing, retrying, published, ...")] = None,
-    since: Annotated[str | None, Query(description="publish_at >= since (ISO 8601 with offset)")] = None,
-    until: Annotated[str | None, Query(description="publish_at < until (ISO 8601 with offset)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    status: Annotated[DeliveryState | None, Query(description="Posts with a delivery in this state")] = None,
+    since: QueryTime = None,  # publish_at >= since
+    until: QueryTime = None,  # publish_at < until
+    limit: Limit = 25,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     principal = _caller()
-    query = posts.PostQuery(
-        status=status, since=_time(since, "since"), until=_time(until, "until"), limit=limit, cursor=cursor
-    )
+    query = posts.PostQuery(status=status, since=since, until=until, limit=limit, cursor=cursor)
     return posts.list_posts(principal, query)
 
 
 @app.get("/posts/<post_id>", summary="A post and its deliveries")
-def get_post(post_id: str) -> dict[str, Any]:
+def get_post(post_id: PathId) -> dict[str, Any]:
     return posts.get_post(_caller(), post_id)
 
 
 @app.get("/posts/<post_id>/deliveries", summary="A post's deliveries, one per channel, with their states")
-def get_deliveries(post_id: str) -> dict[str, Any]:
+def get_deliveries(post_id: PathId) -> dict[str, Any]:
     return {"items": posts.get_post(_caller(), post_id)["deliveries"]}
 
 
 @app.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
-def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
+def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
     changes = posts.PostChanges(
         text=body.text,
         publish_at=body.publish_at,
@@ -353,12 +391,12 @@ def edit_post(post_id: str, body: EditPost) -> dict[str, Any]:
 
 
 @app.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
-def cancel_post(post_id: str) -> dict[str, Any]:
+def cancel_post(post_id: PathId) -> dict[str, Any]:
     return posts.cancel_post(_caller(), _arming(), post_id)
 
 
 @app.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
-def publish_now(post_id: str) -> dict[str, Any]:
+def publish_now(post_id: PathId) -> dict[str, Any]:
     return posts.publish_now(_caller(), _arming(), post_id)
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -12,8 +11,21 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from parley.http.fields import (
+    ID_PATTERN,
+    Cursor,
+    Id,
+    Limit,
+    Omitted,
+    PathId,
+    PostText,
+    QueryId,
+    QueryTime,
+    ShortText,
+    not_null,
+)
 from parley.listening import inbox
 from parley.shared import aws
 from parley.shared.config import get_settings
@@ -24,12 +36,27 @@ from parley.team import members
 router = Router()
 
 
-class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Placeholder = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,49}$")]
 
-    text: str | None = Field(default=None, max_length=10_000, description="The answer (or give answer_id)")
-    answer_id: str | None = Field(default=None, description="An approved answer to use instead of text")
-    values: dict[str, str] = Field(default_factory=dict, description="Values for the approved answer's placeholders")
+
+class Answer(BaseModel):
+    # text, or an approved answer (answer_id, with its values): exactly one of the two, neither null
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["answer_id"]}]},
+    )
+
+    text: PostText | Omitted = Field(default=None, description="The answer (or give answer_id)")
+    answer_id: Id | Omitted = Field(default=None, description="An approved answer to use instead")
+    values: dict[Placeholder, ShortText] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Values for the approved answer's placeholders",
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    _not_null = field_validator("text", "answer_id", mode="before")(not_null)
 
     @model_validator(mode="after")
     def text_or_approved_answer(self) -> Answer:
@@ -43,34 +70,22 @@ def _caller() -> members.Principal:
     return principal
 
 
-def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(FieldProblem("since", "is not an ISO 8601 date-time")) from exc
-    if parsed.tzinfo is None:
-        raise ValidationFailed(FieldProblem("since", "needs an offset, e.g. Z or +01:00"))
-    return parsed
-
-
 @router.get("/inbox", summary="Replies and mentions, newest first")
 def list_inbox(
-    status: Annotated[str | None, Query(description="new, claimed, answered or dismissed")] = None,
-    sentiment: Annotated[str | None, Query(description="positive, neutral or negative")] = None,
-    channel: Annotated[str | None, Query(description="a channel id")] = None,
-    post: Annotated[str | None, Query(description="a post id: replies in its threads")] = None,
-    since: Annotated[str | None, Query(description="arrived at or after (ISO 8601 with offset)")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    status: Annotated[Literal["new", "claimed", "answered", "dismissed"] | None, Query()] = None,
+    sentiment: Annotated[Literal["positive", "neutral", "negative"] | None, Query()] = None,
+    channel: QueryId = None,
+    post: Annotated[str | None, Query(pattern=ID_PATTERN, description="a post id: replies in its threads")] = None,
+    since: QueryTime = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     query = inbox.InboxQuery(
         status=status,
         sentiment=sentiment,
         channel_id=channel,
         post_id=post,
-        since=_since(since),
+        since=since,
         limit=limit,
         cursor=cursor,
     )
@@ -78,22 +93,22 @@ def list_inbox(
 
 
 @router.get("/inbox/<item_id>", summary="One inbox item")
-def get_item(item_id: str) -> dict[str, Any]:
+def get_item(item_id: PathId) -> dict[str, Any]:
     return inbox.view(inbox.get(_caller(), item_id))
 
 
 @router.post("/inbox/<item_id>/claim", summary="Claim an item (409 naming the holder if someone has it)")
-def claim(item_id: str) -> dict[str, Any]:
+def claim(item_id: PathId) -> dict[str, Any]:
     return inbox.claim(_caller(), item_id)
 
 
 @router.post("/inbox/<item_id>/release", summary="Give a claimed item back")
-def release(item_id: str) -> dict[str, Any]:
+def release(item_id: PathId) -> dict[str, Any]:
     return inbox.release(_caller(), item_id)
 
 
 @router.post("/inbox/<item_id>/dismiss", summary="Nothing to answer")
-def dismiss(item_id: str) -> dict[str, Any]:
+def dismiss(item_id: PathId) -> dict[str, Any]:
     return inbox.dismiss(_caller(), item_id)
 
 
@@ -121,7 +136,7 @@ def _reply_once() -> Any:
 
 @router.post("/inbox/<item_id>/reply", summary="Answer on the network, threaded, exactly once")
 def reply(
-    item_id: str,
+    item_id: PathId,
     body: Answer,
     idempotency_key: Annotated[
         str | None,

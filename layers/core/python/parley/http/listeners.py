@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from parley.http.fields import Id, Omitted, PathId, not_null
 from parley.listening import listeners
 from parley.scheduling.wiring import polls
 from parley.team import members
@@ -15,12 +17,45 @@ from parley.team import members
 router = Router()
 
 
-class NewListener(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+HASHTAG = r"^#?\w{1,64}$"  # \w as Python reads it: letters and digits of every script
+KEYWORD = r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]{0,98}[^\s\x00-\x1f\x7f])?$"  # 1-100, trimmed
 
-    channel_id: str = Field(description="The channel to listen on")
+
+class NewListener(BaseModel):
+    # mentions take no value; a hashtag and a keyword do, each of its own shape
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"kind": {"const": "mentions"}}, "not": {"required": ["value"]}},
+                {"properties": {"kind": {"const": "hashtag"}, "value": {"pattern": HASHTAG}}, "required": ["value"]},
+                {"properties": {"kind": {"const": "keyword"}, "value": {"pattern": KEYWORD}}, "required": ["value"]},
+            ]
+        },
+    )
+
+    channel_id: Id = Field(description="The channel to listen on")
     kind: Literal["hashtag", "keyword", "mentions"]
-    value: str | None = Field(default=None, max_length=100, description="The hashtag or keyword (not for mentions)")
+    value: Annotated[str, Field(max_length=100)] | Omitted = Field(
+        default=None, description="The hashtag or keyword (not for mentions)"
+    )
+
+    _not_null = field_validator("value", mode="before")(not_null)
+
+    @model_validator(mode="after")
+    def value_fits_kind(self) -> NewListener:
+        if self.kind == "mentions":
+            if self.value is not None:
+                raise ValueError("mentions take no value")
+        elif self.value is None or not re.fullmatch(HASHTAG if self.kind == "hashtag" else KEYWORD, self.value):
+            shape = (
+                "letters, digits or _ (up to 64), with or without #"
+                if self.kind == "hashtag"
+                else "1 to 100 characters"
+            )
+            raise ValueError(f"a {self.kind} is {shape}")
+        return self
 
 
 def _caller() -> members.Principal:
@@ -40,6 +75,6 @@ def list_all() -> dict[str, Any]:
 
 
 @router.delete("/listeners/<listener_id>", summary="Stop listening")
-def delete(listener_id: str) -> Response[str]:
+def delete(listener_id: PathId) -> Response[str]:
     listeners.delete(_caller(), listener_id)
     return Response(204, "application/json", body="")

@@ -2,34 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from parley.http.fields import TEXT_PATTERN, PathId
 from parley.media import uploads as media
 from parley.shared.names import MEDIA_MAX_UPLOAD_BYTES
+from parley.shared.numbers import WholeNumber
 from parley.store import WorkspaceRecord
 from parley.team import members
 
 router = Router()
 
 
+AltText = Annotated[str, StringConstraints(max_length=media.MAX_ALT_CHARACTERS, pattern=TEXT_PATTERN)]
+
+
 class NewMedia(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     content_type: Literal["image/jpeg", "image/png", "image/webp", "image/gif"] = Field(
         description="The file's type; the upload must be of this type, and its bytes are checked"
     )
-    size: int = Field(ge=1, le=MEDIA_MAX_UPLOAD_BYTES, description="The file's size in bytes (the upload's cap)")
-    alt: str | None = Field(
-        default=None, max_length=media.MAX_ALT_CHARACTERS, description="Alt text: what the image shows"
+    size: WholeNumber = Field(
+        ge=1, le=MEDIA_MAX_UPLOAD_BYTES, description="The file's size in bytes (the upload's cap)"
     )
+    alt: AltText | None = Field(default=None, description="Alt text: what the image shows")
 
 
 class MediaSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     require_alt_text: bool = Field(description="Refuse posts whose images have no alt text")
 
@@ -46,12 +51,12 @@ def create(body: NewMedia) -> Response[dict[str, Any]]:
 
 
 @router.post("/media/<media_id>/complete", summary="The upload is done: check the file (idempotent)")
-def complete(media_id: str) -> dict[str, Any]:
+def complete(media_id: PathId) -> dict[str, Any]:
     return media.complete(_caller(), media_id)
 
 
 @router.get("/media/<media_id>", summary="An image's status (pending, ready, rejected with a reason)")
-def get(media_id: str) -> dict[str, Any]:
+def get(media_id: PathId) -> dict[str, Any]:
     return media.get_media(_caller(), media_id)
 
 

@@ -3,13 +3,14 @@ workspace's campaign presets for short links' UTM tags (parley.metrics)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from parley.http.fields import LINE_PATTERN, PathId, QueryId, iso_time
 from parley.links import campaigns
 from parley.metrics import views
 from parley.shared.errors import FieldProblem, ValidationFailed
@@ -17,11 +18,24 @@ from parley.team import members
 
 router = Router()
 
+CampaignName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f/?#%]+$")]
+UTM_NAME_PATTERN = r"^utm_[a-z0-9_]{1,40}$"
+UtmName = Annotated[str, Field(pattern=UTM_NAME_PATTERN)]
+UtmValue = Annotated[str, Field(min_length=1, max_length=campaigns.MAX_VALUE, pattern=LINE_PATTERN)]
+
 
 class CampaignPreset(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    utm: dict[str, str] = Field(description='Extra UTM parameters, e.g. {"utm_content": "banner"}')
+    utm: dict[UtmName, UtmValue] = Field(
+        max_length=campaigns.MAX_PARAMS,
+        description='Extra UTM parameters, e.g. {"utm_content": "banner"} (utm_source, utm_medium and utm_campaign '
+        "are parley's)",
+        json_schema_extra={
+            "additionalProperties": False,
+            "propertyNames": {"pattern": UTM_NAME_PATTERN, "not": {"enum": list(campaigns.RESERVED)}},
+        },
+    )
 
 
 def _caller() -> members.Principal:
@@ -30,20 +44,29 @@ def _caller() -> members.Principal:
 
 
 @router.get("/posts/<post_id>/metrics", summary="A post's engagement curve and clicks, per delivery")
-def post_metrics(post_id: str) -> dict[str, Any]:
+def post_metrics(post_id: PathId) -> dict[str, Any]:
     return views.post_metrics(_caller(), post_id)
 
 
 @router.get("/metrics/summary", summary="Totals, top posts and best posting hours for a period (JSON or CSV)")
 def summary(
-    since: Annotated[str | None, Query(alias="from", description="ISO 8601 with offset (default: 30 days ago)")] = None,
-    until: Annotated[str | None, Query(alias="to", description="ISO 8601 with offset (default: now)")] = None,
-    channel: Annotated[str | None, Query(description="only this channel")] = None,
-    format: Annotated[str | None, Query(description="json (default) or csv")] = None,
+    since: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(iso_time),
+        Query(alias="from", description="ISO 8601 with its offset (default: 30 days ago)"),
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None,
+        BeforeValidator(iso_time),
+        Query(alias="to", description="ISO 8601 with its offset (default: now)"),
+    ] = None,
+    channel: QueryId = None,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="json (default) or csv")] = None,
 ) -> Response[Any]:
     if format not in (None, "json", "csv"):
         raise ValidationFailed(FieldProblem("format", "must be json or csv"))
-    result = views.summary(_caller(), since, until, channel)
+    start, end = (t.isoformat() if t else None for t in (since, until))
+    result = views.summary(_caller(), start, end, channel)
     accept = router.current_event.headers.get("accept") or router.current_event.headers.get("Accept") or ""
     if format == "csv" or (format is None and "text/csv" in accept):
         return Response(200, "text/csv; charset=utf-8", body=views.to_csv(result))
@@ -56,5 +79,5 @@ def list_campaigns() -> dict[str, Any]:
 
 
 @router.put("/campaigns/<name>", summary="Set a campaign's extra UTM parameters")
-def put_campaign(name: str, body: CampaignPreset) -> dict[str, Any]:
+def put_campaign(name: CampaignName, body: CampaignPreset) -> dict[str, Any]:
     return campaigns.put_preset(_caller(), name, body.utm)

@@ -10,11 +10,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from parley.connect import flow
 from parley.connect.base import ConnectFailed
 from parley.http import x_connect as x_routes
+from parley.http.fields import QueryZone
 from parley.http.problems import problem
 from parley.scheduling import wiring
 from parley.shared.config import get_settings
@@ -37,8 +38,8 @@ def _base_url() -> str:
     summary="Start connecting a LinkedIn, Facebook Page, Instagram or Threads account (X: /channels/x/connect)",
 )
 def connect(
-    network: str,
-    time_zone: Annotated[str, Query(description="IANA zone for the channel's times given without one")] = "UTC",
+    network: Annotated[str, Path(pattern=r"^[a-z]{1,20}$", description="linkedin, facebook, instagram or threads")],
+    time_zone: QueryZone = "UTC",
     account: Annotated[str | None, Query(description="LinkedIn: member (default) or organization")] = None,
     organization: Annotated[str | None, Query(description="LinkedIn: the organization page (id or URN)")] = None,
     page: Annotated[str | None, Query(description="Facebook: the Page's id, when the person manages several")] = None,
@@ -60,7 +61,7 @@ def connect(
 
 @router.get("/channels/<network>/callback", summary="Where the network sends the browser back (public)")
 def callback(
-    network: str,
+    network: Annotated[str, Path(pattern=r"^[a-z]{1,20}$", description="linkedin, facebook, instagram or threads")],
     state: Annotated[str, Query()] = "",
     code: Annotated[str | None, Query()] = None,
     error: Annotated[str | None, Query()] = None,

@@ -30,8 +30,14 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = errors
-    body.update(extra or {})
+    # What is in the way (a 409's holder, the deliveries' states); it never replaces a member of RFC 9457's.
+    body.update({key: value for key, value in (extra or {}).items() if key not in body})
     return Response(status_code=status, content_type=CONTENT_TYPE, body=json.dumps(body), headers=headers)
+
+
+def pointer(field: str) -> str:
+    """A body field as a JSON pointer (RFC 6901): `overrides.x.text` -> `/overrides/x/text`."""
+    return "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in field.split(".")) if field else ""
 
 
 def field_of(location: tuple[Any, ...] | list[Any]) -> str:

@@ -2,42 +2,99 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from parley.http.fields import (
+    Id,
+    Name,
+    Omitted,
+    PostText,
+    PublishAt,
+    ShortText,
+    TitleText,
+    Url,
+    Zone,
+    not_null,
+    text_field,
+)
+from parley.publishing import posts
+
+
+def _consent_page_hint(network: object) -> object:
+    # the OAuth networks connect through their own consent page; say which, rather than "not one of"
+    if network == "x":
+        raise ValueError("an X account is connected through X's own consent page: GET /channels/x/connect")
+    if isinstance(network, str) and network in OAUTH_NETWORKS:
+        raise ValueError(f"a {network} account is connected through its consent page: GET /channels/{network}/connect")
+    return network
+
+
+OAUTH_NETWORKS = ("linkedin", "facebook", "instagram", "threads")
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
 
 
 class ConnectChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    # x, linkedin, facebook, instagram, threads: GET /channels/{network}/connect instead (a 422 says so)
-    network: Literal["bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads"] = "bluesky"
-    identifier: str | None = Field(
-        default=None, min_length=1, max_length=253, description="Bluesky: the account's handle, DID or e-mail"
+    # Bluesky (the default network): identifier and app_password; Mastodon: access_token and service_url
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "title": "Bluesky",
+                    "required": ["identifier", "app_password"],
+                    "properties": {"network": {"const": "bluesky"}},
+                },
+                {
+                    "title": "Mastodon",
+                    "required": ["network", "access_token", "service_url"],
+                    "properties": {"network": {"const": "mastodon"}},
+                },
+            ]
+        },
     )
-    app_password: SecretStr | None = Field(
+
+    network: Annotated[Literal["bluesky", "mastodon"], BeforeValidator(_consent_page_hint)] = Field(
+        default="bluesky",
+        description="bluesky or mastodon; X, LinkedIn, Facebook, Instagram and Threads connect through "
+        "GET /channels/{network}/connect",
+    )
+    identifier: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        pattern=r"^[^\s\x00-\x1f\x7f]+$",
+        description="Bluesky: the account's handle, DID or e-mail",
+    )
+    app_password: Secret | None = Field(
         default=None, description="Bluesky: an app password; checked now, stored encrypted, never returned"
     )
-    access_token: SecretStr | None = Field(
+    access_token: Secret | None = Field(
         default=None, description="Mastodon: an access token (scopes read, write); checked now, never returned"
     )
     service_url: str | None = Field(
         default=None,
-        pattern=r"^https?://[^\s/]+(:\d+)?/?$",
+        pattern=r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$",  # an ASCII host (an IDN in its xn-- form)
         description="Bluesky: the account's PDS (default https://bsky.social); Mastodon: the instance's URL",
     )
-    time_zone: str = Field(default="UTC", description="IANA zone for times given without one")
+    time_zone: Zone = "UTC"  # for times given without one
+    # what each network needs is named field by field by the route (parley.http.app._credential)
 
 
 class Override(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # text or media, or both; neither is null (leave it out)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"anyOf": [{"required": ["text"]}, {"required": ["media"]}]}
+    )
 
-    text: str | None = Field(
-        default=None, max_length=10_000, description="What this network gets instead of the post's text"
+    text: PostText | Omitted = Field(default=None, description="What this network gets instead of the post's text")
+    media: Annotated[list[Id], Field(max_length=10)] | Omitted = Field(
+        default=None, description="Media ids this network gets instead of the post's (docs/media.md)"
     )
-    media: list[str] | None = Field(
-        default=None, max_length=10, description="Media ids this network gets instead of the post's (docs/media.md)"
-    )
+
+    _not_null = field_validator("text", "media", mode="before")(not_null)
 
     @model_validator(mode="after")
     def something_to_override(self) -> Override:
@@ -46,31 +103,51 @@ class Override(BaseModel):
         return self
 
 
-class LinkCardFields(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TextOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://", description="The card's link")
-    title: str | None = Field(default=None, max_length=300)
-    description: str | None = Field(default=None, max_length=1000)
-    thumbnail_url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    text: str = text_field(10_000, "What this network gets instead of the post's text")
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_media_changes(cls, data: object) -> object:
+        if isinstance(data, dict) and "media" in data:
+            raise ValueError("images cannot be changed by an edit: cancel the post and queue it again")
+        return data
+
+
+class LinkCardFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    url: Url | Omitted = Field(default=None, description="The card's link")
+    title: TitleText | Omitted = None
+    description: ShortText | Omitted = None
+    thumbnail_url: Url | Omitted = None
+
+    _not_null = field_validator("url", "title", "description", "thumbnail_url", mode="before")(not_null)
 
 
 Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
 
 
 class CreatePost(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    text: str = Field(max_length=10_000)
+    text: str = text_field(10_000, "The post as the marketer wrote it")
     overrides: Overrides | None = Field(default=None, description="Per-network text, e.g. a shorter one for X")
-    channels: list[str] = Field(min_length=1, description="Channel ids to publish on")
-    publish_at: str = Field(
+    channels: list[Id] = Field(
+        min_length=1,
+        max_length=posts.MAX_CHANNELS,
+        json_schema_extra={"uniqueItems": True},
+        description="Channel ids to publish on",
+    )
+    publish_at: PublishAt = Field(
         description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
         "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone",
     )
-    time_zone: str | None = Field(default=None, description="IANA zone for a publish_at without an offset")
-    campaign: str | None = Field(default=None, max_length=100)
-    media: list[str] = Field(
+    time_zone: Zone | None = Field(default=None, description="IANA zone for a publish_at without an offset")
+    campaign: Name | None = Field(default=None, description="Its campaign (utm_campaign of its short links)")
+    media: list[Id] = Field(
         default_factory=list, max_length=10, description="Media ids (POST /media), in order; checked per network"
     )
     link_card: LinkCardFields | None = Field(
@@ -79,20 +156,26 @@ class CreatePost(BaseModel):
     )
 
 
+TextOverrides = Annotated[dict[Literal["bluesky", "mastodon", "x"], TextOverride], Field(min_length=1)]
+
+
 class EditPost(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # at least one of text, overrides, publish_at, campaign; none of them null (leave it out)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"anyOf": [{"required": [name]} for name in ("text", "overrides", "publish_at", "campaign")]},
+    )
 
-    text: str | None = Field(default=None, max_length=10_000)
-    overrides: Overrides | None = Field(default=None, description="Per-network texts to set (others are kept)")
-    publish_at: str | None = None
-    time_zone: str | None = None
-    campaign: str | None = Field(default=None, max_length=100)
+    text: PostText | Omitted = None
+    overrides: Annotated[dict[Literal["bluesky", "mastodon", "x"], TextOverride], Field(min_length=1)] | Omitted = (
+        Field(default=None, description="Per-network texts to set (others are kept; images cannot change)")
+    )
+    publish_at: PublishAt | Omitted = None
+    time_zone: Zone | Omitted = None
+    campaign: Name | Omitted = None
 
-    @model_validator(mode="after")
-    def no_media_changes(self) -> EditPost:
-        if any(o.media is not None for o in (self.overrides or {}).values()):
-            raise ValueError("images cannot be changed by an edit: cancel the post and queue it again")
-        return self
+    _not_null = field_validator("text", "overrides", "publish_at", "time_zone", "campaign", mode="before")(not_null)
 
     @model_validator(mode="after")
     def something_to_change(self) -> EditPost:

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from parley.connect import x as x_connect
+from parley.http.fields import QueryZone
 from parley.http.problems import problem
 from parley.scheduling import wiring
 from parley.shared.config import get_settings
@@ -46,7 +47,7 @@ def public_base_url() -> str:
     summary="Start connecting an X account: open `authorization_url` in a browser within 10 minutes",
 )
 def connect_x(
-    time_zone: Annotated[str, Query(description="IANA zone for the channel's times given without one")] = "UTC",
+    time_zone: QueryZone = "UTC",
 ) -> dict[str, Any]:
     pending = x_connect.begin(_caller(), get_settings(), public_base_url(), time_zone)
     return {

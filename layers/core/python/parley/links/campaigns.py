@@ -13,7 +13,7 @@ from parley.team.members import Principal
 MAX_PARAMS = 10
 MAX_VALUE = 200
 _NAME = re.compile(r"utm_[a-z0-9_]{1,40}")
-_RESERVED = frozenset({"utm_source", "utm_medium", "utm_campaign"})  # parley sets these per delivery
+RESERVED = frozenset({"utm_source", "utm_medium", "utm_campaign"})  # parley sets these per delivery
 
 
 def _workspace(principal: Principal) -> WorkspaceRecord:
@@ -39,7 +39,7 @@ def put_preset(principal: Principal, campaign: str, utm: dict[str, str]) -> dict
     for key, value in utm.items():
         if not _NAME.fullmatch(key):
             problems.append(FieldProblem(f"utm.{key}", "must be utm_ followed by lower-case letters, digits or _"))
-        elif key in _RESERVED:
+        elif key in RESERVED:
             problems.append(FieldProblem(f"utm.{key}", "is set by parley (the network, social, the campaign)"))
         elif not value or len(value) > MAX_VALUE:
             problems.append(FieldProblem(f"utm.{key}", f"1 to {MAX_VALUE} characters"))

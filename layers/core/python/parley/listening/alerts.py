@@ -20,6 +20,7 @@ from parley.publishing import holds
 from parley.scheduling import Arming
 from parley.shared import aws
 from parley.shared.config import get_settings
+from parley.shared.numbers import WholeNumber
 from parley.shared.observability import logger, metrics
 from parley.store import ActivityRecord, UpdateError, WorkspaceRecord
 from parley.team import members
@@ -30,11 +31,11 @@ LISTENING_MEMBER = "listening"  # who holds the posts, in the deliveries' histor
 
 
 class AlertSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     k: float = Field(default=3.0, gt=0, le=10, description="Standard deviations above the baseline mean")
-    baseline_days: int = Field(default=7, ge=1, le=28, description="Trailing days the baseline is taken from")
-    min_items: int = Field(default=5, ge=1, description="No alert on an hour with fewer items than this")
+    baseline_days: WholeNumber = Field(default=7, ge=1, le=28, description="Trailing days the baseline is taken from")
+    min_items: WholeNumber = Field(default=5, ge=1, description="No alert on an hour with fewer items than this")
     webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$", description="Slack-compatible webhook")
     auto_hold: bool = Field(default=False, description="Hold queued posts when an alert is raised")
 

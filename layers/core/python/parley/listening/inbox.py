@@ -237,7 +237,7 @@ def _change(
         current = get(principal, item.item_id)
         if current.status == CLAIMED:
             raise Conflict(*_held_by(principal, current)) from None
-        raise Conflict(f"this item is {current.status}", {"status": current.status}) from None
+        raise Conflict(f"this item is {current.status}", {"item_status": current.status}) from None
 
 
 def _held_by(principal: Principal, item: InboxRecord) -> tuple[str, dict[str, object]]:

@@ -19,7 +19,7 @@ import imagesize
 
 from parley.shared import aws, clock, ids
 from parley.shared.config import Settings, get_settings
-from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
+from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from parley.shared.names import (
     MEDIA_MAX_UPLOAD_BYTES,
     MEDIA_RETENTION_DAYS,
@@ -204,9 +204,7 @@ def complete(principal: Principal, media_id: str) -> dict[str, Any]:
     try:
         record = check(record)
     except NotUploaded:
-        raise ValidationFailed(
-            FieldProblem("media_id", "nothing was uploaded for this media yet: upload the file first")
-        ) from None
+        raise Conflict("nothing was uploaded for this media yet: upload the file first") from None
     return media_view(record)
 
 

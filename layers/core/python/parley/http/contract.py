@@ -1,0 +1,206 @@
+"""What every operation of the API may answer, declared once in the OpenAPI document.
+
+Powertools writes each route's request schema and its 200 answer; this adds what the routes share, by
+rule, so that no answer a route can give goes undeclared:
+
+- every answer that is an error is an RFC 9457 problem (`application/problem+json`, the `Problem` schema);
+- a route behind a bearer token may answer 401 (no valid token) and 429 (throttled by API Gateway);
+- a route with a path parameter, or a body naming other resources, may answer 404 (missing, or another
+  workspace's: nothing revealed);
+- a write may answer 400 (its body is not UTF-8 JSON); a route with a body 413 (over API Gateway's 10 MB),
+  415 (not JSON) and, as a route with parameters, 422 (a field and its reason);
+- a write may answer 403 (the member's role does not allow it) and 409 (the resource's state does not);
+- a route that calls a network on the way may answer 503 (the network is busy: nothing was recorded).
+
+Links (OpenAPI 3.1 `links`) say where an answer's id leads: a created post to reading, editing, cancelling
+it, so that a client (and schemathesis' stateful runs) can follow a resource through its life.
+
+The success statuses other than 200 (201 created, 204 no content, CSV, an HTML page) are per route, below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.http.problems import CONTENT_TYPE as PROBLEM
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors` names each bad field and why.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "about:blank: the status says it all"},
+        "title": {"type": "string", "description": "The status' phrase"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "What happened, in words a person can act on"},
+        "instance": {"type": "string", "description": "The path of the request"},
+        "request_id": {"type": "string", "description": "Quote it to the operator (a 5xx is always a bug)"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string", "description": "The field, e.g. `text` or `overrides.x.text`"},
+                    "pointer": {"type": "string", "description": "The field as a JSON pointer, e.g. `/text`"},
+                    "reason": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,  # a 409 names what is in the way (e.g. the item's `state`, its holder)
+}
+
+WHY = {
+    400: "The body is not UTF-8 or not JSON",
+    401: "No valid bearer token",
+    403: "The member's role does not allow this",
+    404: "Not found (also another workspace's ids)",
+    409: "The resource's state does not allow this now",
+    413: "The body is too large",
+    415: "The body is not JSON (Content-Type: application/json)",
+    422: "A field is not valid: `errors` names it and why",
+    424: "The network refused to finish the connection",
+    429: "Too many requests: slow down (Retry-After)",
+    503: "The network is busy or unreachable: nothing was recorded; try again (Retry-After)",
+}
+WRITES = {"post", "put", "patch", "delete"}
+
+# Operations that call a network while the request waits (connecting, answering on it).
+CALLS_A_NETWORK = {("post", "/channels"), ("post", "/inbox/{item_id}/reply")}
+# Reads that start a connection: a writer's (403), and parley's app on that network must be set (409).
+STARTS_A_CONNECTION = {("get", "/channels/x/connect"), ("get", "/channels/{network}/connect")}
+# Creations whose body names other resources (channels, media): 404 when one is missing.
+NAMES_RESOURCES = {("post", "/posts"), ("post", "/listeners")}
+
+# The OAuth callbacks: public (the state is the proof), an HTML page for a browser, JSON otherwise.
+CALLBACK_ANSWERS = (400, 403, 404, 409, 422, 424, 429, 503)
+
+JSON = "application/json"
+HTML = "text/html"
+
+
+def _created(description: str) -> dict[int, dict[str, Any]]:
+    return {201: {"description": description, "headers": {"Location": {"schema": {"type": "string"}}}}}
+
+
+# Success answers other than Powertools' 200, per operation: {status: response object}; the 200's content
+# (its schema) is kept for 201.
+SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
+    ("post", "/posts"): _created("Queued: the post and its deliveries"),
+    ("post", "/answers"): _created("The approved answer"),
+    ("post", "/media"): _created("The image, pending, and where to upload it"),
+    ("post", "/listeners"): _created("The listener"),
+    ("post", "/channels"): {
+        201: {"description": "Connected"},
+        200: {"description": "Connected again (the account was connected before)"},
+    },
+    ("delete", "/answers/{answer_id}"): {204: {"description": "Removed"}},
+    ("delete", "/listeners/{listener_id}"): {204: {"description": "Stopped"}},
+}
+TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
+    ("get", "/metrics/summary"): "text/csv",  # ?format=csv
+    ("get", "/channels/x/callback"): HTML,  # Accept: text/html
+    ("get", "/channels/{network}/callback"): HTML,
+}
+
+
+# (method, path, status) of an answer -> the id in it and the operations that take it, as (method, path)
+def _follow(id_at: str, parameter: str, *operations: tuple[str, str]) -> dict[str, Any]:
+    return {"id_at": id_at, "parameter": parameter, "operations": operations}
+
+
+_POST = "/posts/{post_id}"
+_ANSWER = "/answers/{answer_id}"
+LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("post", "/posts", "201"): _follow(
+        "$response.body#/id",
+        "post_id",
+        ("get", _POST),
+        ("patch", _POST),
+        ("delete", _POST),
+        ("get", f"{_POST}/deliveries"),
+        ("post", f"{_POST}/publish-now"),
+        ("get", f"{_POST}/metrics"),
+    ),
+    ("post", "/answers", "201"): _follow(
+        "$response.body#/id", "answer_id", ("get", _ANSWER), ("put", _ANSWER), ("delete", _ANSWER)
+    ),
+    ("post", "/media", "201"): _follow(
+        "$response.body#/id", "media_id", ("get", "/media/{media_id}"), ("post", "/media/{media_id}/complete")
+    ),
+    ("post", "/listeners", "201"): _follow("$response.body#/id", "listener_id", ("delete", "/listeners/{listener_id}")),
+}
+
+
+def _link(document: dict[str, Any]) -> None:
+    paths = document.get("paths", {})
+    for (method, path, status), follow in LINKS.items():
+        answer = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for target_method, target_path in follow["operations"]:
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None or "operationId" not in target:
+                continue
+            name = target["operationId"]
+            links[name] = {"operationId": name, "parameters": {follow["parameter"]: follow["id_at"]}}
+
+
+def declare(document: dict[str, Any], public_paths: tuple[str, ...]) -> dict[str, Any]:
+    """The document with every operation's answers declared (in place, and returned)."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in WRITES | {"get"}:
+                continue
+            _declare_operation(method, path, operation, public=path in public_paths)
+    _link(document)
+    schemas = document["components"]["schemas"]
+    schemas.pop("HTTPValidationError", None)  # Powertools' 422 shape: parley's 422 is a Problem
+    schemas.pop("ValidationError", None)
+    return document
+
+
+def _declare_operation(method: str, path: str, operation: dict[str, Any], *, public: bool) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    ok = responses.pop("200", None) or {"description": "OK"}
+    responses.pop("422", None)  # Powertools' own 422 shape; parley's is a Problem, declared below where it applies
+    success = SUCCESS.get((method, path), {200: {}})
+    for status, extra in success.items():
+        answer = {"description": ok.get("description", "OK")} | extra
+        if status != 204 and "content" in ok:
+            answer["content"] = ok["content"]
+        responses[str(status)] = answer
+    alternative = TEXT_ALTERNATIVES.get((method, path))
+    if alternative:
+        responses["200"].setdefault("content", {})[alternative] = {"schema": {"type": "string"}}
+
+    statuses: set[int] = set()
+    if public:
+        operation["security"] = []  # the OAuth state is the proof
+        statuses |= set(CALLBACK_ANSWERS)
+    else:
+        statuses |= {401, 429}
+    if "{" in path:
+        statuses.add(404)
+    if method in WRITES:
+        statuses.add(400)
+    if "requestBody" in operation:
+        statuses |= {413, 415, 422}
+    if operation.get("parameters"):
+        statuses.add(422)
+    if method in WRITES and not public:
+        statuses |= {403, 409}
+    if (method, path) in CALLS_A_NETWORK:
+        statuses.add(503)
+    if (method, path) in STARTS_A_CONNECTION:
+        statuses |= {403, 409}
+    if (method, path) in NAMES_RESOURCES:
+        statuses.add(404)
+    for status in statuses:
+        responses[str(status)] = {"description": WHY[status], "content": {PROBLEM: {"schema": PROBLEM_REF}}}
+    operation["responses"] = dict(sorted(responses.items()))
