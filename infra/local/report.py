@@ -5,8 +5,8 @@ It reads parley's own API (the local runtime's, or a deployed one), so it sees e
 `GET /metrics/summary` and `GET /posts/{id}/metrics` answer:
 
     export PARLEY=http://127.0.0.1:8080 TOKEN=pk_...
-    .venv/bin/python -m infra.local.report --out report.html [--from 2026-11-01T00:00:00Z] [--to ...]
-        [--screenshot report.png]   # the report as headless Chromium draws it
+    .venv/bin/python -m infra.local.report --out out/report.html [--from 2026-11-01T00:00:00Z] [--to ...]
+        [--screenshot out/report.png]   # the report as headless Chromium draws it
 
 plotly is a dev dependency, not in the Lambda layer: the report is drawn on the marketer's machine.
 """
@@ -138,6 +138,7 @@ def build_report(summary: dict[str, Any], metrics: list[dict[str, Any]]) -> str:
 
 def write_report(out: Path, fetch: Fetch, since: str | None = None, until: str | None = None) -> Path:
     summary, metrics = collect(fetch, since, until)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(build_report(summary, metrics), encoding="utf-8")
     return out
 
@@ -181,7 +182,7 @@ def screenshot(page: Path, out: Path, width: int = 1280, height: int = 2400) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local.report", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("report.html"))
+    parser.add_argument("--out", type=Path, default=Path("out/report.html"))  # out/: git ignores it
     parser.add_argument("--from", dest="since", help="ISO 8601 with offset (default: 30 days ago)")
     parser.add_argument("--to", dest="until", help="ISO 8601 with offset (default: now)")
     parser.add_argument("--api", default=os.environ.get("PARLEY", "http://127.0.0.1:8080"), help="$PARLEY")

@@ -4,6 +4,7 @@ Channels are stored directly here (connecting one needs a network: see the Blues
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from infra.local import openapi
 from parley.shared import clock, ids
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
 from parley.team import members
@@ -260,7 +262,7 @@ def test_an_unknown_status_is_422(ws: Workspace) -> None:
 def test_the_openapi_document_is_public_and_3_1(aws: str) -> None:
     answer = ApiClient().call("GET", "/openapi.json")
     assert answer.status == 200 and answer.body["openapi"].startswith("3.1")
-    assert "/posts" in answer.body["paths"]
+    assert answer.body == json.loads(openapi.DOCUMENT.read_text())  # what is served is what is checked in
 
 
 def test_a_posts_deliveries_are_listed_on_their_own(ws: Workspace) -> None:

@@ -132,6 +132,15 @@ def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
         raise NotFound(f"no channel {channel_id}") from exc
 
 
+def set_time_zone(principal: Principal, channel_id: str, time_zone: str) -> ChannelRecord:
+    """The zone a time without one is read in, for posts queued on the channel from now on."""
+    principal.require_writer()
+    record = get_channel(principal.workspace_id, channel_id)
+    zone(time_zone)
+    record.update(actions=[ChannelRecord.time_zone.set(time_zone)])
+    return record
+
+
 def _text_limits(network: str, credential: Credential) -> tuple[int | None, int | None]:
     """A Mastodon instance says how long a post may be; kept on the channel for queue-time checks."""
     if network != "mastodon":

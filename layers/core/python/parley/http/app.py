@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+import parley
 from parley.connect import channels
 from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
@@ -41,10 +42,11 @@ from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.fields import Cursor, Limit, PathId, QueryTime, reason_for
 from parley.http.problems import field_of, pointer, problem
-from parley.http.schemas import ConnectChannel, CreatePost, EditPost
+from parley.http.schemas import ConnectChannel, CreatePost, EditChannel, EditPost
+from parley.listening import watches
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
-from parley.publishing import posts
+from parley.publishing import disconnect, posts
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws, clock
 from parley.shared.config import get_settings
@@ -62,14 +64,15 @@ class _Resolver(APIGatewayRestResolver):
 
 
 app = _Resolver(enable_validation=True)
-app.enable_swagger(
-    path="/docs",
+# configure_openapi: the same document for /openapi.json and for app.get_openapi_schema() (docs/openapi.json)
+app.configure_openapi(
     title="parley",
-    version="1",
+    version=parley.__version__,
     description="Queue posts, publish them on time exactly once, and read how they went.",
     security_schemes={"bearer": HTTPBearer(description="A member token (pk_...) from `parley admin`")},
     security=[{"bearer": []}],
 )
+app.enable_swagger(path="/docs")
 
 
 DeliveryState = Literal["scheduled", "held", "publishing", "retrying", "published", "failed", "cancelled"]
@@ -236,9 +239,7 @@ def openapi() -> Response[str]:
     return Response(
         status_code=200,
         content_type="application/json",
-        body=app.get_openapi_json_schema(
-            title="parley", version="1", security_schemes={"bearer": HTTPBearer()}, security=[{"bearer": []}]
-        ),
+        body=app.get_openapi_json_schema(),  # as configured above; docs/openapi.json is this document
     )
 
 
@@ -290,6 +291,28 @@ def connect_channel(body: ConnectChannel) -> Response[dict[str, Any]]:
 def list_channels() -> dict[str, Any]:
     principal = _caller()
     return {"items": [channel_view(c) for c in channels.list_channels(principal.workspace_id)]}
+
+
+@app.get("/channels/<channel_id>", summary="One connected account, with its health and its listening")
+def get_channel(channel_id: PathId) -> dict[str, Any]:
+    principal = _caller()
+    record = channels.get_channel(principal.workspace_id, channel_id)
+    return channel_view(record) | {"listening": watches.channel_listening(principal.workspace_id, channel_id)}
+
+
+@app.patch("/channels/<channel_id>", summary="Change a channel's default time zone")
+def edit_channel(channel_id: PathId, body: EditChannel) -> dict[str, Any]:
+    return channel_view(channels.set_time_zone(_caller(), channel_id, body.time_zone))
+
+
+@app.delete("/channels/<channel_id>", summary="Disconnect a channel (its credentials are deleted, its listening stops)")
+def disconnect_channel(
+    channel_id: PathId,
+    cancel_scheduled: Annotated[
+        bool, Query(description="Cancel the posts still to go out on it (else a 409 lists them)")
+    ] = False,
+) -> dict[str, Any]:
+    return disconnect.disconnect(_caller(), _arming(), channel_id, cancel_scheduled=cancel_scheduled)
 
 
 # ---- posts ------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ def _follow(id_at: str, parameter: str, *operations: tuple[str, str]) -> dict[st
 
 _POST = "/posts/{post_id}"
 _ANSWER = "/answers/{answer_id}"
+_CHANNEL = "/channels/{channel_id}"
 LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/posts", "201"): _follow(
         "$response.body#/id",
@@ -130,6 +131,9 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ),
     ("post", "/media", "201"): _follow(
         "$response.body#/id", "media_id", ("get", "/media/{media_id}"), ("post", "/media/{media_id}/complete")
+    ),
+    ("post", "/channels", "201"): _follow(
+        "$response.body#/id", "channel_id", ("get", _CHANNEL), ("patch", _CHANNEL), ("delete", _CHANNEL)
     ),
     ("post", "/listeners", "201"): _follow("$response.body#/id", "listener_id", ("delete", "/listeners/{listener_id}")),
 }
@@ -150,14 +154,36 @@ def _link(document: dict[str, Any]) -> None:
             links[name] = {"operationId": name, "parameters": {follow["parameter"]: follow["id_at"]}}
 
 
+# The operations by what they are about, in the order a marketer meets them; an operation's tag is the one
+# whose prefix its path starts with (the longest).
+TAGS: list[tuple[str, tuple[str, ...], str]] = [
+    ("posts", ("/posts",), "Queue a post for its channels, read, edit, publish now or cancel it"),
+    ("channels", ("/channels",), "The accounts parley publishes to and listens on, and how to connect them"),
+    ("media", ("/media", "/workspace/media"), "Images: register, upload, check; the workspace's alt-text rule"),
+    ("inbox", ("/inbox", "/answers"), "Replies and mentions in one inbox; approved answers keep one voice"),
+    ("listeners", ("/listeners",), "Hashtags, keywords and mentions watched on a channel"),
+    ("metrics", ("/metrics", "/campaigns"), "Engagement, clicks and campaigns; JSON or CSV"),
+    ("workspace", ("/workspace",), "Hold and resume everything queued; alerts on spikes"),
+]
+
+
+def _tag(path: str) -> str | None:
+    matches = [(len(prefix), name) for name, prefixes, _ in TAGS for prefix in prefixes if path.startswith(prefix)]
+    return max(matches)[1] if matches else None
+
+
 def declare(document: dict[str, Any], public_paths: tuple[str, ...]) -> dict[str, Any]:
     """The document with every operation's answers declared (in place, and returned)."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    document["tags"] = [{"name": name, "description": description} for name, _, description in TAGS]
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in WRITES | {"get"}:
                 continue
             _declare_operation(method, path, operation, public=path in public_paths)
+            tag = _tag(path)
+            if tag:
+                operation["tags"] = [tag]
     _link(document)
     schemas = document["components"]["schemas"]
     schemas.pop("HTTPValidationError", None)  # Powertools' 422 shape: parley's 422 is a Problem

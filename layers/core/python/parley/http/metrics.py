@@ -24,6 +24,9 @@ UtmName = Annotated[str, Field(pattern=UTM_NAME_PATTERN)]
 UtmValue = Annotated[str, Field(min_length=1, max_length=campaigns.MAX_VALUE, pattern=LINE_PATTERN)]
 
 
+RESERVED_NAMES: list[Any] = sorted(campaigns.RESERVED)  # sorted: the document is the same on every run
+
+
 class CampaignPreset(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -33,7 +36,7 @@ class CampaignPreset(BaseModel):
         "are parley's)",
         json_schema_extra={
             "additionalProperties": False,
-            "propertyNames": {"pattern": UTM_NAME_PATTERN, "not": {"enum": list(campaigns.RESERVED)}},
+            "propertyNames": {"pattern": UTM_NAME_PATTERN, "not": {"enum": RESERVED_NAMES}},
         },
     )
 

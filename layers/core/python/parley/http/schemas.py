@@ -83,6 +83,12 @@ class ConnectChannel(BaseModel):
     # what each network needs is named field by field by the route (parley.http.app._credential)
 
 
+class EditChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    time_zone: Zone = Field(description="The IANA zone a publish_at without an offset is read in on this channel")
+
+
 class Override(BaseModel):
     # text or media, or both; neither is null (leave it out)
     model_config = ConfigDict(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from parley.listening import cadence
 from parley.scheduling.polls import PollScheduler
@@ -196,3 +197,29 @@ def save_mentions_seen(workspace_id: str, channel_id: str, newest: str) -> None:
     except UpdateError as exc:
         if not conditional_failed(exc):
             raise
+
+
+def forget_channel(workspace_id: str, channel_id: str) -> None:
+    """Every watch and listener of a channel that is disconnected, and its poll item: a poll that may still
+    fire finds nothing to read and arms nothing more."""
+    with WatchRecord.batch_write() as batch:
+        for item in WatchRecord.query(channel_key(workspace_id, channel_id)):
+            batch.delete(item)
+
+
+def channel_listening(workspace_id: str, channel_id: str) -> dict[str, Any]:
+    """What a channel's listening is doing: the posts and listeners watched, and when the next poll is armed."""
+    posts = listeners = 0
+    armed_for: datetime | None = None
+    for item in WatchRecord.query(channel_key(workspace_id, channel_id)):
+        if item.watch_id == POLL_ITEM:
+            armed_for = item.armed_for
+        elif item.kind is not None:
+            listeners += 1
+        else:
+            posts += 1
+    return {
+        "watched_posts": posts,
+        "listeners": listeners,
+        "next_poll": armed_for.isoformat() if armed_for else None,
+    }

@@ -1,0 +1,77 @@
+"""A channel leaves the workspace: what is still to go out on it is refused or cancelled, its listening
+stops, its credentials are deleted, and what it published stays readable (posts, deliveries, metrics).
+
+Order matters. The deliveries come first, so that a refusal (409) changes nothing; then the watches, so that
+the next poll finds nothing to read and arms no further schedule; then the secrets; the channel last, so
+that a failure half-way can be retried by the same DELETE.
+
+A post queued on the channel at the very instant it is disconnected may slip past the query; it then ends
+`failed` ("the channel is gone") at its time, never silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.connect import channels, credentials
+from parley.listening import watches
+from parley.media import post_media
+from parley.publishing import deliveries
+from parley.publishing.deliveries import State, state_key
+from parley.scheduling import Arming
+from parley.shared.errors import Conflict, LostRace
+from parley.store import DeliveryRecord
+from parley.store.keys import DeliveryKey
+from parley.team.members import Principal
+
+# What a disconnect can cancel (as a cancel does), and what it must wait for: an attempt under way.
+CANCELLABLE = (State.SCHEDULED, State.HELD)
+UNDER_WAY = (State.PUBLISHING, State.RETRYING)
+
+
+def _on_channel(workspace_id: str, channel_id: str, states: tuple[State, ...]) -> list[DeliveryRecord]:
+    # A Query per state on the workspace's `by_state` index, never a scan; then this channel's.
+    return [
+        record
+        for state in states
+        for record in DeliveryRecord.by_state.query(state_key(workspace_id, state))
+        if record.channel_id == channel_id
+    ]
+
+
+def _brief(record: DeliveryRecord) -> dict[str, str]:
+    return {"post_id": record.post_id, "state": record.state, "publish_at": record.publish_at.isoformat()}
+
+
+def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_scheduled: bool) -> dict[str, Any]:
+    principal.require_admin()
+    channel = channels.get_channel(principal.workspace_id, channel_id)  # 404: missing or another workspace's
+    under_way = _on_channel(principal.workspace_id, channel_id, UNDER_WAY)
+    if under_way:
+        raise Conflict(
+            "a post is going out on this channel right now: disconnect it once the attempt has ended",
+            {"deliveries": [_brief(r) for r in under_way]},
+        )
+    pending = _on_channel(principal.workspace_id, channel_id, CANCELLABLE)
+    if pending and not cancel_scheduled:
+        raise Conflict(
+            f"{len(pending)} post(s) are still to go out on this channel: cancel them, or disconnect with "
+            "?cancel_scheduled=true to cancel them with it",
+            {"deliveries": [_brief(r) for r in pending]},
+        )
+    cancelled: list[str] = []
+    for record in pending:
+        try:
+            deliveries.cancel(record, by=principal.member_id)
+        except LostRace:
+            raise Conflict(
+                "a post on this channel started going out meanwhile: try again once it has ended",
+                {"deliveries": [_brief(deliveries.get(DeliveryKey.of(record)) or record)]},
+            ) from None
+        post_media.delivery_ended(record)
+        arming.cancel(DeliveryKey.of(record), attempt=0)  # a schedule that is gone already is fine
+        cancelled.append(record.post_id)
+    watches.forget_channel(principal.workspace_id, channel_id)
+    credentials.delete_credential(channel.credential_parameter)  # and its login session
+    channel.delete()
+    return {"id": channel_id, "disconnected": True, "cancelled_posts": cancelled}
