@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -47,6 +47,7 @@ from parley.listening import watches
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
 from parley.publishing import disconnect, posts
+from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws, clock
 from parley.shared.config import get_settings
@@ -74,8 +75,6 @@ app.configure_openapi(
 )
 app.enable_swagger(path="/docs")
 
-
-DeliveryState = Literal["scheduled", "held", "publishing", "retrying", "published", "failed", "cancelled"]
 
 # the callbacks: the OAuth state is the proof
 PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
@@ -380,7 +379,7 @@ def create_post(
 
 @app.get("/posts", summary="Posts by publish time, newest first (filter by status and time range)")
 def list_posts(
-    status: Annotated[DeliveryState | None, Query(description="Posts with a delivery in this state")] = None,
+    status: Annotated[State | None, Query(description="Posts with a delivery in this state")] = None,
     since: QueryTime = None,  # publish_at >= since
     until: QueryTime = None,  # publish_at < until
     limit: Limit = 25,
