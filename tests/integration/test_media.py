@@ -371,6 +371,18 @@ def test_an_edit_that_changes_the_link_changes_the_card_and_one_that_keeps_it_ke
     assert delivery.link_card is not None and delivery.link_card.as_dict()["url"] == f"{pages}/summer"
 
     gone = team.client.call("PATCH", f"/posts/{post_id}", {"text": "No link any more"})
-    assert gone.body["post"]["link_card"] is None
+    assert gone.body["post"]["link_card"] is None and gone.body["post"]["link_card_missing"] is None
     (delivery,) = DeliveryRecord.query(post_id)
     assert delivery.link_card is None
+
+
+def test_a_link_whose_page_gives_no_card_says_why(team: Team, pages: str) -> None:
+    queued = queue(team, text=f"Our feed: {pages}/missing")
+    assert queued.status == 201, queued.body
+    assert queued.body["link_card"] is None
+    assert "could not be read" in queued.body["link_card_missing"]
+    assert "link_card.title" in queued.body["link_card_missing"]  # what to do about it
+
+    found = team.client.call("PATCH", f"/posts/{queued.body['id']}", {"text": f"Spring: {pages}/spring"})
+    assert found.body["post"]["link_card"]["title"] == "Spring sale"
+    assert found.body["post"]["link_card_missing"] is None

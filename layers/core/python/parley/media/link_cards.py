@@ -179,18 +179,25 @@ def first_link(text: str) -> str | None:
 
 def fetch_card(url: str) -> dict[str, str | None] | None:
     """The card of the page at `url`, or None when it cannot be fetched (Refused propagates)."""
+    return _fetch_card(url)[0]
+
+
+def _fetch_card(url: str) -> tuple[dict[str, str | None] | None, str | None]:
+    """The card, or None and why (said to the marketer, who can then give the card's fields)."""
     try:
         final_url, content_type, body = safe_get(url, MAX_PAGE_BYTES)
     except _TooLarge as exc:
         final_url, content_type, body = exc.url, exc.content_type, exc.head  # the head is enough
     except Unavailable as exc:
         logger.info("no link card: %s", exc)
-        return None
+        return None, f"the page could not be read ({exc})"
     if "html" not in content_type.lower():
-        return None
+        return None, f"the link is not a web page ({content_type or 'no content type'})"
     card = parse_open_graph(body.decode("utf-8", errors="replace"), final_url)
     card["url"] = url  # the card links where the post links
-    return card if card["title"] else None
+    if not card["title"]:
+        return None, "the page has no title (no og:title, twitter:title or <title>)"
+    return card, None
 
 
 @dataclass(frozen=True)
@@ -214,25 +221,41 @@ def fetch_thumbnail(url: str) -> Thumbnail | None:
     return Thumbnail(body, kind.mime)
 
 
+@dataclass(frozen=True)
+class CardOutcome:
+    card: dict[str, str | None] | None
+    missing_because: str | None = None  # a link and no card: why (shown with the post)
+
+
 def card_for_post(
     text: str,
     overrides: dict[str, str],
     given: dict[str, str | None] | None,
     images_everywhere: bool,
 ) -> dict[str, str | None] | None:
+    return card_outcome(text, overrides, given, images_everywhere).card
+
+
+def card_outcome(
+    text: str,
+    overrides: dict[str, str],
+    given: dict[str, str | None] | None,
+    images_everywhere: bool,
+) -> CardOutcome:
     """The card stored on a post at queue time: fetched from the first link of the text (or the
-    `link_card.url` given), with the marketer's fields over the page's. None when there is no link,
-    every network gets images (`images_everywhere`), or the page cannot be fetched and nothing was given."""
+    `link_card.url` given), with the marketer's fields over the page's. No card when there is no link,
+    every network gets images (`images_everywhere`), or the page cannot be fetched and nothing was given
+    (then `missing_because` says why)."""
     given = {k: v for k, v in (given or {}).items() if v}
     if images_everywhere:
         if given:
             raise ValidationFailed(FieldProblem("link_card", "a post with images goes out without a link card"))
-        return None
+        return CardOutcome(None)
     url = given.get("url") or first_link(text) or next((u for t in overrides.values() if (u := first_link(t))), None)
     if not url:
         if given:
             raise ValidationFailed(FieldProblem("link_card.url", "give the card's URL, or put a link in the text"))
-        return None
+        return CardOutcome(None)
     settings = get_settings()
     problems = []
     for field in ("url", "thumbnail_url"):
@@ -248,14 +271,14 @@ def card_for_post(
     if problems:
         raise ValidationFailed(problems)
     try:
-        fetched = fetch_card(url)
+        fetched, missing_because = _fetch_card(url)
     except Refused as exc:
         if "url" in given:
             raise ValidationFailed(FieldProblem("link_card.url", f"refused: {exc}")) from None
         logger.info("no link card for a link in the text: %s", exc)
-        fetched = None
+        fetched, missing_because = None, f"the link's address is not one parley fetches ({exc})"
     if fetched is None and not given.get("title"):
-        return None
+        return CardOutcome(None, f"no link card: {missing_because}; give link_card.title to make one")
     card: dict[str, str | None] = {"url": url, "title": "", "description": "", "thumbnail_url": None}
     card.update({k: v for k, v in (fetched or {}).items() if v})
     card.update(given)
@@ -265,4 +288,4 @@ def card_for_post(
             check_url(str(card["thumbnail_url"]), settings.link_card_allowed_hosts)
         except (Refused, Unavailable):
             card["thumbnail_url"] = None  # the page's own image on a private address: no thumbnail
-    return {k: v for k, v in card.items() if v is not None}
+    return CardOutcome({k: v for k, v in card.items() if v is not None})

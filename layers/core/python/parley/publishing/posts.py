@@ -132,13 +132,14 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         except ValidationFailed as exc:
             problems += exc.problems
     problems += post_media.required_images(channels, draft.media, draft.media_overrides)  # Instagram's
-    card = None
+    card_outcome = link_cards.CardOutcome(None)
     try:
-        card = link_cards.card_for_post(
+        card_outcome = link_cards.card_outcome(
             draft.text, draft.overrides, draft.link_card, attached is not None and attached.everywhere
         )
     except ValidationFailed as exc:
         problems += exc.problems
+    card = card_outcome.card
     if problems:
         raise ValidationFailed(problems)
 
@@ -159,6 +160,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         media_ids=draft.media or None,
         media_overrides=draft.media_overrides or None,
         link_card=card,
+        link_card_missing=card_outcome.missing_because,
     )
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
     texts = {c.channel_id: draft.overrides.get(c.network, draft.text) for c in channels}
@@ -244,9 +246,10 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         if quota_problems:
             raise ValidationFailed(quota_problems)
     new_key = publish_key(new_time, post_id) if new_time else None
-    new_card: dict[str, str | None] | Literal[False] | None = False  # False: the card stays as it is
+    new_outcome: link_cards.CardOutcome | Literal[False] = False  # False: the card stays as it is
     if text_changed:
-        new_card = _card_after_edit(post, base_text, overrides)
+        new_outcome = _card_after_edit(post, base_text, overrides)
+    new_card: dict[str, str | None] | Literal[False] | None = new_outcome.card if new_outcome is not False else False
 
     outcome = Outcome(post={})
     shorten = _shortener(principal.workspace_id, post_id, changes.campaign or post.campaign)
@@ -289,8 +292,13 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         post_actions.append(PostRecord.overrides.set(overrides))
     if changes.campaign is not None:
         post_actions.append(PostRecord.campaign.set(changes.campaign))
-    if new_card is not False:
-        post_actions.append(PostRecord.link_card.set(new_card) if new_card else PostRecord.link_card.remove())
+    if new_outcome is not False:
+        card_now = new_outcome.card
+        post_actions.append(PostRecord.link_card.set(card_now) if card_now else PostRecord.link_card.remove())
+        missing = new_outcome.missing_because
+        post_actions.append(
+            PostRecord.link_card_missing.set(missing) if missing else PostRecord.link_card_missing.remove()
+        )
     if new_time is not None and new_key is not None:
         post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
     post.update(actions=post_actions)  # type: ignore[arg-type]
@@ -300,11 +308,9 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
     return outcome.to_dict()
 
 
-def _card_after_edit(
-    post: PostRecord, text: str, overrides: dict[str, Any]
-) -> dict[str, str | None] | Literal[False] | None:
+def _card_after_edit(post: PostRecord, text: str, overrides: dict[str, Any]) -> link_cards.CardOutcome | Literal[False]:
     """The link card after the text changed: kept (False) while the link it shows is still the post's
-    first link; otherwise the new link's card (None: no link now, or its page has none)."""
+    first link; otherwise the new link's card (none: no link now, or its page has none, and why)."""
     texts = {n: str(t) for n, t in overrides.items() if isinstance(t, str)}
     link = link_cards.first_link(text) or next((u for t in texts.values() if (u := link_cards.first_link(t))), None)
     current = post.link_card.as_dict() if post.link_card else None
@@ -312,7 +318,7 @@ def _card_after_edit(
         return False
     if current is None and link is None:
         return False
-    return link_cards.card_for_post(text, texts, None, images_everywhere=False) if link else None
+    return link_cards.card_outcome(text, texts, None, images_everywhere=False) if link else link_cards.CardOutcome(None)
 
 
 def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
@@ -465,4 +471,5 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         if post.media_overrides
         else {},
         "link_card": post.link_card.as_dict() if post.link_card else None,
+        "link_card_missing": post.link_card_missing,  # a link and no card: why, and what to do
     }

@@ -131,6 +131,7 @@ class PostRecord(Model):
     media_ids = ListAttribute(of=UnicodeAttribute, null=True)  # images, in order (docs/media.md)
     media_overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own list of media ids
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
+    link_card_missing = UnicodeAttribute(null=True)  # a link and no card: why (parley.media.link_cards)
 
     by_publish_at = PublishAtIndex()
 
