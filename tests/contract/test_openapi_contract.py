@@ -40,15 +40,19 @@ EXAMPLES = int(os.environ.get("PARLEY_CONTRACT_EXAMPLES", "10"))
 
 @pytest.fixture(scope="module")
 def loopback_only() -> Iterator[None]:
-    """Network tests talk to 127.0.0.1 only: a generated service_url naming any other host fails to resolve,
-    as an unknown host would (a stand-in for the outside world, which a test must not reach)."""
+    """Network tests talk to 127.0.0.1 only: a generated service_url naming any other host fails to resolve
+    before any lookup leaves the machine, as an unknown host would (the outside world's stand-in)."""
     real = socket.getaddrinfo
 
     def resolve(host: Any, *args: Any, **kwargs: Any) -> Any:
-        answers = real(host, *args, **kwargs)
-        if any(not ipaddress.ip_address(answer[4][0]).is_loopback for answer in answers):
-            raise socket.gaierror(socket.EAI_NONAME, f"{host}: not a loopback address (contract tests stay local)")
-        return answers
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        try:
+            local = ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            local = name == "localhost"
+        if not local:
+            raise socket.gaierror(socket.EAI_NONAME, f"{name}: not a loopback address (contract tests stay local)")
+        return real(host, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket, "getaddrinfo", resolve)
