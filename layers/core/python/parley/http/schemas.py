@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from parley.connect import providers as oauth_providers
 from parley.http.fields import (
     Id,
     Name,
@@ -26,12 +27,11 @@ def _consent_page_hint(network: object) -> object:
     # the OAuth networks connect through their own consent page; say which, rather than "not one of"
     if network == "x":
         raise ValueError("an X account is connected through X's own consent page: GET /channels/x/connect")
-    if isinstance(network, str) and network in OAUTH_NETWORKS:
+    if isinstance(network, str) and network in oauth_providers.PROVIDERS:
         raise ValueError(f"a {network} account is connected through its consent page: GET /channels/{network}/connect")
     return network
 
 
-OAUTH_NETWORKS = ("linkedin", "facebook", "instagram", "threads")
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=1000)]
 
 
