@@ -218,6 +218,8 @@ def test_viewers_cannot_connect_and_post_channels_points_x_to_the_connect_flow(
 
     assert refused.status == 403
     assert posted.status == 422 and "GET /channels/x/connect" in posted.body["errors"][0]["reason"]
+    linkedin = editor.call("POST", "/channels", {"network": "linkedin"})
+    assert linkedin.status == 422 and "GET /channels/linkedin/connect" in linkedin.body["errors"][0]["reason"]
 
 
 def test_the_app_secret_is_read_from_stdin_never_echoed(aws: str) -> None:
