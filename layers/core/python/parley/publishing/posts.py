@@ -423,7 +423,11 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         )
         ordered = list(posts_page)
         last_key = posts_page.last_evaluated_key
-    items = [post_view(p, list(DeliveryRecord.query(p.post_id))) for p in ordered]
+    # The page's deliveries in BatchGetItem calls (100 keys each), not one Query per post.
+    found: dict[str, list[DeliveryRecord]] = {}
+    for record in DeliveryRecord.batch_get([(p.post_id, c) for p in ordered for c in p.channel_ids]):
+        found.setdefault(record.post_id, []).append(record)
+    items = [post_view(p, sorted(found.get(p.post_id, []), key=lambda d: d.channel_id)) for p in ordered]
     return {"items": items, "next_cursor": encode_cursor(last_key)}
 
 
