@@ -27,8 +27,6 @@ URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
 # A page cursor as the API gives them out (base64url of the last key).
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2000}$"
-# An IANA time zone name as the tz database writes them (Europe/Paris, America/Argentina/Buenos_Aires, UTC).
-ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$"
 
 # What a refusal says when a value misses one of the patterns above (pydantic would quote the regex).
 PATTERN_REASONS = {
@@ -39,7 +37,6 @@ PATTERN_REASONS = {
     URL_PATTERN: "is not an http(s) URL without spaces",
     TIME_PATTERN: "is not an ISO 8601 date-time with its offset (2030-01-31T09:00:00Z)",
     CURSOR_PATTERN: "is not a cursor this API gave out",
-    ZONE_PATTERN: "is not an IANA time zone name (Europe/Paris)",
 }
 
 
@@ -117,7 +114,6 @@ def _text(max_length: int, min_length: int = 0) -> Any:
 
 # Text a person wrote, by its cap; `Omitted` beside one of these keeps the constraints in the schema.
 PostText = Annotated[str, _text(10_000)]
-LongText = Annotated[str, _text(3000, min_length=1)]
 ShortText = Annotated[str, _text(1000)]
 TitleText = Annotated[str, _text(300)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=LINE_PATTERN)]
