@@ -37,7 +37,7 @@ from infra.local.runtime import LocalRuntime  # noqa: E402
 from parley.shared.clock import SystemClock  # noqa: E402
 from parley.shared.names import SCHEDULE_LEAD_SECONDS  # noqa: E402
 from parley.store import DeliveryRecord  # noqa: E402
-from parley.team import members  # noqa: E402
+from parley.team import tokens  # noqa: E402
 
 FINAL = {"published", "failed", "cancelled"}
 
@@ -73,7 +73,7 @@ def main() -> int:
     )
     try:
         runtime.start()
-        issued = members.create_workspace("Bench", "Bench")
+        issued = tokens.create_workspace("Bench", "Bench")
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {issued.token}"
         channels = []

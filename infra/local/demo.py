@@ -16,7 +16,7 @@ from parley.networks.base import Credential
 from parley.shared.config import get_settings
 from parley.shared.errors import Unauthenticated
 from parley.store import ChannelRecord
-from parley.team import members
+from parley.team import members, tokens
 from parley.team.members import Principal
 
 DEMO_FILE = "demo.json"
@@ -35,7 +35,7 @@ def _load(path: Path) -> Demo | None:
         return None
     demo = Demo(**json.loads(path.read_text()))
     try:
-        members.authenticate(f"Bearer {demo.token}")
+        tokens.authenticate(f"Bearer {demo.token}")
     except Unauthenticated:
         return None  # the snapshot was removed: start over
     return demo
@@ -53,7 +53,7 @@ def ensure_demo(state_dir: Path, credential: Credential) -> Demo:
     path = state_dir / DEMO_FILE
     demo = _load(path)
     if demo is None:
-        issued = members.create_workspace("Demo", "Demo admin")
+        issued = tokens.create_workspace("Demo", "Demo admin")
         demo = Demo(issued.workspace_id, issued.member_id, issued.token)
     principal = Principal(demo.workspace_id, demo.member_id, members.Role.ADMIN)
     if demo.channel_id and _exists(demo.workspace_id, demo.channel_id):

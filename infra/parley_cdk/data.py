@@ -34,7 +34,9 @@ class TableKeys:
 TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.WORKSPACES: TableKeys("workspace_id"),
     names.Table.MEMBERS: TableKeys("workspace_id", "member_id"),
-    names.Table.TOKENS: TableKeys("token_hash", indexes=(Index("by_token_id", "token_id"),)),
+    names.Table.TOKENS: TableKeys(
+        "token_hash", indexes=(Index("by_token_id", "token_id"), Index("by_member", "member_id"))
+    ),
     names.Table.CHANNELS: TableKeys("workspace_id", "channel_id"),
     names.Table.POSTS: TableKeys(
         "workspace_id", "post_id", indexes=(Index("by_publish_at", "workspace_id", "publish_key"),)

@@ -29,7 +29,7 @@ import requests
 from infra.local.bluesky_net import BlueskyNetwork
 from infra.local.runtime import LocalRuntime
 from parley.shared import clock
-from parley.team import members
+from parley.team import tokens
 
 pytestmark = pytest.mark.bluesky
 
@@ -66,7 +66,7 @@ def api(
     """The runtime's URL and an admin token of a workspace with one connected Bluesky channel."""
     runtime = LocalRuntime(tmp_path_factory.mktemp("contract-state"), clock.SystemClock(), firer_thread=False).start()
     try:
-        issued = members.create_workspace("Contract", "Ada")
+        issued = tokens.create_workspace("Contract", "Ada")
         account = bluesky.create_account(f"c{uuid.uuid4().hex[:8]}.test", "contract-password")
         connected = requests.post(
             runtime.api_url + "/channels",

@@ -18,7 +18,7 @@ from infra.local.runtime import LocalRuntime
 from parley import store
 from parley.shared import clock
 from parley.shared.names import PUBLISH_VISIBILITY_SECONDS, SCHEDULE_LEAD_SECONDS
-from parley.team import members
+from parley.team import tokens
 
 pytestmark = pytest.mark.bluesky
 
@@ -72,7 +72,7 @@ def runtime_with_channel(network: BlueskyNetwork, state_dir: Path, prefix: str, 
     manual = clock.ManualClock(datetime.now(UTC).replace(microsecond=0))
     runtime = start_runtime(state_dir, manual, **chaos)
     account = network.create_account(f"{prefix}{uuid.uuid4().hex[:8]}.test", f"{prefix}-password")
-    issued = members.create_workspace(prefix.title(), "Ada")
+    issued = tokens.create_workspace(prefix.title(), "Ada")
     env = Runtime(runtime, manual, issued.token, account, network)
     connected = env.call(
         "POST",
@@ -187,7 +187,7 @@ def test_wrong_bluesky_credentials_are_refused_and_nothing_is_stored(rt: Runtime
 def test_a_channel_whose_credentials_were_refused_is_reconnected_by_connecting_it_again(rt: Runtime) -> None:
     from parley.connect import channels
 
-    channels.mark_needs_reauth(members.authenticate(f"Bearer {rt.token}").workspace_id, rt.channel_id, "revoked")
+    channels.mark_needs_reauth(tokens.authenticate(f"Bearer {rt.token}").workspace_id, rt.channel_id, "revoked")
     body = {"text": "x", "channels": [rt.channel_id], "publish_at": rt.clock.now().isoformat()}
     refused = rt.call("POST", "/posts", body)
     assert refused.status_code == 422 and "reconnect" in refused.text

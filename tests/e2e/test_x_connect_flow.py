@@ -24,7 +24,7 @@ from parley.connect import credentials, upkeep
 from parley.shared import clock
 from parley.shared.names import SCHEDULE_LEAD_SECONDS
 from parley.store import ChannelRecord
-from parley.team import members
+from parley.team import tokens
 from tests.support import x_recorded as rec
 from tests.support.peers import PrismX
 
@@ -49,7 +49,7 @@ def test_an_x_account_is_connected_kept_alive_and_published_to(
         main, ["admin", "set-app", "x", "--client-id", "cid", "--api-base", prism_x.base_url], input="s3cret\n"
     )
     assert setup.exit_code == 0, setup.output
-    token = members.create_workspace("Acme", "Ada").token
+    token = tokens.create_workspace("Acme", "Ada").token
     bearer = {"Authorization": f"Bearer {token}"}
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as x:
@@ -75,7 +75,7 @@ def test_an_x_account_is_connected_kept_alive_and_published_to(
         x.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.TOKEN_200)
         manual.advance((timedelta(hours=2) - upkeep.MARGIN).total_seconds())
         rt.firer.run_due()
-        record = ChannelRecord.get(members.authenticate(f"Bearer {token}").workspace_id, channel["id"])
+        record = ChannelRecord.get(tokens.authenticate(f"Bearer {token}").workspace_id, channel["id"])
         stored = credentials.SsmSessionStore(credentials.session_parameter(record.credential_parameter)).load()
         assert stored is not None and stored["refresh_token"] == "new-refresh-token"
 

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from parley.cli import main
 from parley.shared.errors import Unauthenticated
-from parley.team import members
+from parley.team import members, tokens
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -25,7 +25,7 @@ def printed(output: str, label: str) -> str:
 def test_create_workspace_prints_a_working_admin_token_once(aws: str) -> None:
     code, output = run("create-workspace", "--name", "Acme", "--admin", "Ada")
     assert code == 0, output
-    principal = members.authenticate("Bearer " + printed(output, "token"))
+    principal = tokens.authenticate("Bearer " + printed(output, "token"))
     assert principal.role == members.Role.ADMIN and principal.workspace_id == printed(output, "workspace")
 
 
@@ -36,15 +36,15 @@ def test_members_get_tokens_with_their_role_and_tokens_can_be_revoked(aws: str) 
     code, output = run("add-member", "--workspace", workspace, "--name", "Vi", "--role", "viewer")
     assert code == 0, output
     token, token_id, member = printed(output, "token"), printed(output, "token id"), printed(output, "member")
-    assert members.authenticate(f"Bearer {token}").role == members.Role.VIEWER
+    assert tokens.authenticate(f"Bearer {token}").role == members.Role.VIEWER
 
     code, output = run("create-token", "--workspace", workspace, "--member", member, "--label", "CI")
-    assert code == 0 and members.authenticate("Bearer " + printed(output, "token")).member_id == member
+    assert code == 0 and tokens.authenticate("Bearer " + printed(output, "token")).member_id == member
 
     code, output = run("revoke-token", token_id)
     assert code == 0, output
     try:
-        members.authenticate(f"Bearer {token}")
+        tokens.authenticate(f"Bearer {token}")
     except Unauthenticated:
         pass
     else:

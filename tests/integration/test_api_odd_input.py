@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parley.team import members
+from parley.team import tokens
 from tests.support.api import ApiClient
 
 OPERATIONS: list[tuple[str, str]] = []
@@ -47,7 +47,7 @@ path_ids = st.one_of(st.just(""), st.text(max_size=12), st.sampled_from(["\x00",
 
 @pytest.fixture(scope="module")
 def client(aws: str) -> ApiClient:
-    return ApiClient(members.create_workspace("Odd", "Ada").token)
+    return ApiClient(tokens.create_workspace("Odd", "Ada").token)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -15,7 +15,7 @@ import pytest
 from infra.local import openapi
 from parley.shared import clock, ids
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
-from parley.team import members
+from parley.team import members, tokens
 from tests.support.api import ApiClient
 
 
@@ -29,9 +29,9 @@ class Workspace:
 
 
 def make_workspace(name: str = "Acme") -> Workspace:
-    admin = members.create_workspace(name, "Ada")
-    editor = members.add_member(admin.workspace_id, "Ed", members.Role.EDITOR)
-    viewer = members.add_member(admin.workspace_id, "Vi", members.Role.VIEWER)
+    admin = tokens.create_workspace(name, "Ada")
+    editor = tokens.add_member(admin.workspace_id, "Ed", members.Role.EDITOR)
+    viewer = tokens.add_member(admin.workspace_id, "Vi", members.Role.VIEWER)
     channel_id = "ch_" + ids.new_id()
     ChannelRecord(
         admin.workspace_id,
@@ -160,9 +160,9 @@ def test_a_missing_or_wrong_token_is_401(ws: Workspace, token: str | None) -> No
 
 
 def test_a_revoked_token_is_401_at_once(ws: Workspace) -> None:
-    issued = members.add_member(ws.id, "Temp", members.Role.EDITOR)
+    issued = tokens.add_member(ws.id, "Temp", members.Role.EDITOR)
     assert ApiClient(issued.token).call("GET", "/posts").status == 200
-    members.revoke_token(issued.token_id)
+    tokens.revoke_token(issued.token_id)
     assert ApiClient(issued.token).call("GET", "/posts").status == 401
 
 

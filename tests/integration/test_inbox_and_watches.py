@@ -25,7 +25,7 @@ from parley.shared import clock, ids
 from parley.shared.config import get_settings
 from parley.shared.errors import Conflict
 from parley.store import ChannelRecord, DeliveryRecord, InboxRecord
-from parley.team import members
+from parley.team import members, tokens
 from tests.support.api import ApiClient
 
 
@@ -57,14 +57,14 @@ def _item(workspace_id: str, channel_id: str, text: str = "Is this out yet?", **
 
 
 @pytest.fixture
-def team(aws: str) -> tuple[members.IssuedToken, members.IssuedToken, members.IssuedToken]:
-    admin = members.create_workspace("Inbox", "Ada")
-    ed = members.add_member(admin.workspace_id, "Ed", members.Role.EDITOR)
-    bo = members.add_member(admin.workspace_id, "Bo", members.Role.EDITOR)
+def team(aws: str) -> tuple[tokens.IssuedToken, tokens.IssuedToken, tokens.IssuedToken]:
+    admin = tokens.create_workspace("Inbox", "Ada")
+    ed = tokens.add_member(admin.workspace_id, "Ed", members.Role.EDITOR)
+    bo = tokens.add_member(admin.workspace_id, "Bo", members.Role.EDITOR)
     return admin, ed, bo
 
 
-def _principal(token: members.IssuedToken) -> members.Principal:
+def _principal(token: tokens.IssuedToken) -> members.Principal:
     return members.Principal(token.workspace_id, token.member_id, token.role)
 
 
@@ -74,7 +74,7 @@ def test_two_concurrent_claims_have_one_winner(team: Any) -> None:
     outcomes: dict[str, str] = {}
     start = threading.Barrier(2)
 
-    def claim(token: members.IssuedToken) -> None:
+    def claim(token: tokens.IssuedToken) -> None:
         start.wait()
         try:
             inbox.claim(_principal(token), item.item_id)
@@ -106,7 +106,7 @@ def test_the_api_tells_the_loser_who_holds_the_item_and_release_frees_it(team: A
 
 def test_another_workspaces_item_is_not_found(team: Any) -> None:
     admin, _, _ = team
-    other = members.create_workspace("Other", "Oz")
+    other = tokens.create_workspace("Other", "Oz")
     item = _item(other.workspace_id, "ch_y")
     assert ApiClient(admin.token).call("POST", f"/inbox/{item.item_id}/claim").status == 404
     assert ApiClient(admin.token).call("POST", f"/inbox/{item.item_id}/reply", {"text": "hi"}).status == 404
@@ -232,7 +232,7 @@ def test_approved_answers_are_kept_per_workspace_and_their_placeholders_must_be_
     admin, _, _ = team
     api, viewer = (
         ApiClient(admin.token),
-        ApiClient(members.add_member(admin.workspace_id, "V", members.Role.VIEWER).token),
+        ApiClient(tokens.add_member(admin.workspace_id, "V", members.Role.VIEWER).token),
     )
     created = api.call("POST", "/answers", {"name": "delay", "text": "Hi {author}, it ships on {date}."})
     assert created.status == 201 and created.body["placeholders"] == ["author", "date"]
@@ -249,7 +249,7 @@ def test_approved_answers_are_kept_per_workspace_and_their_placeholders_must_be_
     both = api.call("POST", f"/inbox/{item.item_id}/reply", {"answer_id": answer_id, "text": "hi"})
     assert both.status == 422
 
-    other = members.create_workspace("Elsewhere", "Oz")
+    other = tokens.create_workspace("Elsewhere", "Oz")
     assert ApiClient(other.token).call("GET", f"/answers/{answer_id}").status == 404
     assert api.call("DELETE", f"/answers/{answer_id}").status == 204
     assert api.call("GET", f"/answers/{answer_id}").status == 404

@@ -32,7 +32,7 @@ from parley.shared.config import get_settings
 from parley.shared.names import Queue, physical_name
 from parley.store import ChannelRecord, PostRecord
 from parley.store.keys import DeliveryKey
-from parley.team import members
+from parley.team import tokens
 from tests.support import facebook_recorded as fb
 from tests.support import linkedin_recorded as li
 from tests.support.api import ApiClient
@@ -66,8 +66,8 @@ def network() -> Iterator[responses.RequestsMock]:
 
 
 def connect(network_name: str, credential: Credential) -> Brand:
-    admin = members.create_workspace("Acme", "Ada")
-    principal = members.authenticate(f"Bearer {admin.token}")
+    admin = tokens.create_workspace("Acme", "Ada")
+    principal = tokens.authenticate(f"Bearer {admin.token}")
     record, created = channels.connect(principal, get_settings(), network_name, credential)
     assert created
     return Brand(admin.workspace_id, ApiClient(admin.token), str(record.channel_id))

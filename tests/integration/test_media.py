@@ -20,7 +20,7 @@ from parley.shared import clock, ids
 from parley.shared.config import get_settings
 from parley.shared.names import Env, Queue, physical_name
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
-from parley.team import members
+from parley.team import tokens
 from tests.support.api import ApiClient, FakeContext
 from tests.support.images import png
 from tests.support.peers import MastodonMock
@@ -28,7 +28,7 @@ from tests.support.peers import MastodonMock
 
 @pytest.fixture
 def editor(aws: str) -> ApiClient:
-    admin = members.create_workspace("Pics", "Ada")
+    admin = tokens.create_workspace("Pics", "Ada")
     return ApiClient(admin.token)
 
 
@@ -111,7 +111,7 @@ def test_a_type_parley_does_not_take_is_422(editor: ApiClient) -> None:
 
 def test_another_workspaces_media_is_404(editor: ApiClient) -> None:
     created = register(editor, png())
-    other = ApiClient(members.create_workspace("Other", "Bo").token)
+    other = ApiClient(tokens.create_workspace("Other", "Bo").token)
 
     assert other.call("GET", f"/media/{created['id']}").status == 404
     assert other.call("POST", f"/media/{created['id']}/complete").status == 404
@@ -145,7 +145,7 @@ def add_channel(workspace_id: str, member_id: str, network: str) -> str:
 
 @pytest.fixture
 def team(aws: str) -> Team:
-    admin = members.create_workspace("Shop", "Ada")
+    admin = tokens.create_workspace("Shop", "Ada")
     chans = {n: add_channel(admin.workspace_id, admin.member_id, n) for n in ("bluesky", "mastodon")}
     return Team(ApiClient(admin.token), admin.workspace_id, chans)
 
@@ -208,7 +208,7 @@ def test_a_rejected_image_is_422_with_its_reason(team: Team) -> None:
 
 
 def test_another_workspaces_image_is_404(team: Team) -> None:
-    other = ApiClient(members.create_workspace("Other", "Bo").token)
+    other = ApiClient(tokens.create_workspace("Other", "Bo").token)
     foreign = ready_media(other, png())
 
     assert queue(team, media=[foreign]).status == 404
@@ -260,7 +260,7 @@ def test_a_cancelled_post_retires_its_image(team: Team) -> None:
 @pytest.mark.peers
 def test_a_mastodon_channel_is_held_to_its_own_instances_image_limit(aws: str, mastodon_mock: MastodonMock) -> None:
     # mastodon_mock (a mock written by others) says image_size_limit 10485760 in /api/v2/instance
-    admin = members.create_workspace("Toots", "Ada")
+    admin = tokens.create_workspace("Toots", "Ada")
     client = ApiClient(admin.token)
     token = mastodon_mock.new_account("image_limits")
     connected = client.call(

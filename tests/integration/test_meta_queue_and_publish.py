@@ -27,7 +27,7 @@ from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.names import Queue, physical_name
 from parley.store import DeliveryRecord, PostRecord
-from parley.team import members
+from parley.team import tokens
 from tests.integration.test_media import register, upload
 from tests.support import instagram_recorded as ig
 from tests.support import threads_recorded as th
@@ -56,8 +56,8 @@ class Meta:
 def meta(aws: str) -> Iterator[Meta]:
     stand_ins = {"instagram": MetaStandIn("instagram"), "threads": MetaStandIn("threads")}
     servers = [serve(s)[0] for s in stand_ins.values()]
-    admin = members.create_workspace("Meta", "Ada")
-    principal = members.authenticate(f"Bearer {admin.token}")
+    admin = tokens.create_workspace("Meta", "Ada")
+    principal = tokens.authenticate(f"Bearer {admin.token}")
     made = {}
     for network, stand_in in stand_ins.items():
         credential = Credential(stand_in.user_id, f"{network}-token", stand_in.base_url)

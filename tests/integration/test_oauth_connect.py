@@ -24,7 +24,7 @@ from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.names import Function
 from parley.store import ChannelRecord
-from parley.team import members
+from parley.team import tokens
 from tests.support import oauth_recorded as rec
 from tests.support.api import ApiClient
 
@@ -61,11 +61,11 @@ def web() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def editor(aws: str) -> ApiClient:
-    return ApiClient(members.create_workspace("Acme", "Ada").token)
+    return ApiClient(tokens.create_workspace("Acme", "Ada").token)
 
 
 def _workspace(api: ApiClient) -> str:
-    return members.authenticate(f"Bearer {api.token}").workspace_id
+    return tokens.authenticate(f"Bearer {api.token}").workspace_id
 
 
 def _start(api: ApiClient, network: str, query: str = "") -> Any:

@@ -24,7 +24,7 @@ from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.names import Function
 from parley.store import ChannelRecord
-from parley.team import members
+from parley.team import members, tokens
 from tests.support import x_recorded as rec
 from tests.support.api import ApiClient
 from tests.support.peers import PrismX
@@ -61,7 +61,7 @@ def token_endpoint(prism_x: PrismX) -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def editor(aws: str) -> ApiClient:
-    return ApiClient(members.create_workspace("Acme", "Ada").token)
+    return ApiClient(tokens.create_workspace("Acme", "Ada").token)
 
 
 def _start(api: ApiClient, **query: str) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def test_the_callback_connects_the_account_keeps_its_tokens_and_arms_their_refre
     _, answer = _connect(editor, token_endpoint, prism_x)
 
     assert answer.status == 200, answer.body
-    channel = ChannelRecord.get(members.authenticate(f"Bearer {editor.token}").workspace_id, answer.body["id"])
+    channel = ChannelRecord.get(tokens.authenticate(f"Bearer {editor.token}").workspace_id, answer.body["id"])
     assert (channel.network, channel.status) == ("x", "active")
     assert channel.remote_id and channel.handle  # Prism's placeholder user, from GET /2/users/me
     session = _session(channel)
@@ -150,7 +150,7 @@ def test_a_browser_gets_a_page_and_connecting_the_same_account_again_reactivates
     x_app_set: None, editor: ApiClient, token_endpoint: responses.RequestsMock, prism_x: PrismX
 ) -> None:
     _, first = _connect(editor, token_endpoint, prism_x)
-    workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
     from parley.connect import channels
 
     channels.mark_needs_reauth(workspace_id, first.body["id"], "revoked")
@@ -195,7 +195,7 @@ def test_access_denied_on_x_is_reported_and_connects_nothing(x_app_set: None, ed
     page = _callback(f"state={started['state']}&error=access_denied", html=True)
 
     assert page.status == 400 and "access_denied" in page.body
-    workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
     assert list(ChannelRecord.query(workspace_id)) == []
 
 
@@ -210,8 +210,8 @@ def test_without_parleys_x_app_connect_names_the_admin_command(aws: str, editor:
 def test_viewers_cannot_connect_and_post_channels_points_x_to_the_connect_flow(
     x_app_set: None, editor: ApiClient
 ) -> None:
-    workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
-    viewer = ApiClient(members.add_member(workspace_id, "Vi", members.Role.VIEWER).token)
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
+    viewer = ApiClient(tokens.add_member(workspace_id, "Vi", members.Role.VIEWER).token)
 
     refused = viewer.call("GET", "/channels/x/connect")
     posted = editor.call("POST", "/channels", {"network": "x", "access_token": "t"})
@@ -245,7 +245,7 @@ def connected(
 ) -> ChannelRecord:
     _, answer = _connect(editor, token_endpoint, prism_x)
     assert answer.status == 200, answer.body
-    return ChannelRecord.get(members.authenticate(f"Bearer {editor.token}").workspace_id, answer.body["id"])
+    return ChannelRecord.get(tokens.authenticate(f"Bearer {editor.token}").workspace_id, answer.body["id"])
 
 
 def _fire(channel: ChannelRecord, manual_clock: clock.ManualClock) -> dict[str, Any]:
@@ -390,7 +390,7 @@ def test_x_not_answering_who_the_account_is_connects_nothing_and_is_not_blamed_o
     answer = _callback(f"state={started['state']}&code=the-code")
 
     assert answer.status == 424 and answer.body["errors"][0]["field"] == "code"
-    workspace_id = members.authenticate(f"Bearer {editor.token}").workspace_id
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
     assert list(ChannelRecord.query(workspace_id)) == []
 
 

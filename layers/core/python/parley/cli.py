@@ -54,7 +54,7 @@ def admin(ctx: click.Context, stack: str | None) -> None:
 
 
 def _print_token(issued: object, what: str) -> None:
-    from parley.team.members import IssuedToken
+    from parley.team.tokens import IssuedToken
 
     assert isinstance(issued, IssuedToken)
     click.echo(f"{what}")
@@ -70,22 +70,24 @@ def _print_token(issued: object, what: str) -> None:
 @click.option("--admin", "admin_name", required=True, help="The first admin's name.")
 def create_workspace(name: str, admin_name: str) -> None:
     """Create a workspace and its first admin token."""
-    from parley.team import members
+    from parley.team import tokens
 
-    _print_token(members.create_workspace(name, admin_name), f"Created workspace {name!r}.")
+    _print_token(tokens.create_workspace(name, admin_name), f"Created workspace {name!r}.")
 
 
 @admin.command("add-member")
 @click.option("--workspace", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="editor", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "editor", "contributor", "viewer"]), default="editor", show_default=True
+)
 def add_member(workspace: str, name: str, role: str) -> None:
     """Add a member to a workspace and issue their first token."""
     from parley.shared.errors import NotFound
-    from parley.team import members
+    from parley.team import members, tokens
 
     try:
-        issued = members.add_member(workspace, name, members.Role(role))
+        issued = tokens.add_member(workspace, name, members.Role(role))
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     _print_token(issued, f"Added {name!r} as {role}.")
@@ -98,10 +100,10 @@ def add_member(workspace: str, name: str, role: str) -> None:
 def create_token(workspace: str, member: str, label: str | None) -> None:
     """Issue another token for an existing member."""
     from parley.shared.errors import NotFound
-    from parley.team import members
+    from parley.team import tokens
 
     try:
-        issued = members.issue_token(workspace, member, label)
+        issued = tokens.issue_token(workspace, member, label)
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     _print_token(issued, "Issued a token.")
@@ -112,10 +114,10 @@ def create_token(workspace: str, member: str, label: str | None) -> None:
 def revoke_token(token_id: str) -> None:
     """Revoke a token by its id (tok_...); it stops working at once."""
     from parley.shared.errors import NotFound
-    from parley.team import members
+    from parley.team import tokens
 
     try:
-        members.revoke_token(token_id)
+        tokens.revoke_token(token_id)
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Revoked {token_id}.")

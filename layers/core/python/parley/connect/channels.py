@@ -13,7 +13,7 @@ from parley.shared.config import Settings
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.shared.timeparse import zone
 from parley.store import ChannelRecord, UpdateError
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 if TYPE_CHECKING:
     from parley.networks.mastodon import MastodonLimits
@@ -40,7 +40,7 @@ def connect(
 ) -> tuple[ChannelRecord, bool]:
     """Connect an account (True: a new channel), or reconnect one already connected (False): its new
     credential replaces the old one and the channel is active again (after `needs_reauth`)."""
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     if network not in NETWORKS:
         raise ValidationFailed(FieldProblem("network", f"must be one of {', '.join(NETWORKS)}"))
     zone(time_zone)
@@ -63,7 +63,7 @@ def connect_account(
     time_zone: str = "UTC",
 ) -> tuple[ChannelRecord, bool]:
     """Keep an account its network already vouched for (an OAuth connection read it with its new token)."""
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     zone(time_zone)
     for existing in ChannelRecord.query(principal.workspace_id):
         if existing.network == network and existing.remote_id == account.remote_id:
@@ -134,7 +134,7 @@ def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
 
 def set_time_zone(principal: Principal, channel_id: str, time_zone: str) -> ChannelRecord:
     """The zone a time without one is read in, for posts queued on the channel from now on."""
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     record = get_channel(principal.workspace_id, channel_id)
     zone(time_zone)
     record.update(actions=[ChannelRecord.time_zone.set(time_zone)])

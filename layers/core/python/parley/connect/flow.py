@@ -68,7 +68,7 @@ def begin(
     network: str, principal: Principal, settings: Settings, public_base_url: str, time_zone: str, options: Options
 ) -> Pending:
     provider = provider_for(network)
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     zone(time_zone)
     chosen = check_options(provider, options)
     app = apps.load_app(settings.parameter_prefix, network)

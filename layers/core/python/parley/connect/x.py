@@ -56,7 +56,7 @@ class Pending:
 
 
 def begin(principal: Principal, settings: Settings, public_base_url: str, time_zone: str = "UTC") -> Pending:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     zone(time_zone)
     app = x_app.load_app(settings.parameter_prefix)
     if app is None:

@@ -38,6 +38,7 @@ from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
 from parley.http import metrics as metrics_routes
 from parley.http import oauth_connect as oauth_connect_routes
+from parley.http import team as team_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.fields import Cursor, Limit, PathId, QueryTime, reason_for
@@ -54,7 +55,7 @@ from parley.shared.config import get_settings
 from parley.shared.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from parley.shared.names import Table
 from parley.shared.observability import logger
-from parley.team import members
+from parley.team import members, tokens
 
 
 class _Resolver(APIGatewayRestResolver):
@@ -87,7 +88,7 @@ def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:
     go on; else the answer."""
     event = app.current_event
     if event.path not in PUBLIC_PATHS:
-        app.append_context(principal=members.authenticate(event.headers.get("authorization")))
+        app.append_context(principal=tokens.authenticate(event.headers.get("authorization")))
     if not event.body:
         return None
     media_type = (event.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
@@ -160,7 +161,7 @@ def _unauthenticated(exc: Unauthenticated) -> Response[dict[str, Any]]:
 
 @app.exception_handler(Forbidden)
 def _forbidden(exc: Forbidden) -> Response[dict[str, Any]]:
-    return problem(403, str(exc), instance=app.current_event.path)
+    return problem(403, str(exc), instance=app.current_event.path, extra=exc.extra)
 
 
 @app.exception_handler(Conflict)
@@ -359,7 +360,7 @@ def create_post(
     ] = None,
 ) -> Response[dict[str, Any]]:
     principal = _caller()
-    principal.require_writer()
+    principal.require(members.Role.EDITOR)
     request = {
         "workspace_id": principal.workspace_id,
         "member_id": principal.member_id,
@@ -432,3 +433,4 @@ app.include_router(x_connect_routes.router)
 app.include_router(oauth_connect_routes.router)  # after X's: its static /channels/x/... routes match first
 app.include_router(media_routes.router)
 app.include_router(metrics_routes.router)
+app.include_router(team_routes.router)

@@ -72,6 +72,8 @@ WRITES = {"post", "put", "patch", "delete"}
 CALLS_A_NETWORK = {("post", "/channels"), ("post", "/inbox/{item_id}/reply")}
 # Reads that start a connection: a writer's (403), and parley's app on that network must be set (409).
 STARTS_A_CONNECTION = {("get", "/channels/x/connect"), ("get", "/channels/{network}/connect")}
+# Reads of what only its owner or an admin may see (403).
+OWNER_OR_ADMIN_READS = {("get", "/members/{member_id}/tokens")}
 # Creations whose body names other resources (channels, media): 404 when one is missing.
 NAMES_RESOURCES = {("post", "/posts"), ("post", "/listeners")}
 
@@ -99,6 +101,10 @@ SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
     },
     ("delete", "/answers/{answer_id}"): {204: {"description": "Removed"}},
     ("delete", "/listeners/{listener_id}"): {204: {"description": "Stopped"}},
+    ("post", "/members"): _created("Invited: the member, and their first token with its secret (shown once)"),
+    ("delete", "/members/{member_id}"): {204: {"description": "Removed; their tokens are revoked"}},
+    ("post", "/members/{member_id}/tokens"): _created("The token, with its secret (shown once)"),
+    ("delete", "/members/{member_id}/tokens/{token_id}"): {204: {"description": "Revoked"}},
 }
 TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): "text/csv",  # ?format=csv
@@ -108,17 +114,21 @@ TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
 
 
 # (method, path, status) of an answer -> the id in it and the operations that take it, as (method, path)
-def _follow(id_at: str, parameter: str, *operations: tuple[str, str]) -> dict[str, Any]:
-    return {"id_at": id_at, "parameter": parameter, "operations": operations}
+def _follow(parameters: dict[str, str], *operations: tuple[str, str]) -> dict[str, Any]:
+    return {"parameters": parameters, "operations": operations}
+
+
+def _id(parameter: str, at: str = "id") -> dict[str, str]:
+    return {parameter: f"$response.body#/{at}"}
 
 
 _POST = "/posts/{post_id}"
 _ANSWER = "/answers/{answer_id}"
 _CHANNEL = "/channels/{channel_id}"
+_MEMBER = "/members/{member_id}"
 LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/posts", "201"): _follow(
-        "$response.body#/id",
-        "post_id",
+        _id("post_id"),
         ("get", _POST),
         ("patch", _POST),
         ("delete", _POST),
@@ -126,16 +136,25 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
         ("post", f"{_POST}/publish-now"),
         ("get", f"{_POST}/metrics"),
     ),
-    ("post", "/answers", "201"): _follow(
-        "$response.body#/id", "answer_id", ("get", _ANSWER), ("put", _ANSWER), ("delete", _ANSWER)
-    ),
+    ("post", "/answers", "201"): _follow(_id("answer_id"), ("get", _ANSWER), ("put", _ANSWER), ("delete", _ANSWER)),
     ("post", "/media", "201"): _follow(
-        "$response.body#/id", "media_id", ("get", "/media/{media_id}"), ("post", "/media/{media_id}/complete")
+        _id("media_id"), ("get", "/media/{media_id}"), ("post", "/media/{media_id}/complete")
     ),
     ("post", "/channels", "201"): _follow(
-        "$response.body#/id", "channel_id", ("get", _CHANNEL), ("patch", _CHANNEL), ("delete", _CHANNEL)
+        _id("channel_id"), ("get", _CHANNEL), ("patch", _CHANNEL), ("delete", _CHANNEL)
     ),
-    ("post", "/listeners", "201"): _follow("$response.body#/id", "listener_id", ("delete", "/listeners/{listener_id}")),
+    ("post", "/members", "201"): _follow(
+        _id("member_id"),
+        ("get", _MEMBER),
+        ("patch", _MEMBER),
+        ("delete", _MEMBER),
+        ("get", f"{_MEMBER}/tokens"),
+        ("post", f"{_MEMBER}/tokens"),
+    ),
+    ("post", f"{_MEMBER}/tokens", "201"): _follow(
+        _id("member_id", "member_id") | _id("token_id"), ("delete", f"{_MEMBER}/tokens/{{token_id}}")
+    ),
+    ("post", "/listeners", "201"): _follow(_id("listener_id"), ("delete", "/listeners/{listener_id}")),
 }
 
 
@@ -151,7 +170,7 @@ def _link(document: dict[str, Any]) -> None:
             if target is None or "operationId" not in target:
                 continue
             name = target["operationId"]
-            links[name] = {"operationId": name, "parameters": {follow["parameter"]: follow["id_at"]}}
+            links[name] = {"operationId": name, "parameters": follow["parameters"]}
 
 
 # The operations by what they are about, in the order a marketer meets them; an operation's tag is the one
@@ -164,6 +183,7 @@ TAGS: list[tuple[str, tuple[str, ...], str]] = [
     ("listeners", ("/listeners",), "Hashtags, keywords and mentions watched on a channel"),
     ("metrics", ("/metrics", "/campaigns"), "Engagement, clicks and campaigns; JSON or CSV"),
     ("workspace", ("/workspace",), "Hold and resume everything queued; alerts on spikes"),
+    ("team", ("/members", "/me"), "Members, their roles (admin, editor, contributor, viewer) and their API tokens"),
 ]
 
 
@@ -228,6 +248,8 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
         statuses |= {403, 409}
     if (method, path) in NAMES_RESOURCES:
         statuses.add(404)
+    if (method, path) in OWNER_OR_ADMIN_READS:
+        statuses.add(403)
     for status in statuses:
         responses[str(status)] = {"description": WHY[status], "content": {PROBLEM: {"schema": PROBLEM_REF}}}
     operation["responses"] = dict(sorted(responses.items()))

@@ -69,7 +69,7 @@ def get_media_settings() -> dict[str, Any]:
 @router.put("/workspace/media", summary="Set the media settings (admins)")
 def put_media_settings(body: MediaSettings) -> dict[str, Any]:
     principal = _caller()
-    principal.require_admin()
+    principal.require(members.Role.ADMIN)
     WorkspaceRecord(principal.workspace_id).update(
         actions=[WorkspaceRecord.require_alt_text.set(body.require_alt_text)]
     )

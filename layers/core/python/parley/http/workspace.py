@@ -37,5 +37,5 @@ def get_alerts() -> dict[str, Any]:
 @router.put("/workspace/alerts", summary="Set the alert threshold, baseline, webhook and auto-hold (admins)")
 def put_alerts(body: alerts.AlertSettings) -> dict[str, Any]:
     principal = _caller()
-    principal.require_admin()
+    principal.require(members.Role.ADMIN)
     return alerts.view(alerts.save_settings(principal.workspace_id, body))

@@ -8,7 +8,7 @@ from typing import Any
 
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.store import WorkspaceRecord
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 MAX_PARAMS = 10
 MAX_VALUE = 200
@@ -30,7 +30,7 @@ def list_presets(principal: Principal) -> list[dict[str, Any]]:
 
 
 def put_preset(principal: Principal, campaign: str, utm: dict[str, str]) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     problems = []
     if not 1 <= len(campaign) <= 100:
         problems.append(FieldProblem("name", "1 to 100 characters"))

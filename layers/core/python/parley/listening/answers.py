@@ -10,7 +10,7 @@ from typing import Any
 from parley.shared import clock, ids
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.store import AnswerRecord, InboxRecord
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -28,7 +28,7 @@ def view(record: AnswerRecord) -> dict[str, Any]:
 
 
 def create(principal: Principal, name: str, text: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     now = clock.now()
     record = AnswerRecord(
         principal.workspace_id,
@@ -55,7 +55,7 @@ def list_answers(principal: Principal) -> list[dict[str, Any]]:
 
 
 def update(principal: Principal, answer_id: str, name: str, text: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     record = get(principal, answer_id)
     record.update(
         actions=[AnswerRecord.name.set(name), AnswerRecord.text.set(text), AnswerRecord.updated_at.set(clock.now())],
@@ -65,7 +65,7 @@ def update(principal: Principal, answer_id: str, name: str, text: str) -> dict[s
 
 
 def delete(principal: Principal, answer_id: str) -> None:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     get(principal, answer_id).delete()
 
 

@@ -110,7 +110,7 @@ def get(principal: Principal, item_id: str) -> InboxRecord:
 
 
 def claim(principal: Principal, item_id: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     item = get(principal, item_id)
     mine = (InboxRecord.status == CLAIMED) & (InboxRecord.claimed_by == principal.member_id)
     _change(principal, item, CLAIMED, (InboxRecord.status == NEW) | mine, claimed_by=principal.member_id)
@@ -118,7 +118,7 @@ def claim(principal: Principal, item_id: str) -> dict[str, Any]:
 
 
 def release(principal: Principal, item_id: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     item = get(principal, item_id)
     condition = InboxRecord.status == CLAIMED
     if principal.role != Role.ADMIN:  # an admin may free an item someone left claimed
@@ -128,7 +128,7 @@ def release(principal: Principal, item_id: str) -> dict[str, Any]:
 
 
 def dismiss(principal: Principal, item_id: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     item = get(principal, item_id)
     condition = (InboxRecord.status == NEW) | (
         (InboxRecord.status == CLAIMED) & (InboxRecord.claimed_by == principal.member_id)
@@ -147,7 +147,7 @@ def reply(
     """Answer on the network, threaded under the item, exactly once: the answer is keyed by the item id
     (Bluesky: its record key; Mastodon: its Idempotency-Key; all three look for it first), so a retry or
     a racing second request finds the same answer; then mark it answered."""
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     item = get(principal, item_id)
     if answer_id is not None:
         text = answers.render(principal, answer_id, item, values or {})

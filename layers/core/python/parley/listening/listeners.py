@@ -14,7 +14,7 @@ from parley.scheduling.polls import PollScheduler
 from parley.shared import clock, ids
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.store import ChannelRecord, WatchRecord
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 KINDS = ("hashtag", "keyword", "mentions")
 KEYWORDS_UNSEARCHABLE = ("mastodon",)  # its full-text search finds only posts whose authors opted in
@@ -55,7 +55,7 @@ def query_for(kind: str, value: str | None) -> str | None:
 
 
 def create(principal: Principal, polls: PollScheduler, channel_id: str, kind: str, value: str | None) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     query = query_for(kind, value)
     channel = channels.get_channel(principal.workspace_id, channel_id)  # 404 for a missing or foreign channel
     if channel.network in NO_LISTENERS:
@@ -92,7 +92,7 @@ def list_listeners(principal: Principal) -> list[dict[str, Any]]:
 
 
 def delete(principal: Principal, listener_id: str) -> None:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     if listener_id.startswith(PREFIX):
         for channel in ChannelRecord.query(principal.workspace_id):
             key = watches.channel_key(principal.workspace_id, channel.channel_id)

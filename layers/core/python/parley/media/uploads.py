@@ -28,7 +28,7 @@ from parley.shared.names import (
     MEDIA_UPLOAD_SECONDS,
 )
 from parley.store import MediaRecord, UpdateError
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 PENDING, READY, REJECTED = "pending", "ready", "rejected"
 
@@ -57,8 +57,8 @@ def _tagging(value: str) -> str:
 
 
 def create_media(principal: Principal, draft: MediaDraft, settings: Settings | None = None) -> dict[str, Any]:
-    """A `pending` media record and the presigned POST to upload its file to."""
-    principal.require_writer()
+    """A `pending` media record and the presigned POST to upload its file to (contributors prepare posts too)."""
+    principal.require(Role.CONTRIBUTOR)
     settings = settings or get_settings()
     problems = []
     if draft.content_type not in IMAGE_TYPES:
@@ -199,7 +199,7 @@ def check(record: MediaRecord, settings: Settings | None = None) -> MediaRecord:
 
 def complete(principal: Principal, media_id: str) -> dict[str, Any]:
     """`POST /media/{id}/complete`: the client says the upload is done; check it (idempotent)."""
-    principal.require_writer()
+    principal.require(Role.CONTRIBUTOR)
     record = get_record(principal.workspace_id, media_id)
     try:
         record = check(record)

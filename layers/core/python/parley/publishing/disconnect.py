@@ -22,7 +22,7 @@ from parley.scheduling import Arming
 from parley.shared.errors import Conflict, LostRace
 from parley.store import DeliveryRecord
 from parley.store.keys import DeliveryKey
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 # What a disconnect can cancel (as a cancel does), and what it must wait for: an attempt under way.
 CANCELLABLE = (State.SCHEDULED, State.HELD)
@@ -44,7 +44,7 @@ def _brief(record: DeliveryRecord) -> dict[str, str]:
 
 
 def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_scheduled: bool) -> dict[str, Any]:
-    principal.require_admin()
+    principal.require(Role.ADMIN)
     channel = channels.get_channel(principal.workspace_id, channel_id)  # 404: missing or another workspace's
     under_way = _on_channel(principal.workspace_id, channel_id, UNDER_WAY)
     if under_way:

@@ -16,7 +16,7 @@ from parley.shared import clock
 from parley.shared.errors import LostRace
 from parley.store import DeliveryRecord, WorkspaceRecord
 from parley.store.keys import DeliveryKey
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 PUBLISH = "publish"
 
@@ -32,7 +32,7 @@ def is_held(workspace_id: str) -> bool:
 
 
 def hold_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     # First the flag (posts queued from now on are held), then what is already scheduled.
     WorkspaceRecord(principal.workspace_id).update(actions=[WorkspaceRecord.held_since.set(clock.now())])
     held: list[str] = []
@@ -49,7 +49,7 @@ def hold_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
 
 
 def resume_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     rule = WorkspaceRecord.get(principal.workspace_id).past_due_rule
     now = clock.now()
     resumed: list[str] = []

@@ -22,7 +22,7 @@ from parley.shared.timeparse import parse_publish_at
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
 from parley.store import transaction as store_transaction
 from parley.store.keys import DeliveryKey
-from parley.team.members import Principal
+from parley.team.members import Principal, Role
 
 MAX_CHANNELS = 20
 MAX_PAGE = 100
@@ -111,7 +111,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
 
     Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
     does nothing; the other order could leave a delivery that nothing will ever publish."""
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     now = clock.now()
     channels = _channels(principal.workspace_id, draft.channel_ids)
     problems: list[FieldProblem] = []
@@ -224,7 +224,7 @@ def get_post(principal: Principal, post_id: str) -> dict[str, Any]:
 
 
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostChanges) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     post, records = _load(principal, post_id)
     editable = [r for r in records if r.state in EDITABLE]
     if not editable:
@@ -322,7 +322,7 @@ def _card_after_edit(post: PostRecord, text: str, overrides: dict[str, Any]) -> 
 
 
 def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     _, records = _load(principal, post_id)
     outcome = Outcome(post={})
     for record in records:
@@ -344,7 +344,7 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
 
 
 def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    principal.require_writer()
+    principal.require(Role.EDITOR)
     post, records = _load(principal, post_id)
     now = clock.now()
     key = publish_key(now, post_id)

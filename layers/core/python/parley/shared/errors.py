@@ -3,6 +3,7 @@ exception handlers alone map them to HTTP status codes (RFC 9457 problem details
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -33,7 +34,11 @@ class Unauthenticated(ParleyError):
 
 
 class Forbidden(ParleyError):
-    """The member's role does not allow this (403)."""
+    """The member's role does not allow this (403); `extra` says what it needs (the problem's members)."""
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.extra = extra
 
 
 @dataclass
@@ -49,3 +54,25 @@ class Conflict(ParleyError):
 
 class LostRace(ParleyError):
     """A conditional write found the item not in the state it expected: someone else won."""
+
+
+class OutboundRefused(ParleyError):
+    """A URL parley will not fetch (`parley.shared.outbound`): its form, its scheme or where it points.
+    The message says which, in words a person can act on ("resolves to a loopback address")."""
+
+
+class OutboundFailed(ParleyError):
+    """A URL parley may fetch but could not: the name does not resolve, nothing answers, a broken answer."""
+
+
+class OutboundTimedOut(OutboundFailed):
+    """The fetch used up its time budget: connecting, waiting, or a server sending too slowly."""
+
+
+class OutboundTooLarge(OutboundFailed):
+    """The answer was larger than the fetch's size budget, so reading stopped there. What was read comes
+    along (`head`, the first `max_bytes` bytes) for callers that need only the start, such as a page's <head>."""
+
+    def __init__(self, message: str, *, url: str, status: int, headers: Mapping[str, str], head: bytes) -> None:
+        super().__init__(message)
+        self.url, self.status, self.headers, self.head = url, status, headers, head

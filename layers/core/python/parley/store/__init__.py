@@ -20,7 +20,15 @@ from parley.store.models import (
     bind,
     create_tables,
 )
-from parley.store.writes import Action, Condition, DeleteError, PutError, UpdateError, transaction
+from parley.store.writes import (
+    Action,
+    Condition,
+    DeleteError,
+    PutError,
+    TransactWriteError,
+    UpdateError,
+    transaction,
+)
 
 __all__ = [
     "ALL_MODELS",
@@ -40,6 +48,7 @@ __all__ = [
     "PutError",
     "SnapshotRecord",
     "TokenRecord",
+    "TransactWriteError",
     "UpdateError",
     "WatchRecord",
     "WorkspaceRecord",

@@ -43,6 +43,8 @@ class WorkspaceRecord(Model):
     require_alt_text = BooleanAttribute(null=True)
     # Campaign presets: campaign name -> extra UTM parameters for its short links (docs/metrics.md).
     campaigns: MapAttribute[str, Any] = MapAttribute(null=True)
+    # How many members are admins: a workspace always keeps one (parley.team.members); absent: not yet counted.
+    admin_count = NumberAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -52,7 +54,7 @@ class MemberRecord(Model):
     workspace_id = UnicodeAttribute(hash_key=True)
     member_id = UnicodeAttribute(range_key=True)
     name = UnicodeAttribute()
-    role = UnicodeAttribute()  # admin | editor | viewer
+    role = UnicodeAttribute()  # parley.team.members.Role
     created_at = UTCDateTimeAttribute()
 
 
@@ -62,6 +64,14 @@ class TokenIdIndex(GlobalSecondaryIndex["TokenRecord"]):
         projection = AllProjection()
 
     token_id = UnicodeAttribute(hash_key=True)
+
+
+class TokenMemberIndex(GlobalSecondaryIndex["TokenRecord"]):
+    class Meta:
+        index_name = "by_member"
+        projection = AllProjection()
+
+    member_id = UnicodeAttribute(hash_key=True)
 
 
 class TokenRecord(Model):
@@ -74,12 +84,15 @@ class TokenRecord(Model):
     token_id = UnicodeAttribute()  # public handle for revoking; never the secret
     workspace_id = UnicodeAttribute()
     member_id = UnicodeAttribute()
-    role = UnicodeAttribute()
+    role = UnicodeAttribute()  # the member's role when it was issued; the member's record decides
     label = UnicodeAttribute(null=True)
+    prefix = UnicodeAttribute(null=True)  # the secret's first characters, to tell tokens apart in a list
     created_at = UTCDateTimeAttribute()
+    last_used_at = UTCDateTimeAttribute(null=True)  # to the minute (parley.team.tokens.LAST_USE_PRECISION)
     revoked_at = UTCDateTimeAttribute(null=True)
 
     by_token_id = TokenIdIndex()
+    by_member = TokenMemberIndex()
 
 
 class ChannelRecord(Model):
@@ -429,10 +442,38 @@ def create_tables(settings: Settings | None = None) -> None:
 
     settings = settings or get_settings()
     bind(settings)
+    dynamodb = boto3.client("dynamodb")
     for model in ALL_MODELS.values():
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        else:
+            _add_missing_indexes(dynamodb, model)
     _create_idempotency_table(boto3.client("dynamodb"), settings.tables[Table.IDEMPOTENCY])
+
+
+def _add_missing_indexes(dynamodb: Any, model: type[Model]) -> None:
+    """A local state saved by an older parley lacks the indexes added since: add them (on AWS, the CDK app)."""
+    table = model.Meta.table_name
+    present = {
+        i["IndexName"] for i in dynamodb.describe_table(TableName=table)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    schema = model._get_schema()
+    for index in schema["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        dynamodb.update_table(
+            TableName=table,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
 
 
 def _create_idempotency_table(dynamodb: Any, name: str) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 if TYPE_CHECKING:
     from pynamodb.transactions import TransactWrite
 
-__all__ = ["Action", "Condition", "DeleteError", "PutError", "UpdateError", "transaction"]
+__all__ = ["Action", "Condition", "DeleteError", "PutError", "TransactWriteError", "UpdateError", "transaction"]
 
 
 def transaction() -> TransactWrite:

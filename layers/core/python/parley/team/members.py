@@ -1,19 +1,37 @@
-"""Workspaces, members and their API tokens; who is calling and what they may do."""
+"""Workspaces and their members; who is calling (`Principal`) and what their role lets them do."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from parley.shared import clock, ids
-from parley.shared.errors import Forbidden, NotFound, Unauthenticated
-from parley.store import MemberRecord, TokenRecord, WorkspaceRecord
+from parley.shared.errors import Conflict, Forbidden, NotFound
+from parley.store import DeleteError, MemberRecord, TransactWriteError, UpdateError, WorkspaceRecord, transaction
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
-    EDITOR = "editor"
-    VIEWER = "viewer"
+    """Each role can do what the ones before it can, and more."""
+
+    VIEWER = "viewer"  # reads everything, changes nothing
+    CONTRIBUTOR = "contributor"  # prepares: media now; drafts for approval with the scheduling work
+    EDITOR = "editor"  # publishes: posts, replies, listeners, channels, holds
+    ADMIN = "admin"  # the team, its tokens, workspace rules, disconnecting channels
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+ROLE_DESCRIPTIONS = {
+    Role.VIEWER: "reads everything, changes nothing",
+    Role.CONTRIBUTOR: "uploads media and prepares posts (posts that need approval come with drafts)",
+    Role.EDITOR: "queues, edits and cancels posts, answers the inbox, manages listeners and channels",
+    Role.ADMIN: "everything, and the team, its tokens, the workspace's rules and disconnecting channels",
+}
 
 
 @dataclass(frozen=True)
@@ -22,78 +40,135 @@ class Principal:
     member_id: str
     role: Role
 
-    def require_writer(self) -> None:
-        if self.role == Role.VIEWER:
-            raise Forbidden("viewers can read but not change anything")
-
-    def require_admin(self) -> None:
-        if self.role != Role.ADMIN:
-            raise Forbidden("only an admin can do this")
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    workspace_id: str
-    member_id: str
-    role: Role
-    token_id: str
-    token: str  # the secret: shown once, stored only as its SHA-256
+    def require(self, needed: Role) -> None:
+        """403 naming the role this needs (and the caller's), so that a person knows whom to ask."""
+        if self.role.rank < needed.rank:
+            raise Forbidden(
+                f"this needs the {needed} role or higher; this token's member is {_a(self.role)} {self.role}",
+                needed_role=needed.value,
+                role=self.role.value,
+            )
 
 
-def authenticate(authorization: str | None) -> Principal:
-    """`Authorization: Bearer <token>` -> the member; one GetItem on the token's hash, no scan."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthenticated("missing bearer token")
-    token = authorization[7:].strip()
-    try:
-        record = TokenRecord.get(ids.token_hash(token), consistent_read=True)  # a revocation holds at once
-    except TokenRecord.DoesNotExist as exc:
-        raise Unauthenticated("unknown token") from exc
-    if record.revoked_at is not None:
-        raise Unauthenticated("revoked token")
-    return Principal(record.workspace_id, record.member_id, Role(record.role))
+def _a(role: Role) -> str:
+    return "an" if role.value[0] in "aeiou" else "a"
 
 
-def create_workspace(name: str, admin_name: str) -> IssuedToken:
+def create_workspace_record(name: str) -> str:
     workspace_id = "ws_" + ids.new_id()
-    WorkspaceRecord(workspace_id, name=name, created_at=clock.now()).save(
+    WorkspaceRecord(workspace_id, name=name, created_at=clock.now(), admin_count=0).save(
         condition=WorkspaceRecord.workspace_id.does_not_exist()
     )
-    return add_member(workspace_id, admin_name, Role.ADMIN)
+    return workspace_id
 
 
-def add_member(workspace_id: str, name: str, role: Role) -> IssuedToken:
+def new_member(workspace_id: str, name: str, role: Role) -> MemberRecord:
+    """A member of an existing workspace; an admin counts towards the workspace's admins in one transaction."""
+    workspace = _workspace(workspace_id)
+    member = MemberRecord(workspace_id, "mem_" + ids.new_id(), name=name, role=role.value, created_at=clock.now())
+    if role != Role.ADMIN:
+        member.save(condition=MemberRecord.member_id.does_not_exist())
+        return member
+    _count_admins_once(workspace)
+    with transaction() as write:
+        write.save(member, condition=MemberRecord.member_id.does_not_exist())
+        write.update(workspace, actions=[WorkspaceRecord.admin_count.add(1)])
+    return member
+
+
+def list_members(workspace_id: str) -> list[MemberRecord]:
+    return sorted(MemberRecord.query(workspace_id), key=lambda m: (m.created_at, m.member_id))
+
+
+def get_member(workspace_id: str, member_id: str) -> MemberRecord:
     try:
-        WorkspaceRecord.get(workspace_id)
+        return MemberRecord.get(workspace_id, member_id, consistent_read=True)
+    except MemberRecord.DoesNotExist as exc:
+        raise NotFound(f"no member {member_id}") from exc
+
+
+def change_member(principal: Principal, member_id: str, *, name: str | None, role: Role | None) -> MemberRecord:
+    """Rename a member or change their role (admins). The workspace always keeps an admin: demoting the last
+    one is refused, even when two admins demote each other at once (one transaction with the count)."""
+    principal.require(Role.ADMIN)
+    member = get_member(principal.workspace_id, member_id)
+    actions: list[Any] = [] if name is None else [MemberRecord.name.set(name)]
+    if role is None or role.value == member.role:
+        if actions:
+            with _changed_meanwhile():
+                member.update(actions=actions, condition=MemberRecord.member_id.exists())
+        return member
+    delta = (role == Role.ADMIN) - (member.role == Role.ADMIN.value)
+    actions.append(MemberRecord.role.set(role.value))
+    if delta == 0:
+        with _changed_meanwhile():
+            member.update(actions=actions, condition=MemberRecord.role == member.role)
+        return member
+    workspace = _workspace(principal.workspace_id)
+    _count_admins_once(workspace)
+    _write_with_admin_count(
+        workspace,
+        delta,
+        lambda write: write.update(member, actions=actions, condition=MemberRecord.role == member.role),
+    )
+    return get_member(principal.workspace_id, member_id)
+
+
+def remove_member(principal: Principal, member_id: str) -> MemberRecord:
+    """Remove a member (admins); their tokens are revoked by the caller (parley.team.tokens.remove_member)."""
+    principal.require(Role.ADMIN)
+    member = get_member(principal.workspace_id, member_id)
+    if member.role != Role.ADMIN.value:
+        with _changed_meanwhile():
+            member.delete(condition=MemberRecord.role == member.role)
+        return member
+    workspace = _workspace(principal.workspace_id)
+    _count_admins_once(workspace)
+    _write_with_admin_count(
+        workspace, -1, lambda write: write.delete(member, condition=MemberRecord.role == member.role)
+    )
+    return member
+
+
+def _write_with_admin_count(workspace: WorkspaceRecord, delta: int, write_member: Any) -> None:
+    condition = WorkspaceRecord.admin_count > 1 if delta < 0 else None
+    try:
+        with transaction() as write:
+            write_member(write)
+            write.update(workspace, actions=[WorkspaceRecord.admin_count.add(delta)], condition=condition)
+    except TransactWriteError as exc:
+        reasons = [getattr(r, "code", None) for r in (getattr(exc, "cancellation_reasons", None) or [])]
+        if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            raise Conflict("a workspace keeps at least one admin: make another member admin first") from exc
+        raise Conflict(CHANGED_MEANWHILE) from exc
+
+
+CHANGED_MEANWHILE = "the member was changed or removed meanwhile; read it again and retry"
+
+
+@contextmanager
+def _changed_meanwhile() -> Iterator[None]:
+    try:
+        yield
+    except (UpdateError, DeleteError) as exc:
+        raise Conflict(CHANGED_MEANWHILE) from exc
+
+
+def _workspace(workspace_id: str) -> WorkspaceRecord:
+    try:
+        return WorkspaceRecord.get(workspace_id, consistent_read=True)
     except WorkspaceRecord.DoesNotExist as exc:
         raise NotFound(f"no workspace {workspace_id}") from exc
-    member_id = "mem_" + ids.new_id()
-    MemberRecord(workspace_id, member_id, name=name, role=role.value, created_at=clock.now()).save()
-    return issue_token(workspace_id, member_id)
 
 
-def issue_token(workspace_id: str, member_id: str, label: str | None = None) -> IssuedToken:
+def _count_admins_once(workspace: WorkspaceRecord) -> None:
+    """Workspaces made before admins were counted get their count once, from their members."""
+    if workspace.admin_count is not None:
+        return
+    admins = sum(1 for m in MemberRecord.query(workspace.workspace_id) if m.role == Role.ADMIN.value)
     try:
-        member = MemberRecord.get(workspace_id, member_id)
-    except MemberRecord.DoesNotExist as exc:
-        raise NotFound(f"no member {member_id} in {workspace_id}") from exc
-    token = ids.new_token()
-    token_id = "tok_" + ids.new_id()
-    TokenRecord(
-        ids.token_hash(token),
-        token_id=token_id,
-        workspace_id=workspace_id,
-        member_id=member_id,
-        role=member.role,
-        label=label,
-        created_at=clock.now(),
-    ).save()
-    return IssuedToken(workspace_id, member_id, Role(member.role), token_id, token)
-
-
-def revoke_token(token_id: str) -> None:
-    records = list(TokenRecord.by_token_id.query(token_id))
-    if not records:
-        raise NotFound(f"no token {token_id}")
-    for record in records:
-        record.update(actions=[TokenRecord.revoked_at.set(clock.now())])
+        workspace.update(
+            actions=[WorkspaceRecord.admin_count.set(admins)], condition=WorkspaceRecord.admin_count.does_not_exist()
+        )
+    except UpdateError:  # counted meanwhile by another call: its count stands
+        workspace.refresh(consistent_read=True)
