@@ -25,6 +25,7 @@ class Settings(BaseModel):
     public_base_url: str = ""
     media_bucket: str = ""
     link_card_allowed_hosts: tuple[str, ...] = ()  # private hosts a link card may still be fetched from
+    outbound_allowed_hosts: tuple[str, ...] = ()  # names, addresses, networks fetched although not public
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +47,9 @@ class Settings(BaseModel):
             media_bucket=env.get(Env.MEDIA_BUCKET, ""),
             link_card_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get(Env.LINK_CARD_ALLOWED_HOSTS, "").split(",") if h.strip()
+            ),
+            outbound_allowed_hosts=tuple(
+                h.strip().lower() for h in env.get(Env.OUTBOUND_ALLOWED_HOSTS, "").split(",") if h.strip()
             ),
         )
 
