@@ -64,7 +64,7 @@ def pages() -> Iterator[str]:
 @pytest.fixture
 def rt(bluesky: BlueskyNetwork, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     # The test's own pages are on loopback: allow exactly that host (docs/media.md).
-    monkeypatch.setenv(Env.LINK_CARD_ALLOWED_HOSTS.value, "127.0.0.1")
+    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
     env = runtime_with_channel(bluesky, tmp_path / "state", "media")
     yield env
     env.runtime.stop()

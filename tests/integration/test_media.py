@@ -345,13 +345,13 @@ class _TwoPages(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv(Env.LINK_CARD_ALLOWED_HOSTS.value, "127.0.0.1")
+    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
     get_settings.cache_clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _TwoPages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-    monkeypatch.delenv(Env.LINK_CARD_ALLOWED_HOSTS.value)
+    monkeypatch.delenv(Env.OUTBOUND_ALLOWED_HOSTS.value)
     get_settings.cache_clear()
 
 

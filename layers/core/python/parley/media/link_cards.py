@@ -1,128 +1,46 @@
 """Link cards: a post whose text holds a link, and that has no image, goes out with a preview of the
 page (title, description, thumbnail), read from its Open Graph tags when the post is queued.
 
-Fetching a URL someone typed is a classic way into private networks (SSRF), so `safe_get` fetches
-only http(s) URLs whose host resolves to public addresses (no loopback, private, link-local, shared,
-reserved or multicast ranges), re-checks every redirect, stops after a timeout and a size cap, and
-never raises for a page that cannot be had: no card is better than a failed post. Hosts named in the
-allow-list setting (`PARLEY_LINK_CARD_ALLOWED_HOSTS`) skip the address rule: the local runtime's and
-the tests' own pages on 127.0.0.1.
-
-Known limit: the host is resolved once for the check and again by the HTTP client, so a DNS name that
-changes its answer in between (DNS rebinding) could slip through; Lambda has no private network to reach
-by default, which bounds the harm.
+Pages and thumbnails are fetched with `parley.shared.outbound` (the SSRF rules: public addresses only,
+each redirect checked, the connection made to the address checked, a time and a size budget). A page that
+cannot be had gives no card and says why, never a failed post: no card is better than a failed post.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import regex
-import requests
 
-from parley.shared.config import get_settings
-from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.shared import outbound
+from parley.shared.errors import FieldProblem, OutboundFailed, OutboundRefused, OutboundTooLarge, ValidationFailed
 from parley.shared.observability import logger
 
-TIMEOUT = (3.0, 5.0)  # connect, read (seconds), per request
-TOTAL_SECONDS = 8.0  # for a page and its redirects together: queueing waits on it (API Gateway stops at 29 s)
-MAX_PAGE_BYTES = 512 * 1024  # the <head> is what we need; the rest is not read
-MAX_THUMB_BYTES = 1_000_000  # Bluesky's blob limit for images
-MAX_REDIRECTS = 5
+# Queueing waits on the page (API Gateway stops at 29 s); the <head> is what a card needs, the rest is not read.
+PAGE_BUDGET = outbound.Budget(seconds=8.0, max_bytes=512 * 1024)
+THUMB_BUDGET = outbound.Budget(seconds=8.0, max_bytes=1_000_000)  # Bluesky's blob limit for images
+MAX_PAGE_BYTES = PAGE_BUDGET.max_bytes
 MAX_TITLE = 300
 MAX_DESCRIPTION = 1000
+_HEADERS = {"User-Agent": "parley (link preview)", "Accept": "text/html,image/*;q=0.9,*/*;q=0.1"}
 _URL = regex.compile(r"https?://[^\s<>\"']+", regex.IGNORECASE)
 _TRAILING = ".,;:!?)]}'\""
 
 
-class Refused(Exception):
-    """The URL may not be fetched (scheme, private address, too many redirects)."""
-
-
-class Unavailable(Exception):
-    """The URL could not be fetched (timeout, error status, too large)."""
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is on the public internet (what a link card may be fetched from)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if isinstance(ip, ipaddress.IPv6Address) and ip.sixtofour is not None:
-        ip = ip.sixtofour
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_loopback or ip.is_link_local)
-
-
-def _allowed(host: str, allowed_hosts: Iterable[str]) -> bool:
-    return host.lower().strip("[]") in set(allowed_hosts)
-
-
-def check_url(url: str, allowed_hosts: Iterable[str] = (), resolve: Any = socket.getaddrinfo) -> None:
-    """Raise Refused unless `url` is http(s) and every address its host resolves to is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refused("only http and https links can have a card")
-    host = parts.hostname
-    if _allowed(host, allowed_hosts):
-        return
+def _get(url: str, budget: outbound.Budget, *, head_is_enough: bool = False) -> outbound.Response:
+    """GET `url` for a card: an error status is a failure; past the size budget, with `head_is_enough`,
+    the part read (a page's <head> is at its start)."""
     try:
-        answers = resolve(host, parts.port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise Unavailable(f"{host} does not resolve") from exc
-    addresses = {str(answer[4][0]) for answer in answers}
-    if not addresses or not all(is_public_address(a) for a in addresses):
-        raise Refused(f"{host} points at a private or reserved address")
-
-
-def safe_get(url: str, max_bytes: int, allowed_hosts: Iterable[str] | None = None) -> tuple[str, str, bytes]:
-    """GET `url` under the rules above: (final URL, content type, body). A body longer than `max_bytes`
-    raises _TooLarge, which carries its first `max_bytes` (enough for a page's <head>)."""
-    allowed = tuple(get_settings().link_card_allowed_hosts if allowed_hosts is None else allowed_hosts)
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment: the address check must hold for the real peer
-    deadline = time.monotonic() + TOTAL_SECONDS  # a time budget, not a wall-clock reading
-    for _ in range(MAX_REDIRECTS + 1):
-        if time.monotonic() > deadline:
-            raise Unavailable(f"{url} took too long")
-        check_url(url, allowed)
-        try:
-            response = session.get(
-                url,
-                allow_redirects=False,
-                stream=True,
-                timeout=TIMEOUT,
-                headers={"User-Agent": "parley (link preview)", "Accept": "text/html,image/*;q=0.9,*/*;q=0.1"},
-            )
-        except requests.RequestException as exc:
-            raise Unavailable(f"{url} could not be fetched") from exc
-        with response:
-            if response.is_redirect and response.headers.get("location"):
-                url = urljoin(url, response.headers["location"])
-                continue
-            if not response.ok:
-                raise Unavailable(f"{url} answered HTTP {response.status_code}")
-            body = b""
-            for chunk in response.iter_content(64 * 1024):
-                if time.monotonic() > deadline:
-                    raise Unavailable(f"{url} took too long")
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _TooLarge(url, body[:max_bytes], response.headers.get("content-type", ""))
-            return url, response.headers.get("content-type", ""), body
-    raise Refused("too many redirects")
-
-
-class _TooLarge(Unavailable):
-    def __init__(self, url: str, head: bytes, content_type: str) -> None:
-        super().__init__(f"{url} is larger than allowed")
-        self.url, self.head, self.content_type = url, head, content_type
+        response = outbound.fetch("GET", url, headers=_HEADERS, budget=budget)
+    except OutboundTooLarge as exc:
+        if not head_is_enough:
+            raise
+        response = outbound.Response(exc.status, exc.headers, exc.head, exc.url)
+    if not response.ok:
+        raise OutboundFailed(f"{url} answered HTTP {response.status}")
+    return response
 
 
 class _OpenGraph(HTMLParser):
@@ -178,22 +96,21 @@ def first_link(text: str) -> str | None:
 
 
 def fetch_card(url: str) -> dict[str, str | None] | None:
-    """The card of the page at `url`, or None when it cannot be fetched (Refused propagates)."""
+    """The card of the page at `url`, or None when it cannot be fetched (OutboundRefused propagates)."""
     return _fetch_card(url)[0]
 
 
 def _fetch_card(url: str) -> tuple[dict[str, str | None] | None, str | None]:
     """The card, or None and why (said to the marketer, who can then give the card's fields)."""
     try:
-        final_url, content_type, body = safe_get(url, MAX_PAGE_BYTES)
-    except _TooLarge as exc:
-        final_url, content_type, body = exc.url, exc.content_type, exc.head  # the head is enough
-    except Unavailable as exc:
+        page = _get(url, PAGE_BUDGET, head_is_enough=True)
+    except OutboundFailed as exc:
         logger.info("no link card: %s", exc)
         return None, f"the page could not be read ({exc})"
+    content_type = page.headers.get("content-type", "")
     if "html" not in content_type.lower():
         return None, f"the link is not a web page ({content_type or 'no content type'})"
-    card = parse_open_graph(body.decode("utf-8", errors="replace"), final_url)
+    card = parse_open_graph(page.body.decode("utf-8", errors="replace"), page.url)
     card["url"] = url  # the card links where the post links
     if not card["title"]:
         return None, "the page has no title (no og:title, twitter:title or <title>)"
@@ -209,8 +126,8 @@ class Thumbnail:
 def fetch_thumbnail(url: str) -> Thumbnail | None:
     """The card's image for upload at publish time; None when it cannot be had (a card without thumb)."""
     try:
-        _, _, body = safe_get(url, MAX_THUMB_BYTES)
-    except (Refused, Unavailable) as exc:
+        body = _get(url, THUMB_BUDGET).body
+    except (OutboundRefused, OutboundFailed) as exc:
         logger.info("link card without thumbnail: %s", exc)
         return None
     import filetype
@@ -256,23 +173,22 @@ def card_outcome(
         if given:
             raise ValidationFailed(FieldProblem("link_card.url", "give the card's URL, or put a link in the text"))
         return CardOutcome(None)
-    settings = get_settings()
     problems = []
     for field in ("url", "thumbnail_url"):
         value = given.get(field)
         if value is None:
             continue
         try:
-            check_url(value, settings.link_card_allowed_hosts)
-        except Refused as exc:
+            outbound.check_url(value)
+        except OutboundRefused as exc:
             problems.append(FieldProblem(f"link_card.{field}", f"refused: {exc}"))
-        except Unavailable:
+        except OutboundFailed:
             pass  # a name that does not resolve now is not refused; the fetch below just finds nothing
     if problems:
         raise ValidationFailed(problems)
     try:
         fetched, missing_because = _fetch_card(url)
-    except Refused as exc:
+    except OutboundRefused as exc:
         if "url" in given:
             raise ValidationFailed(FieldProblem("link_card.url", f"refused: {exc}")) from None
         logger.info("no link card for a link in the text: %s", exc)
@@ -285,7 +201,7 @@ def card_outcome(
     card["url"] = url
     if card.get("thumbnail_url") and "thumbnail_url" not in given:
         try:
-            check_url(str(card["thumbnail_url"]), settings.link_card_allowed_hosts)
-        except (Refused, Unavailable):
+            outbound.check_url(str(card["thumbnail_url"]))
+        except (OutboundRefused, OutboundFailed):
             card["thumbnail_url"] = None  # the page's own image on a private address: no thumbnail
     return CardOutcome({k: v for k, v in card.items() if v is not None})

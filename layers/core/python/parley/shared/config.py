@@ -24,7 +24,6 @@ class Settings(BaseModel):
     # Where people reach the API: the X connect callback and /l/{code} short links (empty: links stay as written).
     public_base_url: str = ""
     media_bucket: str = ""
-    link_card_allowed_hosts: tuple[str, ...] = ()  # private hosts a link card may still be fetched from
     outbound_allowed_hosts: tuple[str, ...] = ()  # names, addresses, networks fetched although not public
 
     @classmethod
@@ -45,9 +44,6 @@ class Settings(BaseModel):
             tokens_function_arn=env.get(Env.TOKENS_FUNCTION_ARN, ""),
             public_base_url=env.get(Env.PUBLIC_BASE_URL, "").rstrip("/"),
             media_bucket=env.get(Env.MEDIA_BUCKET, ""),
-            link_card_allowed_hosts=tuple(
-                h.strip().lower() for h in env.get(Env.LINK_CARD_ALLOWED_HOSTS, "").split(",") if h.strip()
-            ),
             outbound_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get(Env.OUTBOUND_ALLOWED_HOSTS, "").split(",") if h.strip()
             ),

@@ -94,8 +94,6 @@ class Env(StrEnum):
     TOKENS_FUNCTION_ARN = "PARLEY_TOKENS_FUNCTION_ARN"
     TABLE_MEDIA = "PARLEY_TABLE_MEDIA"
     MEDIA_BUCKET = "PARLEY_MEDIA_BUCKET"
-    # Hosts (comma-separated) a link card may be fetched from although they are private (local runtime, tests).
-    LINK_CARD_ALLOWED_HOSTS = "PARLEY_LINK_CARD_ALLOWED_HOSTS"
     # Host names, addresses and networks (comma-separated) an outbound fetch (parley.shared.outbound) may
     # reach although they are not public: the local runtime's and the tests' peers on 127.0.0.1. Unset on AWS.
     OUTBOUND_ALLOWED_HOSTS = "PARLEY_OUTBOUND_ALLOWED_HOSTS"
