@@ -55,6 +55,10 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.MEDIA: TableKeys("media_id", ttl_attribute="expires_at"),  # retired media expires
     names.Table.SNAPSHOTS: TableKeys("post_key", "snapshot_key"),
     names.Table.LINKS: TableKeys("code", indexes=(Index("by_post", "post_key", "code"),)),
+    names.Table.WEBHOOKS: TableKeys("workspace_id", "webhook_id"),
+    names.Table.WEBHOOK_DELIVERIES: TableKeys(
+        "webhook_id", "event_id", indexes=(Index("by_time", "webhook_id", "time_key"),), ttl_attribute="expires_at"
+    ),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -78,7 +78,21 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
     # Public: counts a click and reads its target, in the links table only (parley.links.clicks).
     names.Function.REDIRECT: {names.Table.LINKS: Access.READ_WRITE},
+    # Sends each event to its endpoint; keeps the log and the endpoint's health (parley.webhooks.sending).
+    names.Function.WEBHOOKS: {
+        names.Table.WEBHOOKS: Access.READ_WRITE,
+        names.Table.WEBHOOK_DELIVERIES: Access.READ_WRITE,
+    },
 }
+# Functions whose work tells webhooks (they read the endpoints, log the event, queue it).
+EMITTING = frozenset(
+    {names.Function.API, names.Function.PUBLISH, names.Function.RECONCILER, names.Function.POLL, names.Function.TOKENS}
+)
+for _emitter in EMITTING:
+    TABLE_ACCESS[_emitter] = TABLE_ACCESS[_emitter] | {
+        names.Table.WEBHOOKS: TABLE_ACCESS[_emitter].get(names.Table.WEBHOOKS, Access.READ),
+        names.Table.WEBHOOK_DELIVERIES: Access.READ_WRITE,
+    }
 
 # SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
 # SecureStrings under the AWS-managed key aws/ssm, whose key policy lets any principal of the account use
@@ -91,9 +105,10 @@ PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
     names.Function.TOKENS: ("ssm:GetParameter", "ssm:PutParameter"),  # parley's X app; the rotated tokens
     names.Function.MEDIA_CHECK: (),  # no credentials
     names.Function.REDIRECT: (),  # no credentials, no queues, no schedules: it only follows links
+    names.Function.WEBHOOKS: ("ssm:GetParameter",),  # the endpoints' signing secrets
 }
 # Functions that queue, arm or publish (not the public redirect, nor the media check).
-PUBLISHING = frozenset(names.Function) - {names.Function.REDIRECT, names.Function.MEDIA_CHECK}
+PUBLISHING = frozenset(names.Function) - {names.Function.REDIRECT, names.Function.MEDIA_CHECK, names.Function.WEBHOOKS}
 
 # Functions that may raise a listening alert.
 ALERTING = frozenset({names.Function.POLL})
@@ -121,6 +136,7 @@ def environment(
     }
     values |= {
         names.Env.PUBLISH_QUEUE_URL: scheduling.queues[names.Queue.PUBLISH].queue_url,
+        names.Env.WEBHOOK_QUEUE_URL: scheduling.queues[names.Queue.WEBHOOKS].queue_url,
         names.Env.SCHEDULE_GROUP: scheduling.group.schedule_group_name,
         names.Env.SCHEDULER_ROLE_ARN: scheduling.role.role_arn,
         names.Env.SCHEDULER_DLQ_ARN: scheduling.dead_letter_queue.queue_arn,
@@ -222,6 +238,10 @@ class Functions(Construct):
             if function in PUBLISHING:
                 scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
                 scheduling.grant_manage_schedules(role)
+            if function in EMITTING:
+                scheduling.queues[names.Queue.WEBHOOKS].grant_send_messages(role)
+            if function == names.Function.WEBHOOKS:  # a failed send waits as its message's visibility timeout
+                scheduling.queues[names.Queue.WEBHOOKS].grant(role, "sqs:ChangeMessageVisibility")
             if function in ALERTING:
                 alerts.grant_publish(role)
             if media is not None:

@@ -95,6 +95,11 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         timeout=Duration.seconds(5),
         description="Public short links: counts a click, answers 302 to the link's target",
     ),
+    names.Function.WEBHOOKS: FunctionSettings(
+        memory_mb=256,
+        timeout=Duration.seconds(names.WEBHOOK_TIMEOUT_SECONDS),
+        description="Sends events to the workspaces' webhook endpoints, signed; retries with backoff",
+    ),
 }
 
 

@@ -25,6 +25,8 @@ SEMANTIC: list[tuple[str, dict[str, str]]] = [
     (r"(POST /posts|PATCH /posts/\{post_id\})", {"publish_at": "", "text": "", "overrides": "", "media": ""}),
     # A credential is checked by the network it is for (here: a made-up handle on a made-up server).
     (r"POST /channels", {"identifier": "", "app_password": "", "access_token": "", "service_url": ""}),
+    # A webhook's URL must resolve to public addresses only (DNS; here nothing but loopback resolves).
+    (r"(POST /webhooks|PATCH /webhooks/\{webhook_id\})", {"url": ""}),
 ]
 # The OAuth callbacks take only the `state` parley issued (and a code the network issued for it).
 CALLBACKS = re.compile(r"GET /channels/(x|\{network\})/callback")

@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "layers" / "core" / "python" / "parley"
 LOCAL_RUNTIME = REPO / "infra" / "local"
-MAX_TOP_LEVEL = 14
+MAX_TOP_LEVEL = 15
 MAX_LINES = 550
 
 
@@ -28,7 +28,7 @@ def _imported(path: Path) -> set[str]:
     return names
 
 
-def test_the_domain_package_has_at_most_fourteen_entries_at_its_top() -> None:
+def test_the_domain_package_has_at_most_fifteen_entries_at_its_top() -> None:
     entries = [p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()]
 
     assert len(entries) <= MAX_TOP_LEVEL, sorted(entries)

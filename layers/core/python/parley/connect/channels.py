@@ -14,6 +14,7 @@ from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.shared.timeparse import zone
 from parley.store import ChannelRecord, UpdateError
 from parley.team.members import Principal, Role
+from parley.webhooks.events import EventType, emit
 
 if TYPE_CHECKING:
     from parley.networks.mastodon import MastodonLimits
@@ -118,6 +119,9 @@ def mark_needs_reauth(workspace_id: str, channel_id: str, reason: str) -> bool:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
+    # once per time it happens (the condition above lets one caller through), so the time tells them apart
+    subject = f"{channel_id}@{clock.now().isoformat()}"
+    emit(workspace_id, EventType.CHANNEL_NEEDS_REAUTH, subject, {"channel_id": channel_id, "reason": reason})
     return True
 
 

@@ -39,6 +39,7 @@ from parley.http import media as media_routes
 from parley.http import metrics as metrics_routes
 from parley.http import oauth_connect as oauth_connect_routes
 from parley.http import team as team_routes
+from parley.http import webhooks as webhook_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
 from parley.http.fields import Cursor, Limit, PathId, QueryTime, reason_for
@@ -434,3 +435,4 @@ app.include_router(oauth_connect_routes.router)  # after X's: its static /channe
 app.include_router(media_routes.router)
 app.include_router(metrics_routes.router)
 app.include_router(team_routes.router)
+app.include_router(webhook_routes.router)

@@ -105,6 +105,8 @@ SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
     ("delete", "/members/{member_id}"): {204: {"description": "Removed; their tokens are revoked"}},
     ("post", "/members/{member_id}/tokens"): _created("The token, with its secret (shown once)"),
     ("delete", "/members/{member_id}/tokens/{token_id}"): {204: {"description": "Revoked"}},
+    ("post", "/webhooks"): _created("Registered: the endpoint, and its signing secret (shown once)"),
+    ("delete", "/webhooks/{webhook_id}"): {204: {"description": "Deleted, with its secret"}},
 }
 TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): "text/csv",  # ?format=csv
@@ -126,6 +128,7 @@ _POST = "/posts/{post_id}"
 _ANSWER = "/answers/{answer_id}"
 _CHANNEL = "/channels/{channel_id}"
 _MEMBER = "/members/{member_id}"
+_WEBHOOK = "/webhooks/{webhook_id}"
 LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/posts", "201"): _follow(
         _id("post_id"),
@@ -153,6 +156,13 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ),
     ("post", f"{_MEMBER}/tokens", "201"): _follow(
         _id("member_id", "member_id") | _id("token_id"), ("delete", f"{_MEMBER}/tokens/{{token_id}}")
+    ),
+    ("post", "/webhooks", "201"): _follow(
+        _id("webhook_id"),
+        ("get", _WEBHOOK),
+        ("patch", _WEBHOOK),
+        ("delete", _WEBHOOK),
+        ("get", f"{_WEBHOOK}/deliveries"),
     ),
     ("post", "/listeners", "201"): _follow(_id("listener_id"), ("delete", "/listeners/{listener_id}")),
 }
@@ -184,6 +194,7 @@ TAGS: list[tuple[str, tuple[str, ...], str]] = [
     ("metrics", ("/metrics", "/campaigns"), "Engagement, clicks and campaigns; JSON or CSV"),
     ("workspace", ("/workspace",), "Hold and resume everything queued; alerts on spikes"),
     ("team", ("/members", "/me"), "Members, their roles (admin, editor, contributor, viewer) and their API tokens"),
+    ("webhooks", ("/webhooks",), "Endpoints told of events (signed, Standard Webhooks), their health and log"),
 ]
 
 

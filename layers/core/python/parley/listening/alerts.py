@@ -24,6 +24,7 @@ from parley.shared.numbers import WholeNumber
 from parley.shared.observability import logger, metrics
 from parley.store import ActivityRecord, UpdateError, WorkspaceRecord
 from parley.team import members
+from parley.webhooks.events import EventType, emit
 
 MENTIONS = "mentions"
 NEGATIVE_SHARE = "negative_share"
@@ -151,6 +152,9 @@ def _raise(workspace_id: str, alert: Alert, settings: AlertSettings, arming: Arm
         aws.client("sns").publish(TopicArn=topic, Subject="parley alert", Message=json.dumps(message))
     if settings.webhook_url:
         _post_webhook(settings.webhook_url, text)
+    emit(
+        workspace_id, EventType.ALERT_SPIKE, f"{alert.kind}@{alert.hour}", {**asdict(alert), "held": held, "text": text}
+    )
     metrics.add_metric(name="AlertRaised", unit=MetricUnit.Count, value=1)
     logger.warning("alert raised", extra=message)
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from parley.connect import credentials
 from parley.connect.adapters import adapter_for
-from parley.listening import alerts, sentiment, watches
+from parley.listening import alerts, inbox, sentiment, watches
 from parley.listening import seen as seen_mod
 from parley.listening.listeners_by_network import listener_for
 from parley.listening.seen import Seen
@@ -20,6 +20,7 @@ from parley.scheduling.wiring import arming
 from parley.shared import clock
 from parley.shared.observability import logger, metrics
 from parley.store import ChannelRecord, InboxRecord, PutError, WatchRecord
+from parley.webhooks.events import EventType, emit
 
 MENTIONS_LISTENER = "mentions"
 
@@ -156,6 +157,7 @@ def _file(
             return
         raise
     result.new_items.append(item_id)
+    emit(channel.workspace_id, EventType.INBOX_ITEM, item_id, inbox.view(record))
     alerts.count(
         channel.workspace_id, now, mention=found.kind == seen_mod.MENTION, negative=label == sentiment.NEGATIVE
     )

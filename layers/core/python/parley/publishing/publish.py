@@ -24,7 +24,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
-from parley.publishing import deliveries
+from parley.publishing import deliveries, webhook_events
 from parley.publishing.deliveries import FINAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock
@@ -60,6 +60,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if record is None:
         return Outcome("missing", "no such delivery (its post was never written)")
     if record.state in FINAL or record.state == State.HELD.value:
+        webhook_events.delivery_ended(record)  # a repeat after a crash: its webhooks may not have been told
         return Outcome(record.state, "nothing to do")
     if record.state in (State.SCHEDULED.value, State.RETRYING.value) and record.due_at != message.due_at:
         # An edit moved it; make sure the current time is armed (a duplicate is harmless: the lease).
@@ -137,6 +138,7 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         # Our lease ran out while the network was answering; whoever took over looks first and finds it.
         logger.warning("lease lost after publishing; the taker will find the post")
         return Outcome("lost", "lease expired during the call")
+    webhook_events.delivery_ended(record)
     _media_done(record)
     _start_watching(record)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
@@ -195,9 +197,10 @@ class Failure(StrEnum):
 
 def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Outcome:
     try:
-        deliveries.mark_failed(record, reason=reason, by=by)
+        record = deliveries.mark_failed(record, reason=reason, by=by)
     except LostRace:
         return Outcome("lost", "someone else settled it")
+    webhook_events.delivery_ended(record)
     _media_done(record)
     metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
     with single_metric(

@@ -24,6 +24,7 @@ class Settings(BaseModel):
     # Where people reach the API: the X connect callback and /l/{code} short links (empty: links stay as written).
     public_base_url: str = ""
     media_bucket: str = ""
+    webhook_queue_url: str = ""  # empty: no webhooks are sent (parley.webhooks)
     outbound_allowed_hosts: tuple[str, ...] = ()  # names, addresses, networks fetched although not public
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings(BaseModel):
             tokens_function_arn=env.get(Env.TOKENS_FUNCTION_ARN, ""),
             public_base_url=env.get(Env.PUBLIC_BASE_URL, "").rstrip("/"),
             media_bucket=env.get(Env.MEDIA_BUCKET, ""),
+            webhook_queue_url=env.get(Env.WEBHOOK_QUEUE_URL, ""),
             outbound_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get(Env.OUTBOUND_ALLOWED_HOSTS, "").split(",") if h.strip()
             ),

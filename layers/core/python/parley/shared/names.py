@@ -29,6 +29,8 @@ class Table(StrEnum):
     MEDIA = "media"  # uploaded images: declared type and size, alt text, check result (docs/media.md)
     SNAPSHOTS = "snapshots"  # engagement counters of each watched delivery at each poll (docs/metrics.md)
     LINKS = "links"  # parley's short links: code -> target, click counters (docs/metrics.md)
+    WEBHOOKS = "webhooks"  # the workspace's outbound webhook endpoints and their health (docs/webhooks.md)
+    WEBHOOK_DELIVERIES = "webhook-deliveries"  # each event sent to an endpoint: attempts, last error (TTL)
 
 
 class Queue(StrEnum):
@@ -41,6 +43,9 @@ class Queue(StrEnum):
     FAILURES_DLQ = "failures-dlq"
     # S3 tells of each upload to the media bucket here; the media-check function checks it (docs/media.md).
     MEDIA_UPLOADS = "media-uploads"
+    # Outbound webhook events, one message per endpoint and event; a failed send waits out its backoff as
+    # the message's visibility timeout (docs/webhooks.md).
+    WEBHOOKS = "webhooks"
 
 
 class Function(StrEnum):
@@ -51,6 +56,7 @@ class Function(StrEnum):
     TOKENS = "tokens"  # keeps a channel's expiring token alive (X: refresh before expiry; DESIGN.md flow 5)
     MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
     REDIRECT = "redirect"  # public GET /l/{code}: counts the click, answers 302 (docs/metrics.md)
+    WEBHOOKS = "webhooks"  # sends an event to an endpoint, signed; retries with backoff (docs/webhooks.md)
 
 
 class Topic(StrEnum):
@@ -82,6 +88,9 @@ class Env(StrEnum):
     TABLE_OAUTH_STATES = "PARLEY_TABLE_OAUTH_STATES"
     TABLE_SNAPSHOTS = "PARLEY_TABLE_SNAPSHOTS"
     TABLE_LINKS = "PARLEY_TABLE_LINKS"
+    TABLE_WEBHOOKS = "PARLEY_TABLE_WEBHOOKS"
+    TABLE_WEBHOOK_DELIVERIES = "PARLEY_TABLE_WEBHOOK_DELIVERIES"
+    WEBHOOK_QUEUE_URL = "PARLEY_WEBHOOK_QUEUE_URL"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
     SCHEDULE_GROUP = "PARLEY_SCHEDULE_GROUP"
@@ -115,6 +124,8 @@ TABLE_ENV: dict[Table, Env] = {
     Table.MEDIA: Env.TABLE_MEDIA,
     Table.SNAPSHOTS: Env.TABLE_SNAPSHOTS,
     Table.LINKS: Env.TABLE_LINKS,
+    Table.WEBHOOKS: Env.TABLE_WEBHOOKS,
+    Table.WEBHOOK_DELIVERIES: Env.TABLE_WEBHOOK_DELIVERIES,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).
@@ -130,6 +141,7 @@ _CORE_ENV: tuple[Env, ...] = (
     Env.ALERT_TOPIC_ARN,  # a poll may raise an alert (and hold the workspace's queued posts)
     Env.TOKENS_FUNCTION_ARN,  # storing or renewing a channel's tokens arms its refresh schedule
     Env.MEDIA_BUCKET,  # images are checked at upload and queue time and sent at publish time
+    Env.WEBHOOK_QUEUE_URL,  # publishing, listening and token upkeep tell the team's webhooks
 )
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
@@ -166,6 +178,7 @@ def local_names(*, endpoint_url: str, account: str, region: str, public_base_url
     env = {TABLE_ENV[t].value: physical_name(t) for t in Table}
     env |= {
         Env.PUBLISH_QUEUE_URL.value: f"{queue_base}/{physical_name(Queue.PUBLISH)}",
+        Env.WEBHOOK_QUEUE_URL.value: f"{queue_base}/{physical_name(Queue.WEBHOOKS)}",
         Env.SCHEDULE_GROUP.value: physical_name(ScheduleGroup.DELIVERIES),
         Env.SCHEDULER_ROLE_ARN.value: f"arn:aws:iam::{account}:role/{APP}-scheduler",
         Env.SCHEDULER_DLQ_ARN.value: f"arn:aws:sqs:{region}:{account}:{physical_name(Queue.FAILURES)}",
@@ -188,6 +201,7 @@ EVENT_SOURCES: dict[Queue, Function] = {
     Queue.PUBLISH: Function.PUBLISH,
     Queue.FAILURES: Function.RECONCILER,
     Queue.MEDIA_UPLOADS: Function.MEDIA_CHECK,
+    Queue.WEBHOOKS: Function.WEBHOOKS,
 }
 # Queue -> (where its messages go after too many receives, how many receives).
 REDRIVE: dict[Queue, tuple[Queue, int]] = {
@@ -196,6 +210,8 @@ REDRIVE: dict[Queue, tuple[Queue, int]] = {
     Queue.FAILURES: (Queue.FAILURES_DLQ, PUBLISH_MAX_RECEIVES + 5),
     # An upload the check keeps failing on: a person looks (the media stays pending; queueing checks again).
     Queue.MEDIA_UPLOADS: (Queue.FAILURES_DLQ, 5),
+    # The sender gives an event up itself after its backoff (parley.webhooks.sending); this is a backstop.
+    Queue.WEBHOOKS: (Queue.FAILURES_DLQ, 20),
 }
 # Messages per invocation. One for the publish queue: a batch is worked through in order, so a
 # message behind another would go out late; separate invocations run side by side.
@@ -203,12 +219,14 @@ BATCH_SIZE: dict[Queue, int] = {
     Queue.PUBLISH: 1,
     Queue.FAILURES: 10,
     Queue.MEDIA_UPLOADS: 10,
+    Queue.WEBHOOKS: 5,  # each send has WEBHOOK_SEND_SECONDS: a batch ends well within the timeout
 }
 VISIBILITY_SECONDS: dict[Queue, int] = {
     Queue.PUBLISH: PUBLISH_VISIBILITY_SECONDS,
     Queue.FAILURES: 180,
     Queue.FAILURES_DLQ: 30,
     Queue.MEDIA_UPLOADS: 6 * 30,  # six times the media-check function's timeout (AWS's advice)
+    Queue.WEBHOOKS: 6 * 60,  # a failed send sets its own (the backoff)
 }
 # Functions invoked asynchronously (by Scheduler): Lambda's retries, then this on-failure destination.
 ASYNC_INVOKE: dict[Function, tuple[int, Queue]] = {
@@ -238,6 +256,10 @@ MEDIA_UPLOAD_SECONDS = 3600  # how long a presigned upload stays valid
 MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecycle on its tag)
 MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
 MEDIA_CHECK_TIMEOUT_SECONDS = 30
+
+# Outbound webhooks (docs/webhooks.md): one send's budget, the function's timeout (a batch of 5 sends).
+WEBHOOK_SEND_SECONDS = 10
+WEBHOOK_TIMEOUT_SECONDS = 60
 MEDIA_TAG = "parley-use"  # the object tag the lifecycle rules read: unused | in-use | retired
 # Metrics (docs/metrics.md): short links and the summary's bounds.
 SHORT_LINK_PATH = "/l/"

@@ -20,6 +20,7 @@ from parley.store.models import (
     bind,
     create_tables,
 )
+from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 from parley.store.writes import (
     Action,
     Condition,
@@ -51,6 +52,8 @@ __all__ = [
     "TransactWriteError",
     "UpdateError",
     "WatchRecord",
+    "WebhookDeliveryRecord",
+    "WebhookRecord",
     "WorkspaceRecord",
     "bind",
     "create_tables",

@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
+from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
 
 class WorkspaceRecord(Model):
@@ -425,6 +426,8 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.MEDIA: MediaRecord,
     Table.SNAPSHOTS: SnapshotRecord,
     Table.LINKS: LinkRecord,
+    Table.WEBHOOKS: WebhookRecord,
+    Table.WEBHOOK_DELIVERIES: WebhookDeliveryRecord,
 }
 
 
