@@ -43,6 +43,7 @@ def test_a_published_post_sends_a_signed_post_published_that_the_receiver_verifi
     rt.runtime.firer.run_due()
     (delivery,) = rt.post(post["id"])["deliveries"]
     assert delivery["state"] == "published"
+    assert rt.call("GET", f"/channels/{rt.channel_id}").json()["health"]["last_published_at"] is not None
 
     (payload,) = receiver.verified(hook["secret"])
     assert payload["type"] == "post.published"

@@ -11,7 +11,7 @@ import pytest
 from parley.connect import credentials
 from parley.networks.base import Credential
 from parley.shared import clock
-from parley.store import DeliveryRecord, WatchRecord
+from parley.store import ChannelRecord, DeliveryRecord, WatchRecord
 from tests.integration.test_api_posts import Workspace, make_workspace, schedules
 
 
@@ -81,7 +81,7 @@ def test_disconnecting_with_cancel_scheduled_cancels_them_deletes_the_secret_and
     answer = ws.admin.call("DELETE", f"/channels/{ws.channel_id}?cancel_scheduled=true")
 
     assert answer.status == 200, answer.body
-    assert answer.body == {"id": ws.channel_id, "disconnected": True, "cancelled_posts": [post_id]}
+    assert answer.body == {"id": ws.channel_id, "disconnected": True, "cancelled_posts": [post_id], "failed_posts": []}
     assert DeliveryRecord.get(post_id, ws.channel_id).state == "cancelled"
     assert len(schedules()) == before - 1  # its publish schedule is gone
     assert not parameter_exists("/parley/test/credential")
@@ -92,3 +92,67 @@ def test_disconnecting_with_cancel_scheduled_cancels_them_deletes_the_secret_and
     assert post.status == 200 and post.body["deliveries"][0]["state"] == "cancelled"
     assert ws.viewer.call("GET", f"/posts/{post_id}/metrics").status == 200
     assert ws.admin.call("DELETE", f"/channels/{ws.channel_id}").status == 404  # a second time: gone
+
+
+def test_a_channels_health_says_how_its_credential_lasts_and_when_it_last_published_and_was_read(
+    ws: Workspace,
+) -> None:
+    from parley.connect import health
+
+    before = ws.viewer.call("GET", f"/channels/{ws.channel_id}").body["health"]
+    assert before["ok"] is True and "app password" in before["credential"]
+    assert before["token_expires_at"] is None and before["last_published_at"] is None
+    published, polled = clock.now() - timedelta(hours=2), clock.now() - timedelta(minutes=5)
+    health.note(ws.id, ws.channel_id, published_at=published)
+    health.note(ws.id, ws.channel_id, polled_at=polled)
+    after = ws.viewer.call("GET", f"/channels/{ws.channel_id}").body["health"]
+    assert after["last_published_at"] == published.isoformat() and after["last_polled_at"] == polled.isoformat()
+    health.note(ws.id, "ch_gone", published_at=published)  # a channel disconnected meanwhile: nothing, no error
+
+
+def test_an_oauth_channels_health_tells_its_tokens_expiry_and_whether_it_is_renewed(ws: Workspace) -> None:
+    from parley.connect import health
+
+    record = ChannelRecord.get(ws.id, ws.channel_id)
+    record.update(actions=[ChannelRecord.network.set("x"), ChannelRecord.credential_parameter.set("/parley/test/x")])
+    expires = clock.now() + timedelta(hours=2)
+    session = credentials.SsmSessionStore(credentials.session_parameter("/parley/test/x"))
+    session.save({"access_token": "a", "expires_at": expires.isoformat(), "refresh_token": "r"})
+    view = health.health(ChannelRecord.get(ws.id, ws.channel_id))
+    assert view["token_expires_at"] == expires.isoformat() and view["renewed_automatically"] is True
+    assert view["credential"] == "a token renewed before it expires"
+    session.save({"access_token": "a", "expires_at": (clock.now() - timedelta(minutes=1)).isoformat()})
+    lapsed = health.health(ChannelRecord.get(ws.id, ws.channel_id))
+    assert lapsed["ok"] is False and lapsed["renewed_automatically"] is False
+    assert "connect the channel again" in lapsed["credential"]
+
+
+def _set_state(post_id: str, channel_id: str, state: str) -> None:
+    from parley.publishing.deliveries import State, state_key
+
+    record = DeliveryRecord.get(post_id, channel_id)
+    record.update(
+        actions=[
+            DeliveryRecord.state.set(state),
+            DeliveryRecord.state_key.set(state_key(record.workspace_id, State(state))),
+        ]
+    )
+
+
+def test_a_retry_waiting_on_the_channel_is_listed_then_ended_failed_but_an_attempt_under_way_waits(
+    ws: Workspace,
+) -> None:
+    post_id = queue(ws)
+    _set_state(post_id, ws.channel_id, "retrying")
+    listed = ws.admin.call("DELETE", f"/channels/{ws.channel_id}")
+    assert listed.status == 409 and [(d["post_id"], d["state"]) for d in listed.body["deliveries"]] == [
+        (post_id, "retrying")
+    ]
+    _set_state(post_id, ws.channel_id, "publishing")
+    busy = ws.admin.call("DELETE", f"/channels/{ws.channel_id}?cancel_scheduled=true")
+    assert busy.status == 409 and "right now" in busy.body["detail"]
+    _set_state(post_id, ws.channel_id, "retrying")
+    done = ws.admin.call("DELETE", f"/channels/{ws.channel_id}?cancel_scheduled=true")
+    assert done.status == 200 and done.body["failed_posts"] == [post_id] and done.body["cancelled_posts"] == []
+    ended = DeliveryRecord.get(post_id, ws.channel_id)
+    assert ended.state == "failed" and ended.failure_reason == "the channel was disconnected"

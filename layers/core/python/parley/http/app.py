@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 import parley
-from parley.connect import channels
+from parley.connect import channels, health
 from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
 from parley.http import contract
@@ -298,7 +298,8 @@ def list_channels() -> dict[str, Any]:
 def get_channel(channel_id: PathId) -> dict[str, Any]:
     principal = _caller()
     record = channels.get_channel(principal.workspace_id, channel_id)
-    return channel_view(record) | {"listening": watches.channel_listening(principal.workspace_id, channel_id)}
+    listening = watches.channel_listening(principal.workspace_id, channel_id)
+    return channel_view(record) | {"health": health.health(record), "listening": listening}
 
 
 @app.patch("/channels/<channel_id>", summary="Change a channel's default time zone")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from parley.connect import credentials
+from parley.connect import credentials, health
 from parley.connect.adapters import adapter_for
 from parley.listening import alerts, inbox, sentiment, watches
 from parley.listening import seen as seen_mod
@@ -44,6 +44,7 @@ def run(workspace_id: str, channel_id: str, polls: PollScheduler) -> PollResult:
             channel = None
         if channel is not None:
             _read(channel, claimed, result)
+            health.note(workspace_id, channel_id, polled_at=now)
     result.polled = len(claimed)
     if result.new_items:
         try:

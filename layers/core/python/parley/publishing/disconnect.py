@@ -16,7 +16,7 @@ from typing import Any
 from parley.connect import channels, credentials
 from parley.listening import watches
 from parley.media import post_media
-from parley.publishing import deliveries
+from parley.publishing import deliveries, webhook_events
 from parley.publishing.deliveries import State, state_key
 from parley.scheduling import Arming
 from parley.shared.errors import Conflict, LostRace
@@ -24,9 +24,12 @@ from parley.store import DeliveryRecord
 from parley.store.keys import DeliveryKey
 from parley.team.members import Principal, Role
 
-# What a disconnect can cancel (as a cancel does), and what it must wait for: an attempt under way.
+# What a disconnect can cancel (as a cancel does), what it ends as failed (a retry waiting: it would find
+# the channel gone), and what it must wait for: an attempt under way.
 CANCELLABLE = (State.SCHEDULED, State.HELD)
-UNDER_WAY = (State.PUBLISHING, State.RETRYING)
+WAITING_TO_RETRY = (State.RETRYING,)
+UNDER_WAY = (State.PUBLISHING,)
+DISCONNECTED = "the channel was disconnected"
 
 
 def _on_channel(workspace_id: str, channel_id: str, states: tuple[State, ...]) -> list[DeliveryRecord]:
@@ -52,7 +55,7 @@ def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_
             "a post is going out on this channel right now: disconnect it once the attempt has ended",
             {"deliveries": [_brief(r) for r in under_way]},
         )
-    pending = _on_channel(principal.workspace_id, channel_id, CANCELLABLE)
+    pending = _on_channel(principal.workspace_id, channel_id, CANCELLABLE + WAITING_TO_RETRY)
     if pending and not cancel_scheduled:
         raise Conflict(
             f"{len(pending)} post(s) are still to go out on this channel: cancel them, or disconnect with "
@@ -60,18 +63,26 @@ def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_
             {"deliveries": [_brief(r) for r in pending]},
         )
     cancelled: list[str] = []
+    failed: list[str] = []
     for record in pending:
+        retrying = record.state == State.RETRYING.value
         try:
-            deliveries.cancel(record, by=principal.member_id)
+            if retrying:
+                record = deliveries.mark_failed(record, reason=DISCONNECTED, by=principal.member_id)
+            else:
+                deliveries.cancel(record, by=principal.member_id)
         except LostRace:
             raise Conflict(
                 "a post on this channel started going out meanwhile: try again once it has ended",
                 {"deliveries": [_brief(deliveries.get(DeliveryKey.of(record)) or record)]},
             ) from None
         post_media.delivery_ended(record)
-        arming.cancel(DeliveryKey.of(record), attempt=0)  # a schedule that is gone already is fine
-        cancelled.append(record.post_id)
+        # a schedule that is gone already is fine; a retry's is named by its attempt
+        arming.cancel(DeliveryKey.of(record), attempt=int(record.attempt or 0) if retrying else 0)
+        if retrying:
+            webhook_events.delivery_ended(record)
+        (failed if retrying else cancelled).append(record.post_id)
     watches.forget_channel(principal.workspace_id, channel_id)
     credentials.delete_credential(channel.credential_parameter)  # and its login session
     channel.delete()
-    return {"id": channel_id, "disconnected": True, "cancelled_posts": cancelled}
+    return {"id": channel_id, "disconnected": True, "cancelled_posts": cancelled, "failed_posts": failed}

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from parley.connect import channels, credentials
+from parley.connect import channels, credentials, health
 from parley.connect.adapters import adapter_for
 from parley.connect.channels import ACTIVE
 from parley.links import short_links
@@ -139,6 +139,7 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         logger.warning("lease lost after publishing; the taker will find the post")
         return Outcome("lost", "lease expired during the call")
     webhook_events.delivery_ended(record)
+    health.note(key.workspace_id, key.channel_id, published_at=published.acknowledged_at)
     _media_done(record)
     _start_watching(record)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000

@@ -116,6 +116,8 @@ class ChannelRecord(Model):
     media_limits: MapAttribute[str, Any] = MapAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+    last_published_at = UTCDateTimeAttribute(null=True)  # its health (parley.connect.health)
+    last_polled_at = UTCDateTimeAttribute(null=True)
 
 
 class PublishAtIndex(GlobalSecondaryIndex["PostRecord"]):
