@@ -16,7 +16,18 @@ router = Router()
 
 
 class ApprovedAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Shipping delay",
+                    "text": "Sorry for the wait, {author}: order {order} is on its way.",
+                }
+            ]
+        },
+    )
 
     name: str = line_field(100, "What it answers, for the team")
     text: str = text_field(3000, "The wording; {author} and {your_names}", min_length=1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.http import examples
 from parley.http.problems import CONTENT_TYPE as PROBLEM
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -262,5 +263,25 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
     if (method, path) in OWNER_OR_ADMIN_READS:
         statuses.add(403)
     for status in statuses:
-        responses[str(status)] = {"description": WHY[status], "content": {PROBLEM: {"schema": PROBLEM_REF}}}
+        example = {"problem": examples.problem(status, method, path)}
+        responses[str(status)] = {
+            "description": WHY[status],
+            "content": {PROBLEM: {"schema": PROBLEM_REF, "examples": example}},
+        } | ({"headers": {"Retry-After": RETRY_AFTER}} if status in (429, 503) else {})
+    _exemplify(method, path, responses)
     operation["responses"] = dict(sorted(responses.items()))
+
+
+RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "string"}}
+
+
+def _exemplify(method: str, path: str, responses: dict[str, Any]) -> None:
+    """Each success answer's example (http/examples.py), in a media type of its own (200 and 201 share one)."""
+    for status, answer in responses.items():
+        if not status.startswith("2") or "content" not in answer:
+            continue
+        content = {}
+        for media_type, media in answer["content"].items():
+            value = examples.success(method, path, int(status), media_type)
+            content[media_type] = media | ({"examples": {"example": value}} if value is not None else {})
+        answer["content"] = content

@@ -44,7 +44,13 @@ class Answer(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
-        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["answer_id"]}]},
+        json_schema_extra={
+            "oneOf": [{"required": ["text"]}, {"required": ["answer_id"]}],
+            "examples": [
+                {"text": "Thanks for telling us! A fix ships on Monday."},
+                {"answer_id": "ans_01m8zh0v3n6q8s1t4w7y9b2c5e", "values": {"order": "A-1042"}},
+            ],
+        },
     )
 
     text: PostText | Omitted = Field(default=None, description="The answer (or give answer_id)")

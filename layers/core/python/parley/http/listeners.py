@@ -31,7 +31,11 @@ class NewListener(BaseModel):
                 {"properties": {"kind": {"const": "mentions"}}, "not": {"required": ["value"]}},
                 {"properties": {"kind": {"const": "hashtag"}, "value": {"pattern": HASHTAG}}, "required": ["value"]},
                 {"properties": {"kind": {"const": "keyword"}, "value": {"pattern": KEYWORD}}, "required": ["value"]},
-            ]
+            ],
+            "examples": [
+                {"channel_id": "ch_01m8zg3q7k2v9x4t6b8n0c5dre", "kind": "hashtag", "value": "#springsale"},
+                {"channel_id": "ch_01m8zg3q7k2v9x4t6b8n0c5dre", "kind": "mentions"},
+            ],
         },
     )
 

@@ -22,7 +22,13 @@ AltText = Annotated[str, StringConstraints(max_length=media.MAX_ALT_CHARACTERS, 
 
 
 class NewMedia(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"content_type": "image/png", "size": 482133, "alt": "Our new store's front, at dawn"}]
+        },
+    )
 
     content_type: Literal["image/jpeg", "image/png", "image/webp", "image/gif"] = Field(
         description="The file's type; the upload must be of this type, and its bytes are checked"
@@ -34,7 +40,7 @@ class NewMedia(BaseModel):
 
 
 class MediaSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"require_alt_text": True}]})
 
     require_alt_text: bool = Field(description="Refuse posts whose images have no alt text")
 

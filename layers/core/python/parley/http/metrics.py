@@ -28,7 +28,11 @@ RESERVED_NAMES: list[Any] = sorted(campaigns.RESERVED)  # sorted: the document i
 
 
 class CampaignPreset(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"utm": {"utm_content": "banner", "utm_term": "running shoes"}}]},
+    )
 
     utm: dict[UtmName, UtmValue] = Field(
         max_length=campaigns.MAX_PARAMS,

@@ -52,7 +52,15 @@ class ConnectChannel(BaseModel):
                     "required": ["network", "access_token", "service_url"],
                     "properties": {"network": {"const": "mastodon"}},
                 },
-            ]
+            ],
+            "examples": [
+                {"identifier": "acme.bsky.social", "app_password": "exam-plea-pppa-sswd", "time_zone": "Europe/Paris"},
+                {
+                    "network": "mastodon",
+                    "access_token": "EXAMPLE_mastodon_access_token",
+                    "service_url": "https://mastodon.social",
+                },
+            ],
         },
     )
 
@@ -84,7 +92,9 @@ class ConnectChannel(BaseModel):
 
 
 class EditChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"time_zone": "America/New_York"}]}
+    )
 
     time_zone: Zone = Field(description="The IANA zone a publish_at without an offset is read in on this channel")
 
@@ -137,7 +147,28 @@ Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
 
 
 class CreatePost(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "text": "Spring sale: 20% off everything until Sunday https://example.com/sale",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00Z",
+                    "campaign": "spring-sale",
+                    "overrides": {"x": {"text": "20% off until Sunday https://example.com/sale"}},
+                },
+                {
+                    "text": "Our new store opens tomorrow morning.",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00",
+                    "time_zone": "Europe/Paris",
+                    "media": ["m_01m8zgb2xw5c0r7y3k9d4f6hta"],
+                },
+            ]
+        },
+    )
 
     text: str = text_field(10_000, "The post as the marketer wrote it")
     overrides: Overrides | None = Field(default=None, description="Per-network text, e.g. a shorter one for X")
@@ -170,7 +201,13 @@ class EditPost(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
-        json_schema_extra={"anyOf": [{"required": [name]} for name in ("text", "overrides", "publish_at", "campaign")]},
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ("text", "overrides", "publish_at", "campaign")],
+            "examples": [
+                {"text": "Spring sale: 25% off everything until Sunday https://example.com/sale"},
+                {"publish_at": "2030-01-16T10:00:00+01:00", "overrides": {"x": {"text": "25% off until Sunday"}}},
+            ],
+        },
     )
 
     text: PostText | Omitted = None

@@ -21,7 +21,11 @@ ROLES = "; ".join(f"{role}: {what}" for role, what in ROLE_DESCRIPTIONS.items())
 
 
 class NewMember(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"name": "Grace Hopper", "role": "editor", "token_label": "laptop"}]},
+    )
 
     name: Name = Field(description="How the team knows them")
     role: RoleName = Field(description=f"What they may do ({ROLES})")
@@ -32,7 +36,12 @@ class NewMember(BaseModel):
 
 class EditMember(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", strict=True, json_schema_extra={"anyOf": [{"required": ["name"]}, {"required": ["role"]}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "anyOf": [{"required": ["name"]}, {"required": ["role"]}],
+            "examples": [{"role": "admin"}, {"name": "Grace B. Hopper"}],
+        },
     )
 
     name: Name | Omitted = None
@@ -48,7 +57,7 @@ class EditMember(BaseModel):
 
 
 class NewToken(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"label": "Zapier"}]})
 
     label: Name | Omitted = Field(default=None, description="What the token is for (a script, Zapier, a laptop)")
 

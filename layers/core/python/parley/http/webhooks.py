@@ -31,7 +31,19 @@ def _unique(events: list[EventType] | None) -> list[EventType] | None:
 
 
 class NewWebhook(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.example.com/parley",
+                    "events": ["post.published", "post.failed", "inbox.item"],
+                    "description": "CRM sync",
+                }
+            ]
+        },
+    )
 
     url: Url = Field(description="Where events are POSTed: a public https (or http) URL")
     events: Events = Field(description=f"What it is told of ({EVENTS})")
@@ -45,7 +57,10 @@ class EditWebhook(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
-        json_schema_extra={"anyOf": [{"required": [n]} for n in ("url", "events", "description", "enabled")]},
+        json_schema_extra={
+            "anyOf": [{"required": [n]} for n in ("url", "events", "description", "enabled")],
+            "examples": [{"enabled": False}, {"events": ["post.published", "delivery.failed"]}],
+        },
     )
 
     url: Url | Omitted = None

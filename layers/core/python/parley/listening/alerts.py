@@ -32,7 +32,21 @@ LISTENING_MEMBER = "listening"  # who holds the posts, in the deliveries' histor
 
 
 class AlertSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "k": 3.0,
+                    "baseline_days": 7,
+                    "min_items": 5,
+                    "webhook_url": "https://hooks.slack.com/services/T00000000/B00000000/EXAMPLE",
+                    "auto_hold": False,
+                }
+            ]
+        },
+    )
 
     k: float = Field(default=3.0, gt=0, le=10, description="Standard deviations above the baseline mean")
     baseline_days: WholeNumber = Field(default=7, ge=1, le=28, description="Trailing days the baseline is taken from")
