@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel
 
 from infra.local import openapi
-from parley.http import answers, inbox, listeners, metrics, schemas, team, webhooks
+from parley.http import answers, examples, inbox, listeners, metrics, schemas, team, webhooks
 from parley.http import media as media_routes
 from parley.listening import alerts
 
@@ -98,9 +98,11 @@ def test_every_answer_has_an_example() -> None:
     missing = [
         f"{method.upper()} {path} {status} {media_type}"
         for method, path, status, media_type, media in ANSWERS
-        if not media.get("examples") and "example" not in media and int(status) >= 400
+        if not media.get("examples") and "example" not in media
     ]
-    assert not missing, "answers without an example (http/examples.py):\n" + "\n".join(missing)
+    assert not missing, "answers without an example (http/examples.py, http/problem_examples.py):\n" + "\n".join(
+        missing
+    )
 
 
 def test_every_answer_with_content_but_204() -> None:
@@ -126,3 +128,10 @@ def test_every_answers_example_matches_its_schema(
         assert "EXAMPLE" in json.dumps(value) or not any(
             secret in json.dumps(value) for secret in ('"secret"', '"token":', "whsec_")
         ), f"{method} {path} {status}: a secret that does not say EXAMPLE"
+
+
+def test_no_example_is_for_an_answer_that_does_not_exist() -> None:
+    answers = {(method, path, int(status)) for method, path, status, _, _ in ANSWERS}
+    stale = [str(key) for key in examples.SUCCESS if key not in answers]
+    stale += [str(key) for key in examples.TEXT if (*key, 200) not in answers]
+    assert not stale, f"examples for answers the document does not have: {stale}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.http import examples
+from parley.http import examples, problem_examples
 from parley.http.problems import CONTENT_TYPE as PROBLEM
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -263,7 +263,7 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
     if (method, path) in OWNER_OR_ADMIN_READS:
         statuses.add(403)
     for status in statuses:
-        example = {"problem": examples.problem(status, method, path)}
+        example = {"problem": problem_examples.problem(status, method, path)}
         responses[str(status)] = {
             "description": WHY[status],
             "content": {PROBLEM: {"schema": PROBLEM_REF, "examples": example}},

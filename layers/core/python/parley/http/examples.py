@@ -1,127 +1,433 @@
-"""Examples of every answer the API gives, for the OpenAPI document (http/contract.py attaches them), so that
-the interactive docs show what comes back and can be tried as they stand.
-
-The problems (4xx/5xx) are shared by status; the success answers are per operation, shaped as the routes
-shape them (the views in http/ and the rooms they call). Ids are made up but of the real forms, times are
-RFC 3339, and no secret here is real (`pk_EXAMPLE...`, `whsec_EXAMPLE...`).
-"""
+"""Examples of every success answer, for the OpenAPI document (http/contract.py attaches them), so that the
+interactive docs show what comes back: per operation, shaped as the routes shape them (the views in http/ and
+the rooms they call). Ids are made up but of the real forms, times are RFC 3339 as the views write them, and
+no secret here is real (`pk_EXAMPLE...`, `whsec_EXAMPLE...`)."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
-# A made-up id of each kind, by the path parameter that takes it.
-IDS = {
-    "post_id": "p_01m8zfz4eh0xe9b6728nrcrqad",
-    "channel_id": "ch_01m8zg3q7k2v9x4t6b8n0c5dre",
-    "media_id": "m_01m8zgb2xw5c0r7y3k9d4f6hta",
-    "answer_id": "ans_01m8zh0v3n6q8s1t4w7y9b2c5e",
-    "item_id": "in_4f1c9a0e7b2d5c8a3f6e9b1d4c",
-    "listener_id": "lst_01m8zhq5c7e9g1j3l5n7p9r1t3",
-    "member_id": "mem_01m8zj4r6t8v0x2z4b6d8f0h2k",
-    "token_id": "tok_01m8zjm2p4r6t8v0x2z4b6d8f0",
-    "webhook_id": "wh_01m8zk1a3c5e7g9j1l3n5q7s9u",
-    "name": "spring-sale",
+from parley.http.problem_examples import IDS, WORKSPACE
+from parley.metrics.views import COUNTERS, to_csv
+from parley.networks.capabilities import capabilities
+
+# ---- the success answers ---------------------------------------------------------------------
+
+POST, CHANNEL, MEMBER, TOKEN = IDS["post_id"], IDS["channel_id"], IDS["member_id"], IDS["token_id"]
+MASTODON = "ch_01m8zg7w1y3a5c7e9g1j3l5n7q"
+CREATED, LATER = "2029-12-20T14:03:11.482000+00:00", "2029-12-21T08:15:40.107000+00:00"
+
+
+def _capabilities(network: str) -> dict[str, Any]:
+    return capabilities(network)
+
+
+def _channel(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": CHANNEL,
+        "network": "bluesky",
+        "handle": "acme.bsky.social",
+        "remote_id": "did:plc:7iza6de2dwap2sbkpav7c6c6",
+        "service_url": "https://bsky.social",
+        "status": "active",
+        "status_reason": None,
+        "time_zone": "Europe/Paris",
+        "created_at": CREATED,
+        "capabilities": _capabilities("bluesky"),
+    } | changes
+
+
+def _delivery(**changes: Any) -> dict[str, Any]:
+    return {
+        "channel_id": CHANNEL,
+        "network": "bluesky",
+        "state": "scheduled",
+        "text": "Spring sale: 20% off everything until Sunday https://go.example.com/l/Kq3v9Q2xW7mZ",
+        "publish_at": "2030-01-15T09:00:00Z",
+        "attempts": 0,
+        "next_attempt_at": None,
+        "published_at": None,
+        "lag_ms": None,
+        "url": None,
+        "remote_id": None,
+        "last_error": None,
+        "failure_reason": None,
+    } | changes
+
+
+PUBLISHED = _delivery(
+    state="published",
+    attempts=1,
+    published_at="2030-01-15T09:00:01.240000Z",
+    lag_ms=1240,
+    url="https://bsky.app/profile/acme.bsky.social/post/3lbq2xk7mzs2c",
+    remote_id="at://did:plc:7iza6de2dwap2sbkpav7c6c6/app.bsky.feed.post/3lbq2xk7mzs2c",
+)
+
+
+def _post(*deliveries: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    chosen = list(deliveries) or [_delivery()]
+    states = {d["state"] for d in chosen}
+    return {
+        "id": POST,
+        "text": "Spring sale: 20% off everything until Sunday https://example.com/sale",
+        "overrides": {"x": {"text": "20% off until Sunday https://example.com/sale"}},
+        "publish_at": "2030-01-15T09:00:00Z",
+        "campaign": "spring-sale",
+        "status": states.pop() if len(states) == 1 else "mixed",
+        "created_by": MEMBER,
+        "created_at": "2029-12-20T14:03:11.482000Z",
+        "updated_at": "2029-12-20T14:03:11.482000Z",
+        "deliveries": chosen,
+        "media": [],
+        "media_overrides": {},
+        "link_card": None,
+        "link_card_missing": None,
+    } | changes
+
+
+def _member(**changes: Any) -> dict[str, Any]:
+    return {"id": MEMBER, "name": "Grace Hopper", "role": "editor", "created_at": CREATED} | changes
+
+
+def _token(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": TOKEN,
+        "member_id": MEMBER,
+        "label": "laptop",
+        "prefix": "pk_EXAMPL",
+        "created_at": CREATED,
+        "last_used_at": LATER,
+        "revoked_at": None,
+    } | changes
+
+
+SECRET = "pk_EXAMPLE0not0a0real0token0000000000000000"
+
+
+def _webhook(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": IDS["webhook_id"],
+        "url": "https://hooks.example.com/parley",
+        "events": ["post.published", "post.failed", "inbox.item"],
+        "description": "CRM sync",
+        "status": "active",
+        "status_reason": None,
+        "health": {
+            "failing_since": None,
+            "last_success_at": "2030-01-15T09:00:02.013000+00:00",
+            "last_failure_at": None,
+            "last_error": None,
+        },
+        "created_at": CREATED,
+    } | changes
+
+
+def _item(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": IDS["item_id"],
+        "kind": "reply",
+        "network": "bluesky",
+        "channel_id": CHANNEL,
+        "post_id": POST,
+        "listener_id": None,
+        "remote_id": "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3lbq3a2hk4c2x",
+        "parent_id": "at://did:plc:7iza6de2dwap2sbkpav7c6c6/app.bsky.feed.post/3lbq2xk7mzs2c",
+        "author": {"handle": "sam.bsky.social", "id": "did:plc:u5cwb2mwiv2bfq53cjufe6yn"},
+        "text": "Does the sale include the running shoes?",
+        "url": "https://bsky.app/profile/sam.bsky.social/post/3lbq3a2hk4c2x",
+        "created_at": "2030-01-15T09:12:44+00:00",
+        "arrived_at": "2030-01-15T09:14:02.551000+00:00",
+        "sentiment": {"label": "neutral", "score": 0.12},
+        "status": "new",
+        "claimed_by": None,
+        "answer": None,
+    } | changes
+
+
+def _answer(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": IDS["answer_id"],
+        "name": "Shipping delay",
+        "text": "Sorry for the wait, {author}: order {order} is on its way.",
+        "placeholders": ["author", "order"],
+        "created_by": MEMBER,
+        "created_at": CREATED,
+        "updated_at": CREATED,
+    } | changes
+
+
+def _listener(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": IDS["listener_id"],
+        "channel_id": CHANNEL,
+        "kind": "hashtag",
+        "query": "#springsale",
+        "created_by": MEMBER,
+        "next_poll": "2029-12-20T14:08:11+00:00",
+    } | changes
+
+
+def _media(**changes: Any) -> dict[str, Any]:
+    return {
+        "id": IDS["media_id"],
+        "status": "ready",
+        "reason": None,
+        "content_type": "image/png",
+        "size": 482133,
+        "width": 1600,
+        "height": 900,
+        "alt": "Our new store's front, at dawn",
+        "created_at": "2029-12-20T14:01:05.318000Z",
+        "delete_after": "2030-01-19T14:01:05Z",
+    } | changes
+
+
+UPLOAD = {
+    "url": "https://parley-media-123456789012.s3.amazonaws.com/",
+    "fields": {
+        "Content-Type": "image/png",
+        "tagging": "<Tagging><TagSet><Tag><Key>parley-use</Key><Value>unused</Value></Tag></TagSet></Tagging>",
+        "key": f"{WORKSPACE}/{IDS['media_id']}",
+        "AWSAccessKeyId": "AKIAEXAMPLEEXAMPLE00",
+        "policy": "eyJFWEFNUExFIjogIm5vdCBhIHJlYWwgcG9saWN5In0=",
+        "signature": "EXAMPLEnotarealsignature00=",
+    },
+    "expires_at": "2029-12-20T14:16:05.318000Z",
+}
+ALERTS = {"k": 3.0, "baseline_days": 7, "min_items": 5, "webhook_url": None, "auto_hold": False}
+DELIVERY_KEY = f"{POST}.{CHANNEL}"
+ROW: dict[str, Any] = {
+    "post_id": POST,
+    "channel_id": CHANNEL,
+    "network": "bluesky",
+    "campaign": "spring-sale",
+    "published_at": "2030-01-15T09:00:01.240000Z",
+    "weekday": "Tue",
+    "hour": 9,
+    "likes": 42,
+    "reposts": 7,
+    "replies": 5,
+    "quotes": 1,
+    "impressions": 0,
+    "engagement": 55,
+    "clicks": 18,
+    "previews": 3,
+    "text": "Spring sale: 20% off everything until Sunday https://go.example.com/l/Kq3v9Q2xW7mZ",
+}
+LINK = {
+    "code": "Kq3v9Q2xW7mZ",
+    "channel_id": CHANNEL,
+    "short_url": "https://go.example.com/l/Kq3v9Q2xW7mZ",
+    "original": "https://example.com/sale",
+    "target": "https://example.com/sale?utm_source=bluesky&utm_medium=social&utm_campaign=spring-sale",
+    "clicks": 18,
+    "previews": 3,
+}
+SUMMARY = {
+    "from": "2029-12-17T00:00:00Z",
+    "to": "2030-01-16T00:00:00Z",
+    "channel": None,
+    "complete": True,
+    "totals": {"posts": 1, "deliveries": 1} | {k: ROW[k] for k in (*COUNTERS, "engagement", "clicks", "previews")},
+    "top_posts": [{"post_id": POST, "text": ROW["text"], "engagement": 55, "clicks": 18}],
+    "best_hours": [{"weekday": "Tue", "hour": 9, "deliveries": 1, "avg_engagement": 55.0, "avg_clicks": 18.0}],
+    "deliveries": [ROW],
+}
+CALLBACK = {
+    "id": "ch_01m8zm6b8d0f2h4k6m8p0r2t4v",
     "network": "linkedin",
+    "handle": "Acme Outdoor",
+    "remote_id": "urn:li:person:8kXbEXAMPLE",
+    "status": "active",
+    "created": True,
 }
-WORKSPACE = "ws_01m8zf0d2f4h6k8m0p2r4t6v8x"
+UPKEEP = "renewed automatically from 2030-02-13T14:03:11+00:00 (the token expires at 2030-02-18T14:03:11+00:00)"
+_STATE = "st_EXAMPLE4q9Jm2vR7xK0bN5cW8zT3"
+_W, _M, _P, _T, _A = "/webhooks", "/members/{member_id}", "/posts/{post_id}", "/members/{member_id}/tokens", "/answers"
 
-# What each status' problem says, as the API words it; {path} is the request's path.
-_DETAILS: dict[int, tuple[str, str]] = {
-    400: ("The body is not JSON", "The body is not valid JSON."),
-    401: ("No token, or one that is revoked", "A valid bearer token is needed (unknown or revoked token)."),
-    403: (
-        "A viewer tried to change something",
-        "this needs the editor role or higher; this token's member is a viewer",
+SUCCESS: dict[tuple[str, str, int], Any] = {
+    ("get", "/channels", 200): {"items": [_channel()]},
+    ("post", "/channels", 201): _channel(),
+    ("post", "/channels", 200): _channel(time_zone="UTC"),
+    ("get", "/channels/{channel_id}", 200): _channel(
+        health={
+            "ok": True,
+            "credential": "an app password: it lasts until revoked on Bluesky",
+            "token_expires_at": None,
+            "renewed_automatically": False,
+            "last_published_at": "2030-01-15T09:00:01.240000Z",
+            "last_polled_at": "2030-01-15T09:14:02.551000Z",
+        },
+        listening={"watched_posts": 1, "listeners": 1, "next_poll": "2030-01-15T09:29:02.551000+00:00"},
     ),
-    404: ("Not found, or another workspace's", "no such resource"),
-    409: ("The resource's state is in the way", "nothing to edit: every delivery has gone out or ended"),
-    413: ("Over 10 MB", "The request body is too large (API Gateway takes up to 10 MB)."),
-    415: ("Not sent as JSON", "The body must be JSON (Content-Type: application/json)."),
-    422: ("A field is not valid", "The request is not valid."),
-    424: ("The network did not finish the connection", "LinkedIn refused the code: it expired; connect again."),
-    429: ("Throttled: wait for Retry-After seconds", "Too many requests: slow down and retry after Retry-After."),
-    503: (
-        "The network is busy: nothing was recorded; retry after Retry-After seconds",
-        "Bluesky is busy (rate limited); try again in 30 seconds.",
+    ("patch", "/channels/{channel_id}", 200): _channel(time_zone="America/New_York"),
+    ("delete", "/channels/{channel_id}", 200): {
+        "id": CHANNEL,
+        "disconnected": True,
+        "cancelled_posts": [POST],
+        "failed_posts": [],
+    },
+    ("get", "/channels/x/connect", 200): {
+        "authorization_url": "https://x.com/i/oauth2/authorize?response_type=code&client_id=EXAMPLE"
+        f"&state={_STATE}&code_challenge=EXAMPLEchallenge&code_challenge_method=S256",
+        "state": _STATE,
+        "expires_at": "2029-12-20T14:13:11.482000+00:00",
+        "callback_url": "https://api.example.com/channels/x/callback",
+    },
+    ("get", "/channels/x/callback", 200): {k: v for k, v in CALLBACK.items()}
+    | {"network": "x", "handle": "acme", "remote_id": "1460982374512345088", "id": "ch_01m8zm9d1f3h5k7m9p1r3t5v7x"},
+    ("get", "/channels/{network}/connect", 200): {
+        "authorization_url": "https://www.linkedin.com/oauth/v2/authorization?response_type=code&client_id=EXAMPLE"
+        f"&state={_STATE}&scope=openid%20profile%20w_member_social",
+        "state": _STATE,
+        "expires_at": "2029-12-20T14:13:11.482000+00:00",
+        "callback_url": "https://api.example.com/channels/linkedin/callback",
+        "scopes": ["openid", "profile", "w_member_social"],
+    },
+    ("get", "/channels/{network}/callback", 200): CALLBACK | {"token_upkeep": UPKEEP},
+    ("post", "/posts", 201): _post(
+        _delivery(),
+        _delivery(
+            channel_id=MASTODON, network="mastodon", text=str(ROW["text"]).replace("Kq3v9Q2xW7mZ", "Rt5y8U1iO4pA")
+        ),
+    )
+    | {"short_links": "on"},
+    ("get", "/posts", 200): {"items": [_post()], "next_cursor": None},
+    ("get", _P, 200): _post(PUBLISHED),
+    ("get", f"{_P}/deliveries", 200): {"items": [PUBLISHED]},
+    ("patch", _P, 200): {
+        "post": _post(
+            _delivery(text="Spring sale: 25% off everything until Sunday https://go.example.com/l/Kq3v9Q2xW7mZ")
+        ),
+        "changed": [CHANNEL],
+        "unchanged": [{"channel_id": MASTODON, "state": "published", "reason": "already published"}],
+    },
+    ("delete", _P, 200): {"post": _post(_delivery(state="cancelled")), "changed": [CHANNEL], "unchanged": []},
+    ("post", f"{_P}/publish-now", 200): {
+        "post": _post(_delivery(state="publishing")),
+        "changed": [CHANNEL],
+        "unchanged": [],
+    },
+    ("get", f"{_P}/metrics", 200): {
+        "post_id": POST,
+        "campaign": "spring-sale",
+        "publish_at": "2030-01-15T09:00:00Z",
+        "deliveries": [
+            {
+                "channel_id": CHANNEL,
+                "network": "bluesky",
+                "state": "published",
+                "url": PUBLISHED["url"],
+                "published_at": PUBLISHED["published_at"],
+                "latest": {"likes": 42, "reposts": 7, "replies": 5, "quotes": 1}
+                | {"engagement": 55, "clicks": 18, "previews": 3, "engagement_rate": None, "click_through_rate": None},
+                "points": [
+                    {"at": "2030-01-15T09:15:00Z", "counters": {"likes": 9, "reposts": 1, "replies": 2, "quotes": 0}}
+                    | {"engagement": 12},
+                    {"at": "2030-01-15T10:00:00Z", "counters": {"likes": 42, "reposts": 7, "replies": 5, "quotes": 1}}
+                    | {"engagement": 55},
+                ],
+                "clicks_by_hour": [
+                    {"hour": "2030-01-15T09", "clicks": 11, "previews": 3},
+                    {"hour": "2030-01-15T10", "clicks": 7, "previews": 0},
+                ],
+                "links": [LINK],
+            }
+        ],
+    },
+    ("get", "/metrics/summary", 200): SUMMARY,
+    ("get", "/campaigns", 200): {"items": [{"campaign": "spring-sale", "utm": {"utm_content": "banner"}}]},
+    ("put", "/campaigns/{name}", 200): {
+        "campaign": "spring-sale",
+        "utm": {"utm_content": "banner", "utm_term": "running shoes"},
+    },
+    ("get", "/media/{media_id}", 200): _media(),
+    ("post", "/media", 201): _media(status="pending", width=None, height=None, delete_after="2029-12-21T14:01:05Z")
+    | {"upload": UPLOAD},
+    ("post", "/media/{media_id}/complete", 200): _media(),
+    ("get", "/workspace/media", 200): {"require_alt_text": False},
+    ("put", "/workspace/media", 200): {"require_alt_text": True},
+    ("get", "/inbox", 200): {"items": [_item()], "next_cursor": "eyJFWEFNUExFIjoiY3Vyc29yIn0"},
+    ("get", "/inbox/{item_id}", 200): _item(),
+    ("post", "/inbox/{item_id}/claim", 200): _item(status="claimed", claimed_by=MEMBER),
+    ("post", "/inbox/{item_id}/release", 200): _item(),
+    ("post", "/inbox/{item_id}/dismiss", 200): _item(status="dismissed"),
+    ("post", "/inbox/{item_id}/reply", 200): _item(
+        status="answered",
+        answer={
+            "remote_id": "at://did:plc:7iza6de2dwap2sbkpav7c6c6/app.bsky.feed.post/3lbq3f7pq2k2y",
+            "url": "https://bsky.app/profile/acme.bsky.social/post/3lbq3f7pq2k2y",
+            "by": MEMBER,
+        },
     ),
+    ("get", _A, 200): {"items": [_answer()]},
+    ("post", _A, 201): _answer(),
+    ("get", f"{_A}/{{answer_id}}", 200): _answer(),
+    ("put", f"{_A}/{{answer_id}}", 200): _answer(updated_at=LATER),
+    ("get", "/listeners", 200): {
+        "items": [_listener(), _listener(id="lst_01m8zhv7e9g1j3l5n7p9r1t3v5", kind="mentions", query=None)]
+    },
+    ("post", "/listeners", 201): _listener(),
+    ("post", "/workspace/hold", 200): {"held": [DELIVERY_KEY]},
+    ("post", "/workspace/resume", 200): {
+        "resumed": [DELIVERY_KEY],
+        "still_held": [
+            {"delivery": f"{POST}.{MASTODON}", "reason": "its time passed while it was held; edit its time"}
+        ],
+    },
+    ("get", "/workspace/alerts", 200): ALERTS,
+    ("put", "/workspace/alerts", 200): ALERTS
+    | {"webhook_url": "https://hooks.slack.com/services/T00000000/B00000000/EXAMPLE"},
+    ("get", "/me", 200): _member(role="admin", name="Ada Lovelace")
+    | {"workspace": {"id": WORKSPACE, "name": "Acme Outdoor"}},
+    ("get", "/members", 200): {
+        "items": [_member(id="mem_01m8zf0e3g5j7l9n1q3s5u7w9y", name="Ada Lovelace", role="admin"), _member()]
+    },
+    ("post", "/members", 201): _member() | {"token": _token(last_used_at=None) | {"secret": SECRET}},
+    ("get", _M, 200): _member(),
+    ("patch", _M, 200): _member(role="admin"),
+    ("get", _T, 200): {
+        "items": [_token(), _token(id="tok_01m8zjq4s6u8w0y2a4c6e8g0j2", label="Zapier", last_used_at=None)]
+    },
+    ("post", _T, 201): _token(label="Zapier", last_used_at=None) | {"secret": SECRET},
+    ("get", _W, 200): {"items": [_webhook()]},
+    ("post", _W, 201): _webhook(
+        health=dict.fromkeys(("failing_since", "last_success_at", "last_failure_at", "last_error"))
+    )
+    | {"secret": "whsec_EXAMPLE0bm90IGEgcmVhbCBzZWNyZXQ="},
+    ("get", f"{_W}/{{webhook_id}}", 200): _webhook(),
+    ("patch", f"{_W}/{{webhook_id}}", 200): _webhook(status="disabled", status_reason="disabled by a person"),
+    ("get", f"{_W}/{{webhook_id}}/deliveries", 200): {
+        "items": [
+            {
+                "id": "msg_k5q2w7x9z3b6d8f1h4j7l0n2p5r8t1v3",
+                "event_type": "post.published",
+                "status": "delivered",
+                "attempts": 1,
+                "last_status": 200,
+                "last_error": None,
+                "created_at": "2030-01-15T09:00:01.512000+00:00",
+                "last_attempt_at": "2030-01-15T09:00:02.013000+00:00",
+                "next_attempt_at": None,
+                "delivered_at": "2030-01-15T09:00:02.013000+00:00",
+            }
+        ],
+        "next_cursor": None,
+    },
 }
-_NOT_FOUND = {
-    "post_id": "no post {}",
-    "channel_id": "no channel {}",
-    "media_id": "no media {}",
-    "answer_id": "no approved answer {}",
-    "item_id": "no inbox item {}",
-    "listener_id": "no listener {}",
-    "member_id": "no member {}",
-    "token_id": "no token {}",
-    "webhook_id": "no webhook {}",
-    "name": "no campaign {}",
-    "network": "{} is not a network parley connects through a consent page",
-}
-
-
-def instance(path: str) -> str:
-    """The path as a request would give it, its parameters filled with made-up ids."""
-    for parameter, value in IDS.items():
-        path = path.replace("{" + parameter + "}", value)
-    return path
-
-
-def problem(status: int, method: str, path: str) -> dict[str, Any]:
-    """An Example Object of the problem a request to (method, path) gets with this status."""
-    summary, detail = _DETAILS[status]
-    body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-    if status == 404:
-        named = [p for p in _NOT_FOUND if "{" + p + "}" in path] or ["channel_id"]  # or one the body names
-        parameter = named[-1]
-        detail = _NOT_FOUND[parameter].format(IDS[parameter])
-    if status == 403 and method == "get":
-        detail = "only the member themselves or an admin may see this"
-    body["detail"] = detail
-    if status != 401:
-        body["instance"] = instance(path)
-    if status == 403 and method != "get":
-        body |= {"needed_role": "editor", "role": "viewer"}
-    if status == 409 and path.startswith("/posts"):
-        body["deliveries"] = {IDS["channel_id"]: "published"}
-    if status == 409 and not path.startswith("/posts"):
-        body["detail"] = "The resource's state does not allow this now."
-    if status == 422:
-        body["errors"] = [_bad_field(method, path)]
-    return {"summary": summary, "value": body}
-
-
-# A field a body without path parameters is often refused for, and why.
-_BODY_FIELDS = {
-    "/answers": ("text", "String should have at least 1 character"),
-    "/channels": ("identifier", "Bluesky needs identifier and app_password"),
-    "/listeners": ("value", "a hashtag needs a value"),
-    "/media": ("size", "Input should be less than or equal to 10000000"),
-    "/members": ("role", "Input should be 'viewer', 'contributor', 'editor' or 'admin'"),
-    "/webhooks": ("url", "must resolve to public addresses only"),
-    "/workspace/alerts": ("k", "Input should be greater than 0"),
-    "/workspace/media": ("require_alt_text", "Input should be a valid boolean"),
-}
-
-
-def _bad_field(method: str, path: str) -> dict[str, str]:
-    if path.startswith("/posts") and method != "get":
-        return {"field": "publish_at", "pointer": "/publish_at", "reason": "is in the past"}
-    if path in _BODY_FIELDS and method != "get":
-        field, reason = _BODY_FIELDS[path]
-        return {"field": field, "pointer": "/" + field, "reason": reason}
-    parameters = [p for p in IDS if "{" + p + "}" in path]
-    if parameters:
-        return {"field": parameters[-1], "reason": "is not a parley id (letters, digits, '_' and '-', 1-100 of them)"}
-    return {"field": "limit", "reason": "Input should be less than or equal to 100"}
-
-
-# The success answers, by (method, path, status): what the route returns, filled with made-up values.
-SUCCESS: dict[tuple[str, str, int], Any] = {}
 # The text alternatives of a 200 (CSV, an HTML page), by (method, path).
-TEXT: dict[tuple[str, str], str] = {}
+TEXT: dict[tuple[str, str], str] = {
+    ("get", "/metrics/summary"): to_csv(SUMMARY),
+    ("get", "/channels/x/callback"): '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>parley: X account connected</title></head><body><h1>X account connected</h1>"
+    "<p>@acme is connected as channel ch_01m8zm9d1f3h5k7m9p1r3t5v7x.</p><p>You can close this page.</p></body></html>",
+    ("get", "/channels/{network}/callback"): '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    "<title>parley: LinkedIn account connected</title></head><body><h1>LinkedIn account connected</h1>"
+    "<p>Acme Outdoor is connected as channel ch_01m8zm6b8d0f2h4k6m8p0r2t4v. Token: "
+    f"{UPKEEP}.</p>"
+    "<p>You can close this page.</p></body></html>",
+}
 
 
 def success(method: str, path: str, status: int, media_type: str) -> dict[str, Any] | None:
