@@ -11,13 +11,13 @@ the access token expires, and only re-created when the refresh token is no longe
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import regex
 import requests
 
-from parley.networks import richtext, tid
+from parley.networks import boundary, richtext, tid
 from parley.networks.base import (
     Account,
     Credential,
@@ -29,6 +29,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded
 from parley.shared.clock import Clock, get_clock
 from parley.shared.errors import FieldProblem
 from parley.shared.timeparse import network_time
@@ -83,6 +84,7 @@ class _AuthFailed(Exception):
         self.message = message
 
 
+@guarded("Bluesky")
 class BlueskyAdapter:
     network = NETWORK
 
@@ -151,7 +153,7 @@ class BlueskyAdapter:
             raise
         acknowledged_at = self._clock.now()
         return Published(
-            remote_id=str(body["uri"]),
+            remote_id=_uri(body, "publish the post"),
             url=post_url(self._handle(), rkey),
             acknowledged_at=acknowledged_at,
         )
@@ -163,9 +165,9 @@ class BlueskyAdapter:
             body = self._call("GET", "com.atproto.repo.getRecord", params=params, doing="look for the post", read=True)
         except _NotThere:
             return None
-        created = network_time((body.get("value") or {}).get("createdAt"))
+        created = network_time(_dict(body.get("value")).get("createdAt"))
         return Published(
-            remote_id=str(body["uri"]),
+            remote_id=_uri(body, "look for the post"),
             url=post_url(self._handle(), rkey),
             # Its own createdAt (our clock when it was sent) says best when it went out.
             acknowledged_at=created or self._clock.now(),
@@ -224,7 +226,9 @@ class BlueskyAdapter:
                     return found
             raise
         return Published(
-            remote_id=str(body["uri"]), url=post_url(self._handle(), rkey), acknowledged_at=self._clock.now()
+            remote_id=_uri(body, "post the answer"),
+            url=post_url(self._handle(), rkey),
+            acknowledged_at=self._clock.now(),
         )
 
     # -- images and link cards (docs/media.md) -----------------------------------------------------------
@@ -472,13 +476,11 @@ class BlueskyAdapter:
         raise PermanentNetworkError(f"Bluesky refused to {doing}: {detail}")
 
     def _retry_at(self, response: requests.Response) -> datetime | None:
-        reset = response.headers.get("ratelimit-reset")
-        if reset and reset.strip().isdigit():
-            return datetime.fromtimestamp(int(reset), UTC)
-        after = response.headers.get("retry-after")
-        if after and after.strip().isdigit():
-            return self._clock.now() + timedelta(seconds=int(after))
-        return None
+        """`ratelimit-reset` (a Unix time), else `retry-after`, within parley.networks.boundary's bounds."""
+        now = self._clock.now()
+        return boundary.at_epoch(response.headers.get("ratelimit-reset"), now) or boundary.retry_after(
+            response.headers.get("retry-after"), now
+        )
 
 
 class _NotThere(Exception):
@@ -513,6 +515,19 @@ def _login_refused(error: str, message: str) -> str:
     if "password" in message.lower() or error == "AuthenticationRequired":
         return "Bluesky did not accept the handle and app password: check them, or create a new app password"
     return "Bluesky no longer accepts this channel's sign-in: connect the account again"
+
+
+def _uri(body: dict[str, Any], doing: str) -> str:
+    """The record's at:// URI in a createRecord or getRecord answer (a PDS that leaves it out may still have
+    written the record: transient, and the retry looks first)."""
+    uri = body.get("uri")
+    if not isinstance(uri, str) or not uri.startswith("at://"):
+        raise TransientNetworkError(f"Bluesky answered without the post's address (trying to {doing})")
+    return uri
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _base(url: str) -> str:

@@ -45,6 +45,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
+from parley.networks.boundary import MAX_WAIT, guarded, peer_count
 from parley.networks.token_adapter import TokenAdapter
 from parley.shared.errors import FieldProblem
 from parley.shared.timeparse import network_time
@@ -91,6 +92,7 @@ class Gone(PermanentNetworkError):
     """Code 100, subcode 33: the object does not exist (deleted), or the token cannot see it."""
 
 
+@guarded("Facebook")
 class FacebookAdapter(TokenAdapter):
     network = NETWORK
     TIMEOUT = 20.0
@@ -257,8 +259,7 @@ def retry_at(response: requests.Response, now: datetime) -> datetime:
     for entries in buc.values():
         for entry in entries if isinstance(entries, list) else [entries]:
             value = _dict(entry).get("estimated_time_to_regain_access")
-            if isinstance(value, int) and not isinstance(value, bool):
-                minutes = max(minutes, value)
+            minutes = max(minutes, peer_count(value, 0, low=1, high=int(MAX_WAIT.total_seconds() // 60)))
     if minutes:
         return now + max(timedelta(minutes=minutes), MIN_WAIT)
     return now + PLATFORM_WINDOW

@@ -35,6 +35,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded
 from parley.networks.meta_containers import (
     FIND_MARGIN,
     ContainerAdapter,
@@ -75,6 +76,7 @@ def check_text(text: str) -> list[FieldProblem]:
     return problems
 
 
+@guarded("Instagram")
 class InstagramAdapter(ContainerAdapter):
     network = NETWORK
     name = NAME

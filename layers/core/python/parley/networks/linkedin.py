@@ -28,13 +28,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
 from urllib.parse import quote
 
 import requests
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from parley.networks import boundary
 from parley.networks.base import (
     Account,
     Attachment,
@@ -46,6 +46,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded
 from parley.networks.token_adapter import TokenAdapter
 from parley.shared.errors import FieldProblem
 from parley.shared.names import APP, METRICS_NAMESPACE
@@ -149,6 +150,7 @@ class Gone(PermanentNetworkError):
     """A 404: the post (or comment) is no longer there."""
 
 
+@guarded("LinkedIn")
 class LinkedInAdapter(TokenAdapter):
     network = NETWORK
 
@@ -277,7 +279,7 @@ class LinkedInAdapter(TokenAdapter):
             if comparable_text(str(post.get("commentary") or "")) != wanted:
                 continue
             urn = str(post["id"])
-            when = datetime.fromtimestamp(created / 1000, UTC) if isinstance(created, int) else self._clock.now()
+            when = boundary.epoch_millis(created) or self._clock.now()
             return Published(remote_id=urn, url=post_url(urn), acknowledged_at=when, already_there=True)
         return None
 
@@ -374,15 +376,11 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
 
 
 def retry_at(response: requests.Response, now: datetime) -> datetime:
-    """`Retry-After` when LinkedIn gives one; else its daily quotas reset at midnight UTC."""
-    after = (response.headers.get("Retry-After") or "").strip()
-    if after.isdigit():
-        return now + timedelta(seconds=int(after))
-    if after:
-        try:
-            return parsedate_to_datetime(after).astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
+    """`Retry-After` when LinkedIn gives one (within parley.networks.boundary's bounds); else its daily
+    quotas reset at midnight UTC."""
+    after = boundary.retry_after(response.headers.get("Retry-After"), now)
+    if after is not None:
+        return after
     return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
 
 

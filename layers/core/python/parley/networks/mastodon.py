@@ -23,13 +23,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlparse
 
 import regex
 import requests
 
+from parley.networks import boundary
 from parley.networks.base import (
     Account,
     Attachment,
@@ -42,6 +43,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded, peer_count
 from parley.networks.media_rules import MediaLimits
 from parley.networks.media_rules import mastodon_limits as mastodon_media_limits
 from parley.shared.clock import Clock, get_clock
@@ -171,21 +173,26 @@ LIMITS_CACHE = LimitsCache()
 
 
 def limits_from_instance(body: dict[str, Any]) -> MastodonLimits:
-    """Read the limits out of an `/api/v2/instance` answer; anything missing keeps Mastodon's default."""
+    """Read the limits out of an `/api/v2/instance` answer; anything missing or odd keeps Mastodon's default,
+    and every number is taken within parley.networks.boundary's bounds (a hostile instance cannot make us
+    build a status of a billion characters)."""
     config = _dict(body.get("configuration"))
     statuses = _dict(config.get("statuses"))
-
-    def number(value: object, default: int) -> int:
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
-
     return MastodonLimits(
-        max_characters=number(statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS),
-        characters_reserved_per_url=number(statuses.get("characters_reserved_per_url"), DEFAULT_URL_LENGTH),
-        max_media_attachments=number(statuses.get("max_media_attachments"), DEFAULT_MAX_MEDIA),
+        max_characters=peer_count(
+            statuses.get("max_characters"), DEFAULT_MAX_CHARACTERS, low=1, high=boundary.MAX_STATUS_CHARACTERS
+        ),
+        characters_reserved_per_url=peer_count(
+            statuses.get("characters_reserved_per_url"), DEFAULT_URL_LENGTH, low=1, high=boundary.MAX_URL_LENGTH
+        ),
+        max_media_attachments=peer_count(
+            statuses.get("max_media_attachments"), DEFAULT_MAX_MEDIA, low=1, high=boundary.MAX_IMAGES
+        ),
         media=mastodon_media_limits(body),
     )
 
 
+@guarded("Mastodon")
 class MastodonAdapter:
     network = NETWORK
 
@@ -457,27 +464,17 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
 
 
 def retry_at(response: requests.Response, now: datetime) -> datetime | None:
-    """When to try again: `X-RateLimit-Reset` (Mastodon sends an ISO 8601 time; epoch seconds accepted too),
-    else `Retry-After` (seconds or an HTTP date)."""
-    reset = (response.headers.get("X-RateLimit-Reset") or "").strip()
-    if reset:
-        if reset.isdigit():
-            return datetime.fromtimestamp(int(reset), UTC)
-        parsed = network_time(reset, naive_is_utc=True)
-        if parsed is not None:
-            return parsed
-    after = (response.headers.get("Retry-After") or "").strip()
-    if after.isdigit():
-        return now + timedelta(seconds=int(after))
-    if after:
-        from email.utils import parsedate_to_datetime
-
+    """When to try again: `X-RateLimit-Reset` (Mastodon sends an ISO 8601 time; epoch seconds or
+    milliseconds accepted too), else `Retry-After` (seconds or an HTTP date); never later than
+    parley.networks.boundary allows."""
+    reset = response.headers.get("X-RateLimit-Reset")
+    when = boundary.at_epoch(reset, now)
+    if when is None and reset and reset.strip():
         try:
-            when = parsedate_to_datetime(after)
-        except (TypeError, ValueError):
-            return None
-        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-    return None
+            when = boundary.retry_window(network_time(reset.strip(), naive_is_utc=True), now)
+        except (ValueError, OverflowError):
+            when = None
+    return when or boundary.retry_after(response.headers.get("Retry-After"), now)
 
 
 _TAG_BREAK = regex.compile(r"<\s*(br|/p)\s*/?\s*>", regex.IGNORECASE)

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from parley.networks.boundary import MAX_IMAGE_BYTES, MAX_IMAGES, peer_count
 from parley.shared.errors import FieldProblem
 
 NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
@@ -80,21 +81,27 @@ def limits_for(network: str) -> MediaLimits:
 
 
 def mastodon_limits(instance: dict[str, Any]) -> MediaLimits:
-    """An instance's image limits from its `/api/v2/instance` answer; what it leaves out keeps the default."""
-    configuration = instance.get("configuration") or {}
-    attachments = configuration.get("media_attachments") or {}
-    statuses = configuration.get("statuses") or {}
-
-    def number(value: object, default: int) -> int:
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
-
+    """An instance's image limits from its `/api/v2/instance` answer; what it leaves out (or gives in
+    another shape) keeps the default, and its numbers are taken within parley.networks.boundary's bounds."""
+    configuration = _dict(instance.get("configuration"))
+    attachments = _dict(configuration.get("media_attachments"))
+    statuses = _dict(configuration.get("statuses"))
     types = attachments.get("supported_mime_types")
-    images = frozenset(t for t in types if isinstance(t, str) and t.startswith("image/")) if types else None
+    listed = types if isinstance(types, list) else []
+    images = frozenset(t for t in listed if isinstance(t, str) and t.startswith("image/") and len(t) < 100)
     return MediaLimits(
-        max_images=number(statuses.get("max_media_attachments"), MASTODON_DEFAULT.max_images),
-        max_bytes=number(attachments.get("image_size_limit"), MASTODON_DEFAULT.max_bytes),
+        max_images=peer_count(
+            statuses.get("max_media_attachments"), MASTODON_DEFAULT.max_images, low=1, high=MAX_IMAGES
+        ),
+        max_bytes=peer_count(
+            attachments.get("image_size_limit"), MASTODON_DEFAULT.max_bytes, low=1, high=MAX_IMAGE_BYTES
+        ),
         types=images or MASTODON_DEFAULT.types,
     )
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any, NoReturn, Protocol
 import regex
 import requests
 
+from parley.networks import boundary
 from parley.networks.base import (
     Account,
     Credential,
@@ -43,6 +44,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.networks.boundary import peer_count
 from parley.networks.token_adapter import TokenAdapter
 from parley.shared.clock import Clock
 
@@ -186,17 +188,18 @@ def classify(name: str, response: requests.Response, doing: str, now: datetime) 
 def usage_retry_at(response: requests.Response, now: datetime) -> datetime | None:
     """When access comes back, from `Retry-After` (seconds) or `X-Business-Use-Case-Usage`
     (`{"<id>": [{"estimated_time_to_regain_access": <minutes>, ...}]}`)."""
-    after = (response.headers.get("Retry-After") or "").strip()
-    if after.isdigit():
-        return now + timedelta(seconds=int(after))
+    after = boundary.after_seconds(response.headers.get("Retry-After"), now)
+    if after is not None:
+        return after
     raw = response.headers.get("X-Business-Use-Case-Usage")
     if raw:
         try:
             usage = json.loads(raw)
         except ValueError:
             usage = {}
+        most = int(boundary.MAX_WAIT.total_seconds() // 60)
         minutes = [
-            _int(entry.get("estimated_time_to_regain_access")) or 0
+            peer_count(_int(entry.get("estimated_time_to_regain_access")), 0, low=1, high=most)
             for entries in _dict(usage).values()
             for entry in (entries if isinstance(entries, list) else [])
             if isinstance(entry, dict)
@@ -321,7 +324,7 @@ def as_list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-class ContainerAdapter(TokenAdapter):
+class ContainerAdapter(TokenAdapter):  # each subclass is @guarded (parley.networks.boundary)
     """What the Instagram and Threads adapters share: the Graph client (with the channel's token, see
     TokenAdapter), the token check, and the two-step publish through the
     subclass's steps (`_create`, `_status`, `_publish`, `find`, `_published`)."""

@@ -32,6 +32,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded
 from parley.networks.meta_containers import (
     FIND_MARGIN,
     ContainerAdapter,
@@ -81,6 +82,7 @@ def check_text(text: str) -> list[FieldProblem]:
     return problems
 
 
+@guarded("Threads")
 class ThreadsAdapter(ContainerAdapter):
     network = NETWORK
     name = NAME

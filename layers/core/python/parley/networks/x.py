@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import regex
 import requests
 
+from parley.networks import boundary
 from parley.networks.base import (
     Account,
     Attachment,
@@ -43,6 +44,7 @@ from parley.networks.base import (
     SessionStore,
     TransientNetworkError,
 )
+from parley.networks.boundary import guarded
 from parley.shared.clock import Clock, get_clock
 from parley.shared.errors import FieldProblem
 from parley.shared.timeparse import network_time
@@ -99,11 +101,10 @@ def post_url(post_id: str) -> str:
 
 
 def created_at_of(post_id: str) -> datetime | None:
-    """When X created a post, read from its snowflake id."""
-    if not post_id.isdigit():
+    """When X created a post, read from its snowflake id (None when the id is not one)."""
+    if not post_id.isascii() or not post_id.isdigit() or len(post_id) > 20:
         return None
-    millis = (int(post_id) >> 22) + _TWITTER_EPOCH_MS
-    return datetime.fromtimestamp(millis / 1000, UTC)
+    return boundary.epoch_millis((int(post_id) >> 22) + _TWITTER_EPOCH_MS)
 
 
 # -- OAuth 2.0 tokens --------------------------------------------------------------------------------------
@@ -134,6 +135,7 @@ class XTokens:
         return session
 
 
+@guarded("X")
 def refresh_tokens(
     client: XClient,
     refresh_token: str,
@@ -164,16 +166,15 @@ def refresh_tokens(
         raise TransientNetworkError("X could not be reached (trying to renew the token)") from None
     body = _json(response)
     if response.ok and isinstance(body.get("access_token"), str):
-        expires_in = body.get("expires_in")
         return XTokens(
             access_token=body["access_token"],
             refresh_token=body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None,
-            expires_at=now + timedelta(seconds=expires_in) if isinstance(expires_in, int) else None,
+            expires_at=boundary.lifetime(body.get("expires_in"), now),
             scope=str(body.get("scope") or ""),
         )
     status = response.status_code
     if status == 429:
-        raise TransientNetworkError("X's rate limit was reached (renewing the token)", retry_at=retry_at(response))
+        raise TransientNetworkError("X's rate limit was reached (renewing the token)", retry_at=retry_at(response, now))
     if status >= 500 or response.ok:
         raise TransientNetworkError(f"X is having trouble: HTTP {status} (trying to renew the token)")
     error = str(body.get("error") or "")
@@ -193,6 +194,7 @@ class RateLimited(TransientNetworkError):
     """A 429: nothing was done; try again at `retry_at`."""
 
 
+@guarded("X")
 class XAdapter:
     network = NETWORK
 
@@ -412,7 +414,7 @@ class XAdapter:
         self._fail(response, doing)
 
     def _fail(self, response: requests.Response, doing: str) -> NoReturn:
-        raise classify(response, doing)
+        raise classify(response, doing, self._clock.now())
 
     def _find_quietly(self, request: PublishRequest) -> Published | None:
         try:
@@ -434,12 +436,12 @@ class XAdapter:
         return self._own_user_id()
 
 
-def classify(response: requests.Response, doing: str) -> NetworkError:
+def classify(response: requests.Response, doing: str, now: datetime | None = None) -> NetworkError:
     """The error a failed X answer (other than 401, which needs confirming) means."""
     status = response.status_code
     detail = _detail(_json(response))
     if status == 429:
-        return RateLimited(f"X's rate limit was reached (trying to {doing})", retry_at=retry_at(response))
+        return RateLimited(f"X's rate limit was reached (trying to {doing})", retry_at=retry_at(response, now))
     if status >= 500:
         return TransientNetworkError(f"X is having trouble: HTTP {status} (trying to {doing})")
     if status == 401:
@@ -454,18 +456,17 @@ def classify(response: requests.Response, doing: str) -> NetworkError:
     return PermanentNetworkError(f"X refused to {doing}: {detail or f'HTTP {status}'}")
 
 
-def retry_at(response: requests.Response) -> datetime | None:
+def retry_at(response: requests.Response, now: datetime | None = None) -> datetime | None:
     """`x-rate-limit-reset` is the Unix time the window resets (a user's 24-hour post cap has its own
-    `x-user-limit-24hour-reset`, preferred when that one is exhausted)."""
+    `x-user-limit-24hour-reset`, preferred when that one is exhausted); never later than
+    parley.networks.boundary allows from `now` (the system clock when not given)."""
+    now = now or get_clock().now()
     headers = response.headers
     if (headers.get("x-user-limit-24hour-remaining") or "").strip() == "0":
-        reset = (headers.get("x-user-limit-24hour-reset") or "").strip()
-        if reset.isdigit():
-            return datetime.fromtimestamp(int(reset), UTC)
-    reset = (headers.get("x-rate-limit-reset") or "").strip()
-    if reset.isdigit():
-        return datetime.fromtimestamp(int(reset), UTC)
-    return None
+        reset = boundary.at_epoch(headers.get("x-user-limit-24hour-reset"), now)
+        if reset is not None:
+            return reset
+    return boundary.at_epoch(headers.get("x-rate-limit-reset"), now)
 
 
 _URL = regex.compile(r"https?://\S+", regex.IGNORECASE)
