@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 import boto3
@@ -247,6 +247,18 @@ def test_listing_pages_with_a_cursor_and_filters_by_status_and_time(ws: Workspac
     since = (clock.now() + timedelta(minutes=12, seconds=30)).isoformat()
     recent = ws.viewer.call("GET", f"/posts?since={since.replace('+', '%2B')}")
     assert [p["id"] for p in recent.body["items"]] == [ids_[4], ids_[3]]
+
+
+def test_time_filters_with_an_offset_are_read_as_the_instant_they_name(ws: Workspace) -> None:
+    # issue 15 item 11: a +05:00 time was compared with the UTC keys as written, five hours off
+    ids_ = [ws.editor.call("POST", "/posts", draft(ws, publish_at=in_minutes(10 + i))).body["id"] for i in range(5)]
+    tashkent = timezone(timedelta(hours=5))
+    since, until = ((clock.now() + timedelta(minutes=m)).astimezone(tashkent).isoformat() for m in (10.5, 13.5))
+    answer = ws.viewer.call("GET", f"/posts?since={since.replace('+', '%2B')}&until={until.replace('+', '%2B')}")
+    assert answer.status == 200, answer.body
+    assert [p["id"] for p in answer.body["items"]] == [ids_[3], ids_[2], ids_[1]]
+    scheduled = ws.viewer.call("GET", f"/posts?status=scheduled&since={since.replace('+', '%2B')}")
+    assert [p["id"] for p in scheduled.body["items"]] == [ids_[4], ids_[3], ids_[2], ids_[1]]
 
 
 def test_a_reversed_time_range_is_422(ws: Workspace) -> None:

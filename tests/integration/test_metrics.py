@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,7 +19,7 @@ from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.names import Env
 from parley.store import DeliveryRecord, LinkRecord
-from tests.integration.test_api_posts import Workspace, draft, make_workspace
+from tests.integration.test_api_posts import Workspace, draft, in_minutes, make_workspace
 
 BASE = "https://go.example.test"
 
@@ -259,3 +259,15 @@ def test_the_summary_and_its_csv_agree_and_bad_ranges_are_422(ws: Workspace, sho
     assert fields("/metrics/summary?format=xml") == {"format"}
     other = make_workspace("Elsewhere")
     assert other.viewer.call("GET", f"/metrics/summary?{query}").body["totals"]["posts"] == 0
+
+
+def test_the_summary_reads_a_period_with_an_offset_as_the_instants_it_names(ws: Workspace) -> None:
+    # issue 15 item 11: `from` in +05:00 was compared with the UTC keys as written, five hours later
+    soon, later = (ws.editor.call("POST", "/posts", draft(ws, publish_at=in_minutes(m))).body["id"] for m in (30, 300))
+    for post_id in (soon, later):
+        publish(ws, post_id, 1)
+    start = (clock.now() + timedelta(hours=2)).astimezone(timezone(timedelta(hours=5))).isoformat()
+    end = (clock.now() + timedelta(days=1)).isoformat()
+    answer = ws.viewer.call("GET", f"/metrics/summary?from={start.replace('+', '%2B')}&to={end.replace('+', '%2B')}")
+    assert answer.status == 200, answer.body
+    assert [row["post_id"] for row in answer.body["deliveries"]] == [later]

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from parley.shared.errors import ValidationFailed
-from parley.shared.timeparse import parse_publish_at
+from parley.shared.timeparse import parse_publish_at, utc, zone
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -93,3 +93,52 @@ def test_a_networks_time_is_read_in_utc_and_garbage_is_none() -> None:
     assert network_time("2026-03-01T12:00:00") is None
     assert network_time("2026-03-01T12:00:00", naive_is_utc=True) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     assert network_time("soon") is None and network_time(None) is None and network_time("") is None
+
+
+# Issue 15 item 14: ZoneInfo opens a file by the name (a folder: IsADirectoryError before Python 3.13; a
+# name past 255 characters: OSError), and datetime ends at the years 1 and 9999 (OverflowError).
+@pytest.mark.parametrize("name", ["America", "Etc", "x" * 300, "../../etc/passwd", ""])
+def test_a_zone_is_looked_up_among_the_known_names_before_any_file_is_opened(name: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        zone(name)
+    assert exc.value.problems[0].field == "time_zone" and "unknown time zone" in reason(exc)
+
+
+@pytest.mark.parametrize("value", ["2026-07-01T10:00:00[America]", "2026-07-01T10:00:00[Etc]"])
+def test_a_bracketed_folder_is_an_unknown_zone_of_the_field(value: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at(value, None, NOW)
+    assert exc.value.problems[0].field == "publish_at" and "unknown time zone" in reason(exc)
+
+
+@pytest.mark.parametrize(
+    ("value", "time_zone"),
+    [
+        ("0001-01-01T00:00:00+01:00", None),
+        ("9999-12-31T23:59:59-05:00", None),
+        ("0001-01-01T00:00:00", "Asia/Tokyo"),
+        ("9999-12-31T23:00:00", "America/Los_Angeles"),
+        ("9999-12-31T23:00:00Z", None),
+    ],
+)
+def test_a_time_at_the_edges_of_what_datetime_holds_is_refused_naming_the_field(
+    value: str, time_zone: str | None
+) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        parse_publish_at(value, time_zone, NOW)
+    assert exc.value.problems[0].field == "publish_at" and "between the years" in reason(exc)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [datetime.fromisoformat("0001-01-01T00:00:00+01:00"), datetime.fromisoformat("9999-12-31T23:59:59-05:00")],
+)
+def test_a_query_time_out_of_range_is_refused_naming_its_field(value: datetime) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        utc(value, "since")
+    assert exc.value.problems[0].field == "since"
+
+
+def test_a_query_time_with_an_offset_is_converted_to_utc() -> None:
+    converted = utc(datetime.fromisoformat("2030-01-31T09:00:00+05:00"), "since")
+    assert converted.isoformat() == "2030-01-31T04:00:00+00:00"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
+
+from parley.shared import timeparse
 
 # parley's ids: a prefix, `_`, and a ULID (`p_01m8...`, `ch_...`); generous, so that no real id is refused.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
@@ -67,13 +68,13 @@ QueryTime = Annotated[
 ]
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=100, description="At most this many items")]
-# The zones this machine's tz database knows (the tzdata package pins it): listed, so a client can check.
-ZONES = sorted(available_timezones())
+# The zones this machine's tz database knows (timeparse.ZONES, the one rule): listed, so a client can check.
+ZONES = sorted(timeparse.ZONES)
 
 
 def _known_zone(name: str) -> str:
-    if name not in ZONES:
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")
+    if name not in timeparse.ZONES:
+        raise ValueError(timeparse.unknown_zone(name))
     return name
 
 

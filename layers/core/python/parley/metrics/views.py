@@ -17,7 +17,7 @@ from typing import Any
 
 from parley.metrics import snapshots
 from parley.publishing import posts
-from parley.shared import clock
+from parley.shared import clock, timeparse
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.shared.names import METRICS_MAX_POSTS, METRICS_MAX_RANGE_DAYS
 from parley.store import DeliveryRecord, LinkRecord, PostRecord
@@ -136,7 +136,7 @@ def _time(value: str | None, field: str) -> datetime | None:
         raise ValidationFailed(FieldProblem(field, "is not an ISO 8601 date-time")) from exc
     if parsed.tzinfo is None:
         raise ValidationFailed(FieldProblem(field, "needs an offset, e.g. Z or +01:00"))
-    return parsed
+    return timeparse.utc(parsed, field)  # the keys it is compared with are UTC
 
 
 def period(since: str | None, until: str | None) -> tuple[datetime, datetime]:

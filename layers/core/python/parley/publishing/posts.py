@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from parley.connect.channels import get_channel, text_limits
@@ -15,7 +15,7 @@ from parley.networks.registry import check_text
 from parley.publishing import deliveries, holds, quotas
 from parley.publishing.deliveries import EDITABLE, State
 from parley.scheduling import Arming, PublishMessage
-from parley.shared import clock, ids
+from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.shared.pagination import decode_cursor, encode_cursor
 from parley.shared.timeparse import parse_publish_at
@@ -64,7 +64,8 @@ class Outcome:
 
 
 def publish_key(publish_at: datetime, post_id: str) -> str:
-    return f"{publish_at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
+    """The sort key of a post by its time: UTC, so that keys compare as times do."""
+    return f"{publish_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
 
 
 def _check_text(text: str, channels: list[ChannelRecord], overrides: dict[str, str] | None = None) -> None:
@@ -386,12 +387,14 @@ class PostQuery:
 
 def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
     """One page, newest publish time first; a Query on a GSI, never a scan."""
-    if query.since and query.until and query.since >= query.until:
+    since = timeparse.utc(query.since, "since") if query.since else None
+    until = timeparse.utc(query.until, "until") if query.until else None
+    if since and until and since >= until:
         raise ValidationFailed(FieldProblem("since", "must be before until"))
     if not 1 <= query.limit <= MAX_PAGE:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
-    low = publish_key(query.since, "") if query.since else "0"
-    high = publish_key(query.until, "") if query.until else "9"
+    low = publish_key(since, "") if since else "0"
+    high = publish_key(until, "") if until else "9"
     start = decode_cursor(query.cursor)
     ws = principal.workspace_id
 

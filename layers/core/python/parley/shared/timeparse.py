@@ -4,21 +4,42 @@ named IANA zone; local times in a DST gap or overlap are refused, never silently
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from parley.shared.errors import FieldProblem, ValidationFailed
 
 PAST_GRACE = timedelta(seconds=60)  # a request that took a moment to arrive is still on time
 MAX_AHEAD = timedelta(days=366 * 2)
 
+# The zones this machine's tz database knows (the tzdata package pins it). A name is looked up here before
+# ZoneInfo opens a file by it: `America` is a folder, a 256-character name is too long for the file system.
+ZONES = frozenset(available_timezones())
+
+# The years a time may have: datetime ends at 1 and 9999 (an offset or a day's arithmetic would cross them),
+# and a key's year has four digits. Nothing parley keeps is older than 1970.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
+
+def unknown_zone(name: str) -> str:
+    return f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)"
+
 
 def zone(name: str, field: str = "time_zone") -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailed(
-            FieldProblem(field, f"unknown time zone {name!r} (use an IANA name such as Europe/Paris)")
-        ) from exc
+    if name not in ZONES:
+        raise ValidationFailed(FieldProblem(field, unknown_zone(name)))
+    return ZoneInfo(name)
+
+
+def in_range(value: datetime, field: str) -> datetime:
+    """`value` itself, or a 422 naming `field` when its year is outside the years a time may have."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationFailed(FieldProblem(field, f"must be between the years {FIRST_YEAR} and {LAST_YEAR}"))
+    return value
+
+
+def utc(value: datetime, field: str) -> datetime:
+    """An aware time as UTC (what every stored time and key is in), refused when it is out of range."""
+    return in_range(value, field).astimezone(UTC)
 
 
 def parse_publish_at(value: str, time_zone: str | None, now: datetime, field: str = "publish_at") -> datetime:
@@ -32,6 +53,7 @@ def parse_publish_at(value: str, time_zone: str | None, now: datetime, field: st
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValidationFailed(FieldProblem(field, f"{value!r} is not an ISO 8601 date-time")) from exc
+    in_range(parsed, field)
 
     zone_name = bracket_zone or time_zone
     if parsed.tzinfo is None:
@@ -45,12 +67,12 @@ def parse_publish_at(value: str, time_zone: str | None, now: datetime, field: st
         if parsed.utcoffset() not in {naive.replace(tzinfo=tz, fold=f).utcoffset() for f in (0, 1)}:
             raise ValidationFailed(FieldProblem(field, f"offset {parsed.strftime('%z')} is not {bracket_zone}'s"))
 
-    utc = parsed.astimezone(UTC)
-    if utc < now - PAST_GRACE:
-        raise ValidationFailed(FieldProblem(field, f"{utc.isoformat()} is in the past"))
-    if utc > now + MAX_AHEAD:
+    at = utc(parsed, field)
+    if at < now - PAST_GRACE:
+        raise ValidationFailed(FieldProblem(field, f"{at.isoformat()} is in the past"))
+    if at > now + MAX_AHEAD:
         raise ValidationFailed(FieldProblem(field, "is more than two years ahead"))
-    return utc
+    return at
 
 
 def _localize(naive: datetime, tz: ZoneInfo, field: str) -> datetime:
