@@ -86,15 +86,15 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         return Outcome("lost", "someone else is publishing it")
     key = DeliveryKey.of(record)
     logger.append_keys(delivery_id=key.id, post_id=key.post_id)
-    text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
-    request = PublishRequest(
-        delivery_id=key.id,
-        text=text,
-        due_at=record.publish_at,
-        look_first=takeover or int(record.attempt) > 1,
-        links=links,
-    )
     try:
+        text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
+        request = PublishRequest(
+            delivery_id=key.id,
+            text=text,
+            due_at=record.publish_at,
+            look_first=takeover or int(record.attempt) > 1,
+            links=links,
+        )
         channel = ChannelRecord.get(key.workspace_id, key.channel_id)
         if channel.status != ACTIVE and not look_only:
             reason = channel.status_reason or "the network refused its credentials"
@@ -118,6 +118,8 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
         return _fail(record, f"the account's credentials no longer work: {exc.reason}", by, Failure.CREDENTIALS)
     except PermanentNetworkError as exc:
         return _fail(record, exc.reason, by, Failure.REFUSED)
+    except Exception as exc:
+        return _unexpected(record, arming, exc, by)
     if published is None:
         return _fail(
             record,
@@ -170,6 +172,17 @@ def _media_done(record: DeliveryRecord) -> None:
         from parley.media import post_media
 
         post_media.delivery_ended(record)
+
+
+def _unexpected(record: DeliveryRecord, arming: Arming, exc: Exception, by: str) -> Outcome:
+    """Not a network error: a bug of ours, or an answer no adapter foresaw (adapters turn the ones they
+    can into network errors: parley.networks.boundary). It may have come after the network took the post,
+    so it is settled as a transient error: retried (the retry looks first, so the post is never made
+    twice) until the attempts run out, then failed with the reason. Never left `publishing`."""
+    logger.exception("publish step hit an unexpected error")
+    metrics.add_metric(name="PublishUnexpectedError", unit=MetricUnit.Count, value=1)
+    reason = f"parley hit an unexpected error while publishing ({type(exc).__name__})"
+    return _retry_or_fail(record, arming, TransientNetworkError(reason), by)
 
 
 def _retry_or_fail(record: DeliveryRecord, arming: Arming, exc: NetworkError, by: str) -> Outcome:
