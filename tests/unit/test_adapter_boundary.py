@@ -16,7 +16,14 @@ from parley.networks import boundary
 from parley.networks.base import Credential, PublishRequest, TransientNetworkError
 from parley.networks.bluesky import BlueskyAdapter
 from parley.networks.linkedin import LinkedInAdapter
-from parley.networks.mastodon import LimitsCache, MastodonAdapter, RateLimited, limits_from_instance
+from parley.networks.mastodon import (
+    LimitsCache,
+    MastodonAdapter,
+    MastodonLimits,
+    RateLimited,
+    check_text,
+    limits_from_instance,
+)
 from parley.networks.x import XAdapter, XClient, refresh_tokens
 from parley.shared.clock import ManualClock
 from tests.support.sessions import MemoryStore
@@ -207,6 +214,17 @@ def test_check_text_on_an_instance_with_huge_limits_counts_links_within_bounds(a
     api.get(f"{MASTODON}/api/v2/instance", json={"configuration": {"statuses": statuses}})
 
     assert mastodon().check_text("see https://example.com " * 3) == []
+
+
+def test_limits_kept_on_a_channel_from_before_the_bounds_are_taken_within_them() -> None:
+    limits = MastodonLimits(max_characters=10**12, characters_reserved_per_url=10**12, max_media_attachments=0)
+
+    assert (limits.max_characters, limits.characters_reserved_per_url, limits.max_media_attachments) == (
+        boundary.MAX_STATUS_CHARACTERS,
+        boundary.MAX_URL_LENGTH,
+        1,
+    )
+    assert check_text("see https://example.com", limits) == []
 
 
 # -- the numbers themselves ----------------------------------------------------------------------------------

@@ -81,6 +81,17 @@ class MastodonLimits:
     # images: configuration.media_attachments (parley.networks.media_rules); not part of what text rules compare
     media: MediaLimits | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        # Within parley.networks.boundary's bounds whatever made them: an instance's answer, or a channel's
+        # copy stored before there were bounds (parley.connect.channels.text_limits).
+        bounds = {
+            "max_characters": boundary.MAX_STATUS_CHARACTERS,
+            "characters_reserved_per_url": boundary.MAX_URL_LENGTH,
+            "max_media_attachments": boundary.MAX_IMAGES,
+        }
+        for name, high in bounds.items():
+            object.__setattr__(self, name, max(1, min(int(getattr(self, name)), high)))
+
 
 DEFAULT_LIMITS = MastodonLimits()
 
