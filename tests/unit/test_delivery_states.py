@@ -17,8 +17,12 @@ def test_every_state_but_the_final_ones_can_reach_a_final_one() -> None:
         assert seen & FINAL, state
 
 
-def test_only_scheduled_and_held_deliveries_can_be_cancelled() -> None:
-    assert {frm for frm, to in TRANSITIONS if to == State.CANCELLED} == {State.SCHEDULED, State.HELD}
+def test_every_delivery_not_gone_out_can_be_cancelled_and_held_but_not_one_under_way() -> None:
+    # issue 15 item 7: a retry waiting for its next attempt is still to go out; `publishing` may be going out
+    not_gone_out = {State.SCHEDULED, State.HELD, State.RETRYING}
+    assert {frm for frm, to in TRANSITIONS if to == State.CANCELLED} == not_gone_out
+    assert {frm for frm, to in TRANSITIONS if to == State.HELD} == not_gone_out - {State.HELD}
+    assert {to for frm, to in TRANSITIONS if frm == State.HELD} == not_gone_out - {State.HELD} | {State.CANCELLED}
 
 
 def test_publishing_is_entered_only_from_a_due_attempt_or_an_expired_lease() -> None:

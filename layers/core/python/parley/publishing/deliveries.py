@@ -31,6 +31,10 @@ class State(StrEnum):
 
 FINAL = frozenset({State.PUBLISHED, State.FAILED, State.CANCELLED})
 EDITABLE = frozenset({State.SCHEDULED, State.HELD})
+# What has not gone out and has no attempt under way: what a hold or a cancel acts on. A retry waiting
+# for its next attempt is one (its schedule is named by its attempt: scheduling.arming.schedule_name);
+# `publishing` is not: the attempt may be going out right now.
+PENDING = frozenset({State.SCHEDULED, State.HELD, State.RETRYING})
 
 # DESIGN.md's table; each function below enforces its row with a condition.
 TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
@@ -38,8 +42,11 @@ TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
         (State.SCHEDULED, State.PUBLISHING),
         (State.SCHEDULED, State.CANCELLED),
         (State.HELD, State.CANCELLED),
+        (State.RETRYING, State.CANCELLED),
         (State.SCHEDULED, State.HELD),
+        (State.RETRYING, State.HELD),
         (State.HELD, State.SCHEDULED),
+        (State.HELD, State.RETRYING),  # resuming a held retry: it keeps its attempts
         (State.PUBLISHING, State.PUBLISHED),
         (State.PUBLISHING, State.RETRYING),
         (State.RETRYING, State.PUBLISHING),
@@ -200,15 +207,24 @@ def mark_failed(record: DeliveryRecord, *, reason: str, by: str) -> DeliveryReco
 
 
 def cancel(record: DeliveryRecord, *, by: str) -> DeliveryRecord:
-    return _transition(record, State.CANCELLED, _in(*EDITABLE), by)
+    return _transition(record, State.CANCELLED, _in(*PENDING), by)
 
 
 def hold(record: DeliveryRecord, *, by: str) -> DeliveryRecord:
-    return _transition(record, State.HELD, _in(State.SCHEDULED), by)
+    return _transition(record, State.HELD, _in(State.SCHEDULED, State.RETRYING), by)
+
+
+def was_tried(record: DeliveryRecord) -> bool:
+    """An attempt has been made (a held delivery that was retrying): `attempt` counts them, and a scheduled
+    delivery has made none (it leaves `scheduled` only by starting one)."""
+    return int(record.attempt or 0) > 0
 
 
 def resume(record: DeliveryRecord, *, due_at: datetime, by: str) -> DeliveryRecord:
-    return _transition(record, State.SCHEDULED, _in(State.HELD), by, [DeliveryRecord.due_at.set(due_at)])
+    """Back to what it was before the hold: scheduled, or retrying with its attempts counted (so the next
+    one looks first and the limit holds), due at `due_at`."""
+    to = State.RETRYING if was_tried(record) else State.SCHEDULED  # a held delivery's attempts cannot change
+    return _transition(record, to, _in(State.HELD), by, [DeliveryRecord.due_at.set(due_at)])
 
 
 def edit(

@@ -1,7 +1,8 @@
 """Holding a workspace's queued posts (by hand now; automatically on a listening spike later) and
-resuming them. Each delivery moves through `parley.publishing.deliveries` (a conditional write: one that starts
-publishing meanwhile is simply not held), and its schedule goes with it: removed on hold, restored on
-resume. A delivery whose time passed while held publishes at once or stays held, by the workspace's
+resuming them. Each delivery still to go out (scheduled, or a retry waiting for its next attempt) moves
+through `parley.publishing.deliveries` (a conditional write: one that starts publishing meanwhile is simply
+not held), and its schedule goes with it: removed on hold, restored on resume (a retry back to retrying,
+its attempts counted). A delivery whose time passed while held publishes at once or stays held, by the workspace's
 `past_due_rule`."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from parley.store.keys import DeliveryKey
 from parley.team.members import Principal, Role
 
 PUBLISH = "publish"
+HOLDABLE = (State.SCHEDULED, State.RETRYING)
 
 # A hold racing a post being queued at the same instant may miss that one post (its delivery is
 # written after the hold's query); it then goes out on time. Holding again catches it.
@@ -33,18 +35,21 @@ def is_held(workspace_id: str) -> bool:
 
 def hold_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
     principal.require(Role.EDITOR)
-    # First the flag (posts queued from now on are held), then what is already scheduled.
+    # First the flag (posts queued from now on are held), then what is still to go out: scheduled, and
+    # retries waiting for their next attempt (an attempt under way, `publishing`, is not stopped).
     WorkspaceRecord(principal.workspace_id).update(actions=[WorkspaceRecord.held_since.set(clock.now())])
     held: list[str] = []
-    # A Query on the workspace's scheduled deliveries (the `by_state` index), never a scan.
-    for record in DeliveryRecord.by_state.query(state_key(principal.workspace_id, State.SCHEDULED)):
-        try:
-            deliveries.hold(record, by=principal.member_id)
-        except LostRace:
-            continue  # it started publishing (or was cancelled) meanwhile
-        key = DeliveryKey.of(record)
-        arming.cancel(key, int(record.attempt or 0))  # a message already queued finds it held and stops
-        held.append(key.id)
+    # A Query per state on the workspace's `by_state` index, never a scan.
+    for state in HOLDABLE:
+        for record in DeliveryRecord.by_state.query(state_key(principal.workspace_id, state)):
+            try:
+                deliveries.hold(record, by=principal.member_id)
+            except LostRace:
+                continue  # it started publishing (or was cancelled) meanwhile
+            key = DeliveryKey.of(record)
+            # its schedule is named by its attempt; a message already queued finds it held and stops
+            arming.cancel(key, int(record.attempt or 0))
+            held.append(key.id)
     return {"held": held}
 
 
@@ -56,7 +61,8 @@ def resume_workspace(principal: Principal, arming: Arming) -> dict[str, Any]:
     refused: list[dict[str, str]] = []
     for record in DeliveryRecord.by_state.query(state_key(principal.workspace_id, State.HELD)):
         key = DeliveryKey.of(record)
-        due = record.publish_at
+        # a retry goes on at its next attempt's time (or a time set while held); a post at its own
+        due = record.due_at if deliveries.was_tried(record) else record.publish_at
         if due <= now:
             if rule != PUBLISH:
                 refused.append({"delivery": key.id, "reason": "its time passed while it was held; edit its time"})

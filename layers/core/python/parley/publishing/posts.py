@@ -336,7 +336,8 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
                 {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
             )
             continue
-        arming.cancel(DeliveryKey.of(record), attempt=0)  # a schedule that is gone already is fine
+        # a schedule that is gone already is fine; a retry's is named by its attempt (0: none yet)
+        arming.cancel(DeliveryKey.of(record), attempt=int(record.attempt or 0))
         outcome.changed.append(record.channel_id)
     if not outcome.changed:
         raise Conflict("nothing to cancel: every delivery has gone out or ended", {"deliveries": outcome.unchanged})
