@@ -115,3 +115,17 @@ def test_an_attempt_under_way_is_neither_held_nor_cancelled(ws: Workspace, net: 
     refused = ws.editor.call("DELETE", f"/posts/{key.post_id}")
     assert refused.status == 409 and refused.body["deliveries"][0]["state"] == "publishing"
     assert state(key).state == "publishing"
+
+
+def test_a_held_retry_may_move_in_time_but_keeps_its_text(ws: Workspace, net: FaultyNetwork) -> None:
+    key = retrying(ws, net)
+    ws.editor.call("POST", "/workspace/hold")
+    reworded = ws.editor.call("PATCH", f"/posts/{key.post_id}", {"text": "Other words"})
+    assert reworded.status == 409 and "text cannot change" in reworded.body["deliveries"][0]["reason"]
+    assert state(key).text == "Hello from parley"
+
+    later = in_minutes(60)
+    assert ws.editor.call("PATCH", f"/posts/{key.post_id}", {"publish_at": later}).status == 200
+    assert ws.editor.call("POST", "/workspace/resume").body["resumed"] == [key.id]
+    record = state(key)
+    assert (record.state, record.attempt, record.due_at.isoformat()) == ("retrying", 1, later)

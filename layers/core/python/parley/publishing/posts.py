@@ -224,6 +224,11 @@ def get_post(principal: Principal, post_id: str) -> dict[str, Any]:
     return post_view(post, records)
 
 
+# A retry's earlier attempt may have reached the network unanswered; the next one looks for it first, by
+# what it sent: its text cannot change (its time can).
+TRIED_TEXT_STAYS = "an attempt was made (it may have gone out): its text cannot change, its time can"
+
+
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostChanges) -> dict[str, Any]:
     principal.require(Role.EDITOR)
     post, records = _load(principal, post_id)
@@ -258,6 +263,11 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         if record.state not in EDITABLE:
             outcome.unchanged.append(
                 {"channel_id": record.channel_id, "state": record.state, "reason": "already " + record.state}
+            )
+            continue
+        if text_changed and deliveries.was_tried(record):  # a held retry: its last attempt may have gone out
+            outcome.unchanged.append(
+                {"channel_id": record.channel_id, "state": record.state, "reason": TRIED_TEXT_STAYS}
             )
             continue
         try:
