@@ -24,6 +24,7 @@ from parley.networks.mastodon import (
     check_text,
     limits_from_instance,
 )
+from parley.networks.meta_containers import MAX_QUOTA, MAX_QUOTA_WINDOW, publishing_limit
 from parley.networks.x import XAdapter, XClient, refresh_tokens
 from parley.shared.clock import ManualClock
 from tests.support.sessions import MemoryStore
@@ -225,6 +226,15 @@ def test_limits_kept_on_a_channel_from_before_the_bounds_are_taken_within_them()
         1,
     )
     assert check_text("see https://example.com", limits) == []
+
+
+def test_a_meta_publishing_limit_is_taken_within_bounds() -> None:
+    config = {"quota_total": 10**20, "quota_duration": 10**20}
+    limit = publishing_limit({"data": [{"quota_usage": 10**20, "config": config}]}, 100)
+    odd = publishing_limit({"data": [{"quota_usage": "many", "config": {"quota_total": -1, "quota_duration": 0}}]}, 100)
+
+    assert (limit.used, limit.total, limit.window_seconds) == (MAX_QUOTA, MAX_QUOTA, MAX_QUOTA_WINDOW)
+    assert (odd.used, odd.total, odd.window_seconds) == (0, 100, 86400)
 
 
 # -- the numbers themselves ----------------------------------------------------------------------------------

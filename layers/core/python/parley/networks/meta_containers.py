@@ -61,6 +61,8 @@ NOT_READY_SUBCODES = {2207027}
 PUBLISH_LIMIT_SUBCODES = {2207042}  # "the maximum number of posts allowed in 24 hours was reached"
 GONE_SUBCODES = {33}  # "Object ... does not exist, cannot be loaded due to missing permissions"
 PERMISSION_CODES = {10, 200}
+MAX_QUOTA = 100_000  # posts a publishing limit may count
+MAX_QUOTA_WINDOW = 30 * 86400  # seconds its window may last
 
 
 class Gone(PermanentNetworkError):
@@ -214,10 +216,10 @@ def publishing_limit(body: dict[str, Any], default_total: int) -> PublishingLimi
     entries = as_list(body.get("data"))
     entry = _dict(entries[0]) if entries else {}
     config = _dict(entry.get("config"))
-    return PublishingLimit(
-        used=_int(entry.get("quota_usage")) or 0,
-        total=_int(config.get("quota_total")) or default_total,
-        window_seconds=_int(config.get("quota_duration")) or 86400,
+    return PublishingLimit(  # within bounds (parley.networks.boundary): a peer's numbers
+        used=peer_count(_int(entry.get("quota_usage")), 0, low=0, high=MAX_QUOTA),
+        total=peer_count(_int(config.get("quota_total")), default_total, low=1, high=MAX_QUOTA),
+        window_seconds=peer_count(_int(config.get("quota_duration")), 86400, low=60, high=MAX_QUOTA_WINDOW),
     )
 
 
