@@ -307,3 +307,13 @@ def test_an_override_is_checked_by_its_networks_rule_and_must_name_a_network_of_
     post_id = ws.editor.call("POST", "/posts", draft(ws)).body["id"]
     answer = ws.editor.call("PATCH", f"/posts/{post_id}", {"overrides": {"x": {"text": "Hi"}}})
     assert answer.status == 422 and "overrides.x" in fields(answer)
+
+
+def test_a_bad_value_of_an_optional_field_is_named_once_by_its_own_name(ws: Workspace) -> None:
+    """`X | Omitted` fields: pydantic reports each branch of the union; the caller hears of the field."""
+    publish_at = (clock.now() + timedelta(hours=2)).isoformat()
+    created = ws.editor.call("POST", "/posts", {"text": "Hi", "channels": [ws.channel_id], "publish_at": publish_at})
+    answer = ws.editor.call("PATCH", f"/posts/{created.body['id']}", {"time_zone": "Mars/Olympus", "text": "Hi!"})
+    assert answer.status == 422, answer.body
+    assert [(e["field"], e["pointer"]) for e in answer.body["errors"]] == [("time_zone", "/time_zone")]
+    assert "Mars/Olympus" in answer.body["errors"][0]["reason"] or "zone" in answer.body["errors"][0]["reason"]

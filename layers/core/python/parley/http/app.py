@@ -63,7 +63,7 @@ class _Resolver(APIGatewayRestResolver):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
         """Powertools' document, with every answer each operation can give declared (parley.http.contract)."""
         generated = super().get_openapi_schema(**kwargs).model_dump(by_alias=True, exclude_none=True, mode="json")
-        return OpenAPI.model_validate(contract.declare(generated, PUBLIC_PATHS))
+        return OpenAPI.model_validate(contract.declare(generated, PUBLIC_PATHS + PUBLIC_TEMPLATES))
 
 
 app = _Resolver(enable_validation=True)
@@ -81,6 +81,7 @@ app.enable_swagger(path="/docs")
 # the callbacks: the OAuth state is the proof
 PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
 PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
+PUBLIC_TEMPLATES = ("/channels/{network}/callback",)  # those, as the document names them
 
 
 def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:
@@ -124,16 +125,25 @@ def _caller() -> members.Principal:
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
-    errors = []
+    errors: list[dict[str, str]] = []
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             return problem(400, "The body is not valid JSON.", instance=app.current_event.path)
-        location = tuple(error.get("loc", ()))
+        if error.get("type") == "none_required":
+            continue  # the `Omitted` branch of an optional field: leaving the field out is the other way
+        location = tuple(part for part in error.get("loc", ()) if not _union_branch(part))
         found = {"field": field_of(location), "reason": reason_for(error)}
         if location[:1] == ("body",):
             found["pointer"] = pointer(found["field"]) or ""
-        errors.append(found)
+        if found not in errors:
+            errors.append(found)
     return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
+
+
+def _union_branch(part: object) -> bool:
+    """Pydantic names the branch of a union it tried (`function-after[_known_zone(), str]`, `str`, `none`):
+    not a field, so not in the field's name."""
+    return isinstance(part, str) and ("[" in part or part in ("none", "str", "int", "bool", "float"))
 
 
 @app.exception_handler(ResponseValidationError)
