@@ -31,6 +31,21 @@ def test_alert_settings_are_validated_and_only_admins_change_them(aws: str) -> N
     assert ws.admin.call("PUT", "/workspace/alerts", {"k": 2, "auto_hold": True}).body["k"] == 2
 
 
+def test_the_alert_webhook_is_a_secret_shown_masked_and_only_a_public_address_is_taken(aws: str) -> None:
+    ws = make_workspace("Alerts")
+    for url in ("http://127.0.0.1:9001/2018-06-01/runtime", "http://169.254.169.254/latest/meta-data/"):
+        refused = ws.admin.call("PUT", "/workspace/alerts", {"webhook_url": url})
+        assert refused.status == 422 and refused.body["errors"][0]["field"] == "webhook_url", refused.body
+    secret = "https://93.184.215.14/services/T000/B000/EXAMPLEsecretToken"
+    saved = ws.admin.call("PUT", "/workspace/alerts", {"webhook_url": secret, "k": 2})
+    assert saved.status == 200 and "EXAMPLEsecret" not in saved.body["webhook_url"]
+    shown = ws.viewer.call("GET", "/workspace/alerts").body["webhook_url"]
+    assert shown.startswith("https://93.184.215.14/") and "EXAMPLEsecret" not in shown
+    # sending back what was shown keeps the URL it stands for
+    assert ws.admin.call("PUT", "/workspace/alerts", {"webhook_url": shown, "k": 4}).status == 200
+    assert alerts.settings_of(ws.id).webhook_url == secret and alerts.settings_of(ws.id).k == 4
+
+
 def test_a_mention_spike_alerts_once_holds_queued_posts_and_resume_releases_them(
     aws: str, webhook: tuple[str, list[dict[str, Any]]]
 ) -> None:

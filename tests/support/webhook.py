@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 
+from parley.shared.config import get_settings
+from parley.shared.names import Env
+
 
 @pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    # on loopback, which parley's outbound fetcher refuses unless allowed: allow exactly that
+    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
+    get_settings.cache_clear()
     received: list[dict[str, Any]] = []
 
     class Hook(BaseHTTPRequestHandler):

@@ -11,15 +11,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.listening.watches import conditional_failed
 from parley.publishing import holds
 from parley.scheduling import Arming
-from parley.shared import aws
+from parley.shared import aws, outbound
 from parley.shared.config import get_settings
+from parley.shared.errors import FieldProblem, OutboundFailed, OutboundRefused, ValidationFailed
 from parley.shared.numbers import WholeNumber
 from parley.shared.observability import logger, metrics
 from parley.store import ActivityRecord, UpdateError, WorkspaceRecord
@@ -29,6 +29,7 @@ from parley.webhooks.events import EventType, emit
 MENTIONS = "mentions"
 NEGATIVE_SHARE = "negative_share"
 LISTENING_MEMBER = "listening"  # who holds the posts, in the deliveries' history
+ALERT_WEBHOOK_BUDGET = outbound.Budget(seconds=5, max_bytes=64 * 1024)  # inside a poll: short
 
 
 class AlertSettings(BaseModel):
@@ -98,6 +99,18 @@ def settings_of(workspace_id: str) -> AlertSettings:
 
 
 def save_settings(workspace_id: str, settings: AlertSettings) -> AlertSettings:
+    """Keep the settings. The webhook's URL is a secret (Slack's carries its token): the masked form that
+    `view` shows, sent back unchanged, keeps the stored URL; a new one must be one parley may reach."""
+    url = settings.webhook_url
+    if url is not None:
+        stored = settings_of(workspace_id).webhook_url
+        if stored is not None and url == masked(stored):
+            settings = settings.model_copy(update={"webhook_url": stored})
+        else:
+            try:
+                outbound.check_url(url)
+            except (OutboundRefused, OutboundFailed) as exc:
+                raise ValidationFailed(FieldProblem("webhook_url", str(exc))) from exc
     WorkspaceRecord(workspace_id).update(
         actions=[WorkspaceRecord.alerts.set(settings.model_dump())],
         condition=WorkspaceRecord.workspace_id.exists(),
@@ -174,11 +187,29 @@ def _raise(workspace_id: str, alert: Alert, settings: AlertSettings, arming: Arm
 
 
 def _post_webhook(url: str, text: str) -> None:
+    """Through the one outbound fetcher (public addresses only, the address it checked). Its URL is never
+    logged: the error's kind and the status say enough (the SNS topic still has the alert)."""
+    body = json.dumps({"text": text}).encode()
     try:
-        requests.post(url, json={"text": text}, timeout=5).raise_for_status()
-    except requests.RequestException as exc:  # the SNS topic still has it; a bad webhook must not stop polling
-        logger.warning("alert webhook failed", extra={"error": str(exc)[:300]})
+        answer = outbound.fetch(
+            "POST", url, headers={"Content-Type": "application/json"}, body=body, budget=ALERT_WEBHOOK_BUDGET
+        )
+    except (OutboundRefused, OutboundFailed) as exc:  # a bad webhook must not stop polling
+        logger.warning("alert webhook failed", extra={"error": type(exc).__name__})
+        return
+    if not answer.ok:
+        logger.warning("alert webhook refused the alert", extra={"status": answer.status})
+
+
+def masked(url: str) -> str:
+    """What the API shows of a webhook URL: where it goes, not its secret path."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/…{rest[-4:]}" if "/" in rest and len(rest) > len(host) + 8 else f"{scheme}://{host}/…"
 
 
 def view(settings: AlertSettings) -> dict[str, Any]:
-    return settings.model_dump()
+    shown = settings.model_dump()
+    if settings.webhook_url is not None:
+        shown["webhook_url"] = masked(settings.webhook_url)
+    return shown
