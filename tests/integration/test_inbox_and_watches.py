@@ -378,3 +378,46 @@ def test_a_second_answer_while_one_is_on_its_way_is_held_off_until_the_first_is_
     assert after.status == 200 and after.body["status"] == "answered"
     assert network.answers == ["Thanks!"]
     assert InboxRecord.get(ws.id, item.item_id).answering_until is None
+
+
+def test_an_answer_whose_fate_is_unknown_holds_off_a_retry_until_its_lease_ends_then_goes_once(aws: str) -> None:
+    """A timeout after the network may have taken the answer: an immediate retry must not answer twice."""
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Unknown fate")
+    credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
+    item = _item(ws.id, ws.channel_id)
+    before = clock.get_clock()
+    manual = clock.ManualClock(clock.now())
+    clock.set_clock(manual)
+    network = _AnsweringNetwork()
+    try:
+        adapters.set_factory(lambda n, c, s: cast(Adapter, _BusyNetwork(TransientNetworkError("read timed out"))))
+        first = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"})
+        adapters.set_factory(lambda n, c, s: cast(Adapter, network))
+        retried = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"})
+        manual.advance(inbox.ANSWER_LEASE.total_seconds() + 1)
+        later = ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"})
+    finally:
+        adapters.set_factory(None)
+        clock.set_clock(before)
+    assert first.status == 503
+    assert retried.status == 409 and "being sent" in retried.body["detail"]
+    assert later.status == 200 and network.answers == ["Thanks!"]
+
+
+def test_an_answer_the_network_refused_frees_the_item_at_once(aws: str) -> None:
+    from tests.integration.test_api_posts import make_workspace
+
+    ws = make_workspace("Refused answer")
+    credentials.save_credential("/parley/test/credential", Credential("acme.test", "secret", "http://127.0.0.1:1"))
+    item = _item(ws.id, ws.channel_id)
+    network = _AnsweringNetwork()
+    try:
+        adapters.set_factory(lambda n, c, s: cast(Adapter, _BusyNetwork(PermanentNetworkError("Text too long"))))
+        assert ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"}).status == 422
+        adapters.set_factory(lambda n, c, s: cast(Adapter, network))
+        assert ws.editor.call("POST", f"/inbox/{item.item_id}/reply", {"text": "Thanks!"}).status == 200
+    finally:
+        adapters.set_factory(None)
+    assert network.answers == ["Thanks!"]

@@ -15,7 +15,7 @@ from parley.connect.adapters import adapter_for
 from parley.listening import answers, sentiment
 from parley.listening.listeners_by_network import listener_for
 from parley.listening.watches import conditional_failed, stamp
-from parley.networks.base import AnswerTo
+from parley.networks.base import AnswerTo, TransientNetworkError
 from parley.networks.registry import check_text
 from parley.shared import clock
 from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
@@ -172,8 +172,12 @@ def reply(
     _take_answering_lease(item)
     try:
         answer = listener.answer(f"answer:{item.item_id}", item.arrived_at, text, to)
+    except TransientNetworkError:
+        # Ambiguous (a timeout after the network took it?): the lease stays, so a client's immediate retry
+        # is held off (409) until it ends; then the retry looks for the answer first.
+        raise
     except Exception:
-        _release_answering_lease(item)  # nothing went out (or the next request's look finds it)
+        _release_answering_lease(item)  # refused, or our own failure: nothing went out
         raise
     _mark_answered(item, principal.member_id, answer.remote_id, answer.url)
     return view(get(principal, item_id))
