@@ -5,6 +5,7 @@ event sources of names.EVENT_SOURCES and the async retry settings of names.ASYNC
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from aws_cdk import (
@@ -36,6 +37,15 @@ class Access(Enum):
     READ_WRITE = "read_write"
 
 
+@dataclass(frozen=True)
+class Exactly:
+    """Exactly these actions on a table: `item` on the table itself, `index` on its indexes (for a function
+    whose every call there is known, where READ or READ_WRITE would give it more)."""
+
+    item: tuple[str, ...]
+    index: tuple[str, ...] = ()
+
+
 # Item-level actions only: no Scan (no path may scan: DESIGN.md), no streams, no table management.
 # Transactions need no actions of their own: each item in one is checked against these.
 READ_ACTIONS = (
@@ -48,7 +58,7 @@ READ_ACTIONS = (
 WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 
 
-_PUBLISHING_TABLES: dict[names.Table, Access] = {
+_PUBLISHING_TABLES: dict[names.Table, Access | Exactly] = {
     names.Table.WORKSPACES: Access.READ,
     names.Table.CHANNELS: Access.READ_WRITE,  # rate-limit state, needs_reauth
     names.Table.POSTS: Access.READ_WRITE,
@@ -58,9 +68,23 @@ _PUBLISHING_TABLES: dict[names.Table, Access] = {
     names.Table.LINKS: Access.READ,  # Bluesky shows a short link's original as its text
 }
 
+# The API's calls on the tokens table (parley.team.tokens): the check of every request reads a token by its
+# hash and stamps `last_used_at` at most once a minute; issuing puts a new one; listing, finding by id and
+# revoking query the two indexes and update `revoked_at`. Tokens are never deleted (a revoked one is kept).
+API_TOKEN_ACCESS = Exactly(
+    item=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), index=("dynamodb:Query",)
+)
+
+_API_TABLES: dict[names.Table, Access | Exactly] = {
+    **dict.fromkeys(names.Table, Access.READ_WRITE),
+    names.Table.TOKENS: API_TOKEN_ACCESS,
+    names.Table.SNAPSHOTS: Access.READ,  # engagement curves and summaries; the poll function writes them
+}
+del _API_TABLES[names.Table.ACTIVITY]  # the hourly listening counts are the poll function's (parley.listening.alerts)
+
 # Which tables each function may touch, and how (everything else is denied by omission).
-TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
-    names.Function.API: dict.fromkeys(names.Table, Access.READ_WRITE),
+TABLE_ACCESS: dict[names.Function, dict[names.Table, Access | Exactly]] = {
+    names.Function.API: _API_TABLES,
     names.Function.PUBLISH: _PUBLISHING_TABLES,
     names.Function.RECONCILER: _PUBLISHING_TABLES | {names.Table.WATCHES: Access.READ_WRITE},  # re-arms polls
     names.Function.POLL: {
@@ -76,8 +100,9 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access]] = {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
-    # Public: counts a click and reads its target, in the links table only (parley.links.clicks).
-    names.Function.REDIRECT: {names.Table.LINKS: Access.READ_WRITE},
+    # Public: counts a click and reads its target in one conditional UpdateItem (ReturnValues), then counts it
+    # in the link's hour with another, in the links table only (parley.links.clicks): no reads, no indexes.
+    names.Function.REDIRECT: {names.Table.LINKS: Exactly(item=("dynamodb:UpdateItem",))},
     # Sends each event to its endpoint; keeps the log and the endpoint's health (parley.webhooks.sending).
     names.Function.WEBHOOKS: {
         names.Table.WEBHOOKS: Access.READ_WRITE,
@@ -94,19 +119,60 @@ for _emitter in EMITTING:
         names.Table.WEBHOOK_DELIVERIES: Access.READ_WRITE,
     }
 
-# SSM actions on the credential parameters under names.PARAMETER_PREFIX. The parameters are
-# SecureStrings under the AWS-managed key aws/ssm, whose key policy lets any principal of the account use
-# it through SSM: no KMS statement is needed.
-PARAMETER_ACTIONS: dict[names.Function, tuple[str, ...]] = {
-    names.Function.API: ("ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"),
-    names.Function.PUBLISH: ("ssm:GetParameter", "ssm:PutParameter"),
-    names.Function.RECONCILER: ("ssm:GetParameter", "ssm:PutParameter"),
-    names.Function.POLL: ("ssm:GetParameter", "ssm:PutParameter"),  # the credential and its session
-    names.Function.TOKENS: ("ssm:GetParameter", "ssm:PutParameter"),  # parley's X app; the rotated tokens
-    names.Function.MEDIA_CHECK: (),  # no credentials
-    names.Function.REDIRECT: (),  # no credentials, no queues, no schedules: it only follows links
-    names.Function.WEBHOOKS: ("ssm:GetParameter",),  # the endpoints' signing secrets
+
+class Parameters(Enum):
+    """The SSM parameters under names.PARAMETER_PREFIX, by what they hold (each value is the path pattern after
+    the prefix). The parameters are SecureStrings under the AWS-managed key aws/ssm, whose key policy lets any
+    principal of the account use it through SSM: no KMS statement is needed."""
+
+    # parley's own app on each network, client secrets included (parley.connect.apps, x_app): written only
+    # by `parley admin set-app`, with the operator's own AWS credentials; the functions only read them.
+    APPS = "apps/*"
+    # Each channel's credential and login session (parley.connect.credentials: workspaces/<ws>/channels/...).
+    CHANNELS = "workspaces/*"
+    # Each webhook endpoint's signing secret (parley.webhooks.endpoints: <workspace id>/webhooks/<id>).
+    WEBHOOK_SECRETS = "ws_*/webhooks/*"
+
+
+GET = "ssm:GetParameter"
+PUT = "ssm:PutParameter"
+DELETE = "ssm:DeleteParameter"
+
+_CHANNEL_USERS: dict[Parameters, tuple[str, ...]] = {
+    Parameters.APPS: (GET,),  # renewing a token takes parley's app on the network
+    Parameters.CHANNELS: (GET, PUT),  # the credential, its session and renewed tokens
 }
+# SSM actions on each kind of parameter (none elsewhere, and none at all on what is not listed).
+PARAMETER_ACTIONS: dict[names.Function, dict[Parameters, tuple[str, ...]]] = {
+    names.Function.API: {
+        Parameters.APPS: (GET,),  # connecting an account takes parley's app; never written here
+        Parameters.CHANNELS: (GET, PUT, DELETE),  # connect, change, disconnect a channel
+        Parameters.WEBHOOK_SECRETS: (PUT, DELETE),  # made when an endpoint is registered, gone with it
+    },
+    names.Function.PUBLISH: _CHANNEL_USERS,
+    names.Function.RECONCILER: _CHANNEL_USERS,
+    names.Function.POLL: _CHANNEL_USERS,
+    names.Function.TOKENS: _CHANNEL_USERS,  # parley's apps; the rotated tokens
+    names.Function.MEDIA_CHECK: {},  # no credentials
+    names.Function.REDIRECT: {},  # no credentials, no queues, no schedules: it only follows links
+    names.Function.WEBHOOKS: {Parameters.WEBHOOK_SECRETS: (GET,)},  # the endpoints' signing secrets
+}
+
+# Why a pattern names each kind of parameter (cdk-nag's AwsSolutions-IAM5, one sentence each).
+_PARAMETER_REASONS: dict[Parameters, str] = {
+    Parameters.APPS: "parley's apps on the networks are SSM parameters set by the operator's `parley admin set-app`"
+    " under {prefix}/apps/ (one per network), which the functions only read.",
+    Parameters.CHANNELS: "Channel credentials and sessions are SSM parameters created at run time under"
+    " {prefix}/workspaces/, so only that path can name them.",
+    Parameters.WEBHOOK_SECRETS: "Webhook signing secrets are SSM parameters created at run time, one per endpoint"
+    " under {prefix}/<workspace id>/webhooks/, so only that pattern can name them.",
+}
+
+
+def parameter_arn(parameters: Parameters) -> str:
+    return f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/{parameters.value}"
+
+
 # Functions that queue, arm or publish (not the public redirect, nor the media check).
 PUBLISHING = frozenset(names.Function) - {names.Function.REDIRECT, names.Function.MEDIA_CHECK, names.Function.WEBHOOKS}
 
@@ -115,6 +181,17 @@ ALERTING = frozenset({names.Function.POLL})
 
 # Lambda's async invocations (from Scheduler) older than this go to the on-failure destination.
 ASYNC_MAX_EVENT_AGE = Duration.seconds(names.SCHEDULER_MAX_EVENT_AGE_SECONDS)
+
+
+def _table_statements(data: Data, table: names.Table, access: Access | Exactly) -> list[aws_iam.PolicyStatement]:
+    if isinstance(access, Exactly):
+        arns = data.arns(table)
+        statements = [aws_iam.PolicyStatement(actions=list(access.item), resources=arns[:1])]
+        if access.index and arns[1:]:
+            statements.append(aws_iam.PolicyStatement(actions=list(access.index), resources=arns[1:]))
+        return statements
+    actions = [*READ_ACTIONS, *(WRITE_ACTIONS if access is Access.READ_WRITE else ())]
+    return [aws_iam.PolicyStatement(actions=actions, resources=data.arns(table))]
 
 
 def function_name(stack: Stack, function: names.Function) -> str:
@@ -172,7 +249,6 @@ class Functions(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         values = environment(data, scheduling, stack, alerts, media)
-        parameters_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{names.PARAMETER_PREFIX}/*"
 
         self.functions: dict[names.Function, aws_lambda.Function] = {}
         self.log_groups: dict[names.Function, aws_logs.LogGroup] = {}
@@ -225,15 +301,11 @@ class Functions(Construct):
             )
 
             for table, access in TABLE_ACCESS[function].items():
+                for statement in _table_statements(data, table, access):
+                    role.add_to_policy(statement)
+            for parameters, actions in PARAMETER_ACTIONS[function].items():
                 role.add_to_policy(
-                    aws_iam.PolicyStatement(
-                        actions=[*READ_ACTIONS, *(WRITE_ACTIONS if access is Access.READ_WRITE else ())],
-                        resources=data.arns(table),
-                    )
-                )
-            if PARAMETER_ACTIONS[function]:
-                role.add_to_policy(
-                    aws_iam.PolicyStatement(actions=list(PARAMETER_ACTIONS[function]), resources=[parameters_arn])
+                    aws_iam.PolicyStatement(actions=list(actions), resources=[parameter_arn(parameters)])
                 )
             if function in PUBLISHING:
                 scheduling.queues[names.Queue.PUBLISH].grant_send_messages(role)
@@ -249,9 +321,10 @@ class Functions(Construct):
             acknowledge(
                 Validations.of(role),
                 {
-                    f"AwsSolutions-IAM5[Resource::{nag_arn(parameters_arn)}]": "Channel credentials are SSM"
-                    f" parameters created at run time under {names.PARAMETER_PREFIX}/, so only that path can"
-                    " name them."
+                    f"AwsSolutions-IAM5[Resource::{nag_arn(parameter_arn(parameters))}]": _PARAMETER_REASONS[
+                        parameters
+                    ].format(prefix=names.PARAMETER_PREFIX)
+                    for parameters in PARAMETER_ACTIONS[function]
                 },
             )
 
