@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+import jsonschema
 import pytest
 import requests
 
@@ -16,8 +17,9 @@ from parley.listening.x import XListener, marker
 from parley.networks.base import AnswerTo, Attachment, Credential, InvalidCredential, PublishRequest
 from parley.networks.x import XAdapter
 from parley.shared.clock import ManualClock
+from tests.support import x_find_recorded as fx
 from tests.support.images import png
-from tests.support.peers import PrismSession, PrismX
+from tests.support.peers import PrismSession, PrismX, x_spec_path
 
 pytestmark = pytest.mark.peers
 
@@ -176,4 +178,60 @@ def test_publish_with_an_image_uploads_it_and_its_alt_text_in_shapes_x_accepts(p
         "/2/tweets",
     ]
     assert [code for _, _, code in http.calls] == [200, 200, 201]
+    assert http.violations == []
+
+
+# -- look-first finds our own post (issue 15 item 6) ---------------------------------------------------------
+
+
+def _users_posts_schema() -> dict[str, Any]:
+    spec = json.loads(x_spec_path().read_text())
+    return {"$ref": "#/components/schemas/GetUsersPostsResponse", "components": spec["components"]}
+
+
+class RecordedTimeline(NumericMediaIds):
+    """Every request goes to Prism (which validates it against X's spec); Prism's placeholder page of the
+    user's posts is replaced by a recorded one (tests/support/x_find_recorded.py), itself validated
+    against the spec's `GetUsersPostsResponse` first, so the adapter reads an answer shaped as X's."""
+
+    def __init__(self, page: dict[str, Any]) -> None:
+        super().__init__()
+        jsonschema.validate(page, _users_posts_schema())
+        self.page = page
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        response = super().request(method, url, *args, **kwargs)
+        if str(method) == "GET" and urlparse(str(url)).path.endswith("/tweets") and response.ok:
+            response._content = json.dumps(self.page).encode()
+        return response
+
+
+def _paths(prism: PrismX, http: PrismSession) -> list[tuple[str, str, int]]:
+    return [(method, urlparse(url).path, status) for method, url, status in http.calls]
+
+
+def test_a_retry_finds_our_image_post_and_posts_nothing(prism_x: PrismX) -> None:
+    http = RecordedTimeline(fx.posts(fx.image_post()))
+    image = Attachment(png(), "image/png", alt=fx.IMAGE_ALT)
+
+    found = _adapter(prism_x, http).publish(PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, True, images=(image,)))
+
+    assert found.already_there and found.remote_id == fx.IMAGE_POST_ID
+    assert _paths(prism_x, http) == [("GET", f"/2/users/{USER_ID}/tweets", 200)]  # no upload, no second post
+    assert http.violations == []  # post.fields, expansions and media.fields as X's spec names them
+
+
+def test_a_retry_posts_when_the_same_text_went_out_with_other_images(prism_x: PrismX) -> None:
+    http = RecordedTimeline(fx.posts(fx.image_post(), alt="The back door"))
+    image = Attachment(png(), "image/png", alt=fx.IMAGE_ALT)
+
+    published = _adapter(prism_x, http).publish(PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, True, images=(image,)))
+
+    assert not published.already_there
+    assert [path for _, path, _ in _paths(prism_x, http)] == [
+        f"/2/users/{USER_ID}/tweets",
+        "/2/media/upload",
+        "/2/media/metadata",
+        "/2/tweets",
+    ]
     assert http.violations == []

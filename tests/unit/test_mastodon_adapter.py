@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
 import responses
 
 from parley.networks.base import (
+    Attachment,
     Credential,
     InvalidCredential,
     PermanentNetworkError,
@@ -19,6 +21,7 @@ from parley.networks.base import (
 )
 from parley.networks.mastodon import LimitsCache, MastodonAdapter, MastodonLimits, RateLimited, idempotency_key
 from parley.shared.clock import ManualClock
+from tests.support.images import png
 from tests.support.sessions import MemoryStore
 
 INSTANCE = "http://127.0.0.1:3000"
@@ -189,3 +192,70 @@ def test_the_token_never_reaches_the_logs(api: responses.RequestsMock, caplog: p
 
     assert TOKEN not in caplog.text
     assert TOKEN not in caught.value.reason
+
+
+# -- look-first finds our own post (issue 15 item 6) ---------------------------------------------------------
+
+REMOTE_MENTION_TEXT = "Thanks @Alice@example.social and @bob for the launch!"
+# Mastodon renders a resolved mention as a link showing the username only (the account's `acct` is in
+# `mentions`): https://docs.joinmastodon.org/entities/Status/#content and #mentions.
+RENDERED_MENTIONS = (
+    '<p>Thanks <span class="h-card" translate="no"><a href="https://example.social/@alice" class="u-url mention">'
+    '@<span>alice</span></a></span> and <span class="h-card" translate="no"><a href="http://127.0.0.1:3000/@bob" '
+    'class="u-url mention">@<span>bob</span></a></span> for the launch!</p>'
+)
+MENTIONS = [
+    {"id": "21", "username": "alice", "acct": "alice@example.social", "url": "https://example.social/@alice"},
+    {"id": "22", "username": "bob", "acct": "bob", "url": f"{INSTANCE}/@bob"},
+]
+
+
+def _statuses(api: responses.RequestsMock, *statuses: dict[str, Any]) -> None:
+    api.get(f"{INSTANCE}/api/v1/accounts/verify_credentials", json={"id": "7", "username": "brand"})
+    api.get(f"{INSTANCE}/api/v1/accounts/7/statuses", json=list(statuses))
+
+
+def _picture(description: str) -> dict[str, Any]:
+    return {"id": "31", "type": "image", "url": f"{INSTANCE}/media/31.png", "description": description}
+
+
+def test_find_matches_a_status_whose_remote_mention_mastodon_shows_as_the_username(
+    api: responses.RequestsMock,
+) -> None:
+    status = {"id": "8", "content": RENDERED_MENTIONS, "mentions": MENTIONS, "created_at": "2026-03-01T09:00:01Z"}
+    _statuses(api, status)
+
+    found = adapter().publish(PublishRequest("01jmention", REMOTE_MENTION_TEXT, DUE, look_first=True))
+
+    assert found.already_there and found.remote_id == "8"
+    assert [call.request.method for call in api.calls] == ["GET", "GET"]  # found: nothing posted
+
+
+def test_find_matches_our_image_status_and_not_one_with_other_images(api: responses.RequestsMock) -> None:
+    ours = {
+        "id": "8",
+        "content": "<p>The new office</p>",
+        "media_attachments": [_picture("The front door")],
+        "created_at": "2026-03-01T09:00:01Z",
+    }
+    _statuses(api, ours)
+    image = Attachment(png(), "image/png", alt="The front door")
+
+    found = adapter().find(PublishRequest("01jimg", "The new office", DUE, True, images=(image,)))
+    two = adapter().find(PublishRequest("01jimg", "The new office", DUE, True, images=(image, image)))
+    other = adapter().find(
+        PublishRequest("01jimg", "The new office", DUE, True, images=(Attachment(png(), "image/png", alt="A map"),))
+    )
+    none = adapter().find(PublishRequest("01jimg", "The new office", DUE, True))
+
+    assert found is not None and found.remote_id == "8"
+    assert (two, other, none) == (None, None, None)
+
+
+def test_a_same_text_status_with_a_remote_mention_from_before_the_window_is_not_ours(
+    api: responses.RequestsMock,
+) -> None:
+    status = {"id": "5", "content": RENDERED_MENTIONS, "mentions": MENTIONS, "created_at": "2026-02-28T09:00:00Z"}
+    _statuses(api, status)
+
+    assert adapter().find(PublishRequest("01jmention", REMOTE_MENTION_TEXT, DUE, look_first=True)) is None

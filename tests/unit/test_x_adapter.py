@@ -14,6 +14,7 @@ import requests
 import responses
 
 from parley.networks.base import (
+    Attachment,
     Credential,
     InvalidCredential,
     PermanentNetworkError,
@@ -22,7 +23,9 @@ from parley.networks.base import (
 )
 from parley.networks.x import RateLimited, XAdapter, XClient, refresh_tokens
 from parley.shared.clock import ManualClock
+from tests.support import x_find_recorded as fx
 from tests.support import x_recorded as rec
+from tests.support.images import png
 from tests.support.sessions import MemoryStore
 
 API = "http://127.0.0.1:4010"
@@ -233,3 +236,67 @@ def test_tokens_never_reach_the_logs(api: responses.RequestsMock, caplog: pytest
 
     for secret in ("old-access", "old-refresh", "new-access-token", "new-refresh-token", "client-s3cret"):
         assert secret not in caplog.text
+
+
+# -- look-first finds our own post (issue 15 item 6) ---------------------------------------------------------
+
+
+def _image(alt: str = fx.IMAGE_ALT) -> Attachment:
+    return Attachment(png(), "image/png", alt=alt)
+
+
+def test_a_retry_finds_our_image_post_despite_the_media_link_x_appends(api: responses.RequestsMock) -> None:
+    api.get(f"{API}/2/users/{rec.USER_ID}/tweets", json=fx.posts(fx.image_post()))
+    request = PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=True, images=(_image(),))
+
+    found = adapter().publish(request)
+
+    assert found.already_there and found.remote_id == fx.IMAGE_POST_ID
+    assert len(api.calls) == 1  # found: no upload, no second post
+    query = parse_qs(urlparse(str(api.calls[0].request.url)).query)
+    assert query["post.fields"] == ["created_at,entities,attachments"]
+    assert query["expansions"] == ["attachments.media_keys"]
+
+
+def test_a_duplicate_refusal_of_an_image_post_returns_the_post_already_there(api: responses.RequestsMock) -> None:
+    api.post(f"{API}/2/media/upload", json={"data": {"id": "2028032600000000000"}})
+    api.post(f"{API}/2/media/metadata", json={"data": {"associated_metadata": True}})
+    api.post(f"{API}/2/tweets", json=rec.DUPLICATE_403, status=403)
+    api.get(f"{API}/2/users/{rec.USER_ID}/tweets", json=fx.posts(fx.image_post()))
+    request = PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=False, images=(_image(),))
+
+    found = adapter().publish(request)
+
+    assert found.already_there and found.remote_id == fx.IMAGE_POST_ID
+
+
+def test_a_shortened_link_is_compared_with_what_it_stands_for(api: responses.RequestsMock) -> None:
+    api.get(f"{API}/2/users/{rec.USER_ID}/tweets", json=fx.posts(fx.link_post()))
+
+    found = adapter().find(PublishRequest("01jlink", fx.LINK_TEXT, DUE, look_first=True))
+    other_link = adapter().find(
+        PublishRequest("01jlink", "Read the launch notes https://example.com/notes/v1 #launch", DUE, look_first=True)
+    )
+
+    assert found is not None and found.remote_id == fx.LINK_POST_ID
+    assert other_link is None  # the same words with another link are another post
+
+
+def test_a_same_text_post_with_other_images_is_not_ours(api: responses.RequestsMock) -> None:
+    api.get(f"{API}/2/users/{rec.USER_ID}/tweets", json=fx.posts(fx.image_post()))
+
+    two_images = PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=True, images=(_image(), _image("A map")))
+    other_alt = PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=True, images=(_image("The back door"),))
+    no_image = PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=True)
+
+    assert adapter().find(two_images) is None
+    assert adapter().find(other_alt) is None
+    assert adapter().find(no_image) is None
+
+
+def test_a_same_post_made_before_the_window_is_not_ours(api: responses.RequestsMock) -> None:
+    # X bounds the page by start_time; a post it gives anyway from before the window is still not ours.
+    old = fx.image_post(fx.OLD_POST_ID, "2026-03-01T08:30:00.000Z")
+    api.get(f"{API}/2/users/{rec.USER_ID}/tweets", json=fx.posts(old))
+
+    assert adapter().find(PublishRequest("01jimg", fx.IMAGE_TEXT, DUE, look_first=True, images=(_image(),))) is None

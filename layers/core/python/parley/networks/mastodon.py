@@ -5,7 +5,8 @@ Credential: `service_url` is the instance (e.g. https://mastodon.social), `secre
 
 Exactly once: `POST /api/v1/statuses` carries an `Idempotency-Key` derived from the delivery, so a repeated
 attempt returns the status the first one created. Mastodon keeps these keys for about an hour only, so a
-retry or takeover (`look_first`) also looks at the account's recent statuses for the text first.
+retry or takeover (`look_first`) also looks at the account's recent statuses for the text (mentions as
+Mastodon shows them) and images first (parley.networks.look_first).
 
 Limits: each instance says its own (`/api/v2/instance`: max characters, characters reserved per URL); they
 are cached per instance for `LIMITS_TTL`. Counting follows Mastodon's StatusLengthValidator: grapheme
@@ -30,7 +31,7 @@ from urllib.parse import urlparse
 import regex
 import requests
 
-from parley.networks import boundary
+from parley.networks import boundary, look_first
 from parley.networks.base import (
     Account,
     Attachment,
@@ -286,8 +287,9 @@ class MastodonAdapter:
         )
 
     def find(self, request: PublishRequest) -> Published | None:
-        """Look among the account's most recent statuses (one page) for this delivery's text, created no
-        earlier than the delivery was due."""
+        """Look among the account's most recent statuses (one page) for the one this delivery made: created
+        no earlier than the delivery was due, the same text as `normalized_text` compares it (mentions as
+        Mastodon shows them) and the same images (parley.networks.look_first)."""
         account_id = self._own_account_id()
         statuses = self._request_list(
             f"/api/v1/accounts/{account_id}/statuses",
@@ -302,7 +304,7 @@ class MastodonAdapter:
             created = network_time(status.get("created_at"), naive_is_utc=True)
             if created is not None and created < not_before:
                 continue
-            if normalized_text(_status_text(status)) != wanted:
+            if normalized_text(_status_text(status)) != wanted or not look_first.mastodon_same_media(status, request):
                 continue
             return Published(
                 remote_id=str(status.get("id")),
@@ -494,9 +496,21 @@ _SPACE = regex.compile(r"\s+")
 
 
 def normalized_text(text: str) -> str:
-    """Text for comparing what we sent with what the instance shows: no markup, entities decoded,
-    whitespace collapsed."""
-    return _SPACE.sub(" ", text).strip()
+    """Text for comparing what we sent with what the instance shows (both sides pass through it): each
+    mention `@user@domain` as `@user`, lowercased (Mastodon shows a resolved remote mention by its username
+    only, an unresolved one as written; links are left as they are), whitespace collapsed."""
+    out: list[str] = []
+    pos = 0
+    for start, end in _urls(text):
+        out.append(_mentions_as_shown(text[pos:start]))
+        out.append(text[start:end])
+        pos = end
+    out.append(_mentions_as_shown(text[pos:]))
+    return _SPACE.sub(" ", "".join(out)).strip()
+
+
+def _mentions_as_shown(text: str) -> str:
+    return _MENTION_RE.sub(lambda m: "@" + m.group(1).lower(), text)
 
 
 def _status_text(status: dict[str, Any]) -> str:

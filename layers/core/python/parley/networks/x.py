@@ -7,7 +7,8 @@ SessionStore and used before the credential's own token.
 
 Exactly once: X takes no idempotency key. The caller records its intent before the call; after a timeout,
 a crash or any answer that may hide a write, the next attempt runs with `look_first`, and `find` looks at
-the account's recent posts (`GET /2/users/{id}/tweets`, since the delivery was due) for the same text.
+the account's recent posts (`GET /2/users/{id}/tweets`, since the delivery was due) for the same text and
+images, seen through the t.co links X puts in the text (parley.networks.look_first).
 
 Counting: the twitter-text rules (`twitter-text-parser`): weighted length, most CJK and emoji count 2,
 every URL 23, at most 280.
@@ -22,16 +23,14 @@ Tokens are never logged.
 from __future__ import annotations
 
 import base64
-import html
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-import regex
 import requests
 
-from parley.networks import boundary
+from parley.networks import boundary, look_first
 from parley.networks.base import (
     Account,
     Attachment,
@@ -59,9 +58,16 @@ URL_LENGTH = 23
 POST_URL = "https://x.com/i/web/status/{id}"
 FIND_MARGIN = timedelta(minutes=2)
 RECENT_POSTS = 100  # the most one page of the user's posts holds
+# What `find` asks of each post besides its text (field names as X's OpenAPI description has them, like
+# parley.listening.x): when it was made, its links (t.co and what each stands for), its images.
+FIND_FIELDS = {
+    "post.fields": "created_at,entities,attachments",
+    "expansions": "attachments.media_keys",
+    "media.fields": "media_key,alt_text",
+}
 TOKEN_EARLY = timedelta(minutes=2)  # refresh an access token this long before it expires
 _TWITTER_EPOCH_MS = 1288834974657
-MAX_ALT_TEXT = 1000  # the media metadata's alt_text.text maxLength
+MAX_ALT_TEXT = look_first.MAX_X_ALT_TEXT  # the media metadata's alt_text.text maxLength
 _DEAD_TOKEN = "X no longer accepts this channel's access token: connect the account again"
 
 
@@ -273,19 +279,19 @@ class XAdapter:
 
     def find(self, request: PublishRequest) -> Published | None:
         """Look among the account's posts since the delivery was due (one page, replies and reposts left
-        out) for one with this delivery's text."""
+        out) for the one this delivery made: parley.networks.look_first.x_post_is_ours."""
         user_id = self._own_user_id()
-        start = (request.due_at - FIND_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = self._call(
-            "GET",
-            f"/2/users/{user_id}/tweets",
-            doing="look for the post",
-            params={"max_results": str(RECENT_POSTS), "start_time": start, "exclude": "replies,retweets"},
-        )
-        wanted = comparable_text(request.text)
-        posts = _list(body.get("data"))
-        for post in posts:
-            if not isinstance(post, dict) or comparable_text(str(post.get("text") or "")) != wanted:
+        not_before = request.due_at - FIND_MARGIN
+        params = {
+            "max_results": str(RECENT_POSTS),
+            "start_time": not_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "exclude": "replies,retweets",
+            **FIND_FIELDS,
+        }
+        body = self._call("GET", f"/2/users/{user_id}/tweets", doing="look for the post", params=params)
+        media = look_first.x_media_by_key(body)
+        for post in _list(body.get("data")):
+            if not isinstance(post, dict) or not look_first.x_post_is_ours(post, request, media, not_before):
                 continue
             post_id = str(post.get("id") or "")
             if not post_id:
@@ -469,14 +475,10 @@ def retry_at(response: requests.Response, now: datetime | None = None) -> dateti
     return boundary.at_epoch(headers.get("x-rate-limit-reset"), now)
 
 
-_URL = regex.compile(r"https?://\S+", regex.IGNORECASE)
-_SPACE = regex.compile(r"\s+")
-
-
 def comparable_text(text: str) -> str:
     """What is left to compare of a post once X has had it: entities decoded, every link (X shortens them
     to t.co) reduced to a placeholder, whitespace collapsed."""
-    return _SPACE.sub(" ", _URL.sub("<url>", html.unescape(text))).strip()
+    return look_first.links_as_placeholders(text)
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
