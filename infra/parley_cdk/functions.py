@@ -129,9 +129,9 @@ class Parameters(Enum):
     # by `parley admin set-app`, with the operator's own AWS credentials; the functions only read them.
     APPS = "apps/*"
     # Each channel's credential and login session (parley.connect.credentials: workspaces/<ws>/channels/...).
-    CHANNELS = "workspaces/*"
-    # Each webhook endpoint's signing secret (parley.webhooks.endpoints: <workspace id>/webhooks/<id>).
-    WEBHOOK_SECRETS = "ws_*/webhooks/*"
+    CHANNELS = "workspaces/*/channels/*"
+    # Each webhook endpoint's signing secret (parley.webhooks.endpoints: workspaces/<ws>/webhooks/<id>).
+    WEBHOOK_SECRETS = "workspaces/*/webhooks/*"
 
 
 GET = "ssm:GetParameter"
@@ -163,9 +163,9 @@ _PARAMETER_REASONS: dict[Parameters, str] = {
     Parameters.APPS: "parley's apps on the networks are SSM parameters set by the operator's `parley admin set-app`"
     " under {prefix}/apps/ (one per network), which the functions only read.",
     Parameters.CHANNELS: "Channel credentials and sessions are SSM parameters created at run time under"
-    " {prefix}/workspaces/, so only that path can name them.",
+    " {prefix}/workspaces/<workspace id>/channels/, so only that pattern can name them.",
     Parameters.WEBHOOK_SECRETS: "Webhook signing secrets are SSM parameters created at run time, one per endpoint"
-    " under {prefix}/<workspace id>/webhooks/, so only that pattern can name them.",
+    " under {prefix}/workspaces/<workspace id>/webhooks/, so only that pattern can name them.",
 }
 
 

@@ -136,7 +136,10 @@ def test_the_api_writes_parameters_only_under_the_channel_and_webhook_secret_pat
     granted = actions_by_resource(role_statements(template, names.Function.API), "ssm")
 
     written = {resource for resource, actions in granted.items() if actions & SSM_WRITES}
-    assert written == {f"{PARAMETER_ARN}{PREFIX}/workspaces/*", f"{PARAMETER_ARN}{PREFIX}/ws_*/webhooks/*"}
+    assert written == {
+        f"{PARAMETER_ARN}{PREFIX}/workspaces/*/channels/*",
+        f"{PARAMETER_ARN}{PREFIX}/workspaces/*/webhooks/*",
+    }
     for resource, actions in granted.items():
         assert actions <= {"ssm:GetParameter", *SSM_WRITES}, resource
 

@@ -19,7 +19,7 @@ MAX_ENDPOINTS = 10  # per workspace
 
 
 def secret_parameter(prefix: str, workspace_id: str, webhook_id: str) -> str:
-    return f"{prefix}/{workspace_id}/webhooks/{webhook_id}"
+    return f"{prefix}/workspaces/{workspace_id}/webhooks/{webhook_id}"  # beside its channels' credentials
 
 
 def check_endpoint_url(url: str) -> None:
