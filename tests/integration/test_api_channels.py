@@ -156,3 +156,42 @@ def test_a_retry_waiting_on_the_channel_is_listed_then_ended_failed_but_an_attem
     assert done.status == 200 and done.body["failed_posts"] == [post_id] and done.body["cancelled_posts"] == []
     ended = DeliveryRecord.get(post_id, ws.channel_id)
     assert ended.state == "failed" and ended.failure_reason == "the channel was disconnected"
+
+
+def test_a_channel_gets_a_display_name_and_a_patch_must_change_something(ws: Workspace) -> None:
+    named = ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"display_name": "Acme (EU)"})
+    assert named.status == 200 and named.body["display_name"] == "Acme (EU)" and named.body["time_zone"] == "UTC"
+    assert ws.viewer.call("GET", "/channels").body["items"][0]["display_name"] == "Acme (EU)"
+    assert ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {}).status == 422
+    assert ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"display_name": ""}).status == 422
+
+
+def test_a_paused_channel_holds_what_is_due_and_what_is_queued_on_it_and_unpausing_lets_them_go(
+    ws: Workspace,
+) -> None:
+    before = queue(ws)
+    paused = ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"paused": True})
+    assert paused.status == 200 and paused.body["paused"] is True
+    assert paused.body["held"] == [f"{before}.{ws.channel_id}"]
+    during = queue(ws, minutes=45)
+    assert [DeliveryRecord.get(p, ws.channel_id).state for p in (before, during)] == ["held", "held"]
+    # the workspace's own resume leaves a paused channel's posts held
+    assert ws.editor.call("POST", "/workspace/resume").status == 200
+    assert DeliveryRecord.get(during, ws.channel_id).state == "held"
+    armed = len(schedules())
+    resumed = ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"paused": False})
+    assert resumed.status == 200 and resumed.body["paused"] is False
+    assert sorted(resumed.body["resumed"]) == sorted(f"{p}.{ws.channel_id}" for p in (before, during))
+    assert [DeliveryRecord.get(p, ws.channel_id).state for p in (before, during)] == ["scheduled", "scheduled"]
+    assert len(schedules()) == armed + 2  # each armed again for its time
+    assert ws.viewer.call("PATCH", f"/channels/{ws.channel_id}", {"paused": True}).status == 403
+
+
+def test_unpausing_while_the_workspace_is_held_keeps_them_held_until_it_resumes(ws: Workspace) -> None:
+    post_id = queue(ws)
+    assert ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"paused": True}).status == 200
+    assert ws.editor.call("POST", "/workspace/hold").status == 200
+    assert ws.editor.call("PATCH", f"/channels/{ws.channel_id}", {"paused": False}).body["resumed"] == []
+    assert DeliveryRecord.get(post_id, ws.channel_id).state == "held"
+    assert ws.editor.call("POST", "/workspace/resume").status == 200
+    assert DeliveryRecord.get(post_id, ws.channel_id).state == "scheduled"

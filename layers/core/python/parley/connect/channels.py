@@ -12,7 +12,7 @@ from parley.shared import clock, ids
 from parley.shared.config import Settings
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.shared.timeparse import zone
-from parley.store import ChannelRecord, UpdateError
+from parley.store import Action, ChannelRecord, UpdateError
 from parley.team.members import Principal, Role
 from parley.webhooks.events import EventType, emit
 
@@ -136,12 +136,20 @@ def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
         raise NotFound(f"no channel {channel_id}") from exc
 
 
-def set_time_zone(principal: Principal, channel_id: str, time_zone: str) -> ChannelRecord:
-    """The zone a time without one is read in, for posts queued on the channel from now on."""
+def change(
+    principal: Principal, channel_id: str, *, time_zone: str | None = None, display_name: str | None = None
+) -> ChannelRecord:
+    """Its default zone (for posts queued on it from now on) or its display name."""
     principal.require(Role.EDITOR)
     record = get_channel(principal.workspace_id, channel_id)
-    zone(time_zone)
-    record.update(actions=[ChannelRecord.time_zone.set(time_zone)])
+    actions: list[Action] = []
+    if time_zone is not None:
+        zone(time_zone)
+        actions.append(ChannelRecord.time_zone.set(time_zone))
+    if display_name is not None:
+        actions.append(ChannelRecord.display_name.set(display_name))
+    if actions:
+        record.update(actions=actions, condition=ChannelRecord.channel_id.exists())
     return record
 
 

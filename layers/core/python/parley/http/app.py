@@ -48,7 +48,7 @@ from parley.http.schemas import ConnectChannel, CreatePost, EditChannel, EditPos
 from parley.listening import watches
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
-from parley.publishing import disconnect, posts
+from parley.publishing import disconnect, holds, posts
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws, clock
@@ -266,6 +266,9 @@ def channel_view(record: Any) -> dict[str, Any]:
         "service_url": record.service_url,
         "status": record.status,
         "status_reason": record.status_reason,
+        "display_name": record.display_name or record.handle,
+        "paused": record.paused_since is not None,
+        "paused_since": record.paused_since.isoformat() if record.paused_since else None,
         "time_zone": record.time_zone,
         "created_at": record.created_at.isoformat(),
         "capabilities": capabilities(record.network),  # what it can provide, and what it cannot
@@ -312,9 +315,19 @@ def get_channel(channel_id: PathId) -> dict[str, Any]:
     return channel_view(record) | {"health": health.health(record), "listening": listening}
 
 
-@app.patch("/channels/<channel_id>", summary="Change a channel's default time zone")
+@app.patch(
+    "/channels/<channel_id>",
+    summary="Change a channel's default time zone or display name, or pause it (nothing goes out) and resume it",
+)
 def edit_channel(channel_id: PathId, body: EditChannel) -> dict[str, Any]:
-    return channel_view(channels.set_time_zone(_caller(), channel_id, body.time_zone))
+    principal = _caller()
+    record = channels.change(principal, channel_id, time_zone=body.time_zone, display_name=body.display_name)
+    outcome: dict[str, Any] = {}
+    if body.paused is True:
+        outcome = {"held": holds.pause_channel(principal, _arming(), channel_id)}
+    elif body.paused is False:
+        outcome = holds.unpause_channel(principal, _arming(), channel_id)
+    return channel_view(channels.get_channel(principal.workspace_id, channel_id) if outcome else record) | outcome
 
 
 @app.delete("/channels/<channel_id>", summary="Disconnect a channel (its credentials are deleted, its listening stops)")

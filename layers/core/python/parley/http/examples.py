@@ -31,6 +31,9 @@ def _channel(**changes: Any) -> dict[str, Any]:
         "service_url": "https://bsky.social",
         "status": "active",
         "status_reason": None,
+        "display_name": "Acme",
+        "paused": False,
+        "paused_since": None,
         "time_zone": "Europe/Paris",
         "created_at": CREATED,
         "capabilities": _capabilities("bluesky"),
@@ -261,7 +264,7 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         },
         listening={"watched_posts": 1, "listeners": 1, "next_poll": "2030-01-15T09:29:02.551000+00:00"},
     ),
-    ("patch", "/channels/{channel_id}", 200): _channel(time_zone="America/New_York"),
+    ("patch", "/channels/{channel_id}", 200): _channel(time_zone="America/New_York", display_name="Acme (US)"),
     ("delete", "/channels/{channel_id}", 200): {
         "id": CHANNEL,
         "disconnected": True,

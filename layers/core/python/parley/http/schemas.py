@@ -93,10 +93,31 @@ class ConnectChannel(BaseModel):
 
 class EditChannel(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", strict=True, json_schema_extra={"examples": [{"time_zone": "America/New_York"}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ("time_zone", "display_name", "paused")],
+            "examples": [{"time_zone": "America/New_York"}, {"display_name": "Acme (EU)", "paused": True}],
+        },
     )
 
-    time_zone: Zone = Field(description="The IANA zone a publish_at without an offset is read in on this channel")
+    time_zone: Zone | Omitted = Field(
+        default=None, description="The IANA zone a publish_at without an offset is read in on this channel"
+    )
+    display_name: Name | Omitted = Field(default=None, description="How the team calls it (default: its handle)")
+    paused: bool | Omitted = Field(
+        default=None,
+        description="true: nothing goes out on it; what is due is held, and so is what is queued on it meanwhile."
+        " false: held posts go on (one whose time passed: by the workspace's past-due rule)",
+    )
+
+    _not_null = field_validator("time_zone", "display_name", "paused", mode="before")(not_null)
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> EditChannel:
+        if self.time_zone is None and self.display_name is None and self.paused is None:
+            raise ValueError("give at least one of time_zone, display_name, paused")
+        return self
 
 
 class Override(BaseModel):

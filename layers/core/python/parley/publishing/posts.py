@@ -173,7 +173,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             text=shorten(c.channel_id, c.network, texts[c.channel_id]),
             publish_at=publish_at,
             publish_key=key,
-            state=State.HELD if held else State.SCHEDULED,
+            state=State.HELD if held or c.paused_since is not None else State.SCHEDULED,
         )
         for c in channels
     ]
@@ -182,7 +182,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         record.link_card = card if not record.media_ids else None  # an image wins over a card
     if attached is not None:
         post_media.mark_in_use(attached, records)  # before anything can publish them
-    for record in records if not held else []:
+    for record in (r for r in records if r.state == State.SCHEDULED.value):
         # At least a second of delay: the transaction below lands before the message is received.
         arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
     with store_transaction() as transaction:

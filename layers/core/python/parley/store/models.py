@@ -116,6 +116,8 @@ class ChannelRecord(Model):
     media_limits: MapAttribute[str, Any] = MapAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()
+    display_name = UnicodeAttribute(null=True)  # how the team calls it (absent: its handle)
+    paused_since = UTCDateTimeAttribute(null=True)  # paused: nothing goes out on it (parley.publishing.holds)
     last_published_at = UTCDateTimeAttribute(null=True)  # its health (parley.connect.health)
     last_polled_at = UTCDateTimeAttribute(null=True)
 
