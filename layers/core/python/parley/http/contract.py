@@ -147,6 +147,10 @@ LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
     ("post", "/channels", "201"): _follow(
         _id("channel_id"), ("get", _CHANNEL), ("patch", _CHANNEL), ("delete", _CHANNEL)
     ),
+    # connected again: the same channel, its id in the answer as well
+    ("post", "/channels", "200"): _follow(
+        _id("channel_id"), ("get", _CHANNEL), ("patch", _CHANNEL), ("delete", _CHANNEL)
+    ),
     ("post", "/members", "201"): _follow(
         _id("member_id"),
         ("get", _MEMBER),
