@@ -12,7 +12,8 @@ from parley.shared.observability import logger
 NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
     "<body style='font-family:sans-serif;margin:3em'><h1>Link not found</h1>"
-    "<p>This short link does not exist. Check that it was copied whole.</p></body></html>"
+    "<p>This short link does not exist, or the post it was made for was cancelled."
+    " Check that it was copied whole.</p></body></html>"
 )
 UNAVAILABLE_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Try again</title>"

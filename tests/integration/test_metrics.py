@@ -120,6 +120,21 @@ def test_the_redirect_counts_people_and_crawlers_apart_and_404s_what_it_did_not_
         assert "Location" not in gone["headers"]
 
 
+def test_a_cancelled_posts_short_links_stop_redirecting_and_keep_their_clicks(
+    ws: Workspace, short_links_on: None
+) -> None:
+    kept = ws.editor.call("POST", "/posts", draft(ws, text="Stays https://example.com/kept")).body
+    (kept_code,) = codes_in(kept["deliveries"][0]["text"])
+    created = ws.editor.call("POST", "/posts", draft(ws, text="Go https://example.com/gone")).body
+    (code,) = codes_in(created["deliveries"][0]["text"])
+    assert click(code)["statusCode"] == 302
+    assert ws.editor.call("DELETE", f"/posts/{created['id']}").status == 200
+    gone = click(code)
+    assert gone["statusCode"] == 404 and "Location" not in gone["headers"]
+    assert LinkRecord.get(code).clicks == 1 and LinkRecord.get(code).retired_at is not None
+    assert click(kept_code)["statusCode"] == 302  # another post's link is left alone
+
+
 class CountingClient:
     """The real boto3 client, counting the calls a click makes."""
 

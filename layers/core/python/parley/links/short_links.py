@@ -159,6 +159,19 @@ def shorten(
     return "".join(out) + text[last:]
 
 
+def retire(workspace_id: str, post_id: str, channel_id: str) -> int:
+    """A cancelled delivery's short links stop redirecting: no permanent redirects on the operator's domain
+    from posts that never went out. Their clicks so far stay counted. How many were retired."""
+    retired = 0
+    now = clock.now()
+    for link in LinkRecord.by_post.query(post_key(workspace_id, post_id)):
+        if link.channel_id != channel_id or link.retired_at is not None or link.target is None:
+            continue
+        link.update(actions=[LinkRecord.retired_at.set(now)])
+        retired += 1
+    return retired
+
+
 _SHORT = re.compile(rf"https?://\S+?{re.escape(SHORT_LINK_PATH)}(?P<code>[A-Za-z0-9_-]{{{CODE_LENGTH}}})(?![\w-])")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.connect import channels, credentials
+from parley.links import short_links
 from parley.listening import watches
 from parley.media import post_media
 from parley.publishing import deliveries, webhook_events
@@ -81,6 +82,7 @@ def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_
         arming.cancel(DeliveryKey.of(record), attempt=int(record.attempt or 0) if retrying else 0)
         if retrying:
             webhook_events.delivery_ended(record)
+        short_links.retire(principal.workspace_id, record.post_id, channel_id)
         (failed if retrying else cancelled).append(record.post_id)
     watches.forget_channel(principal.workspace_id, channel_id)
     credentials.delete_credential(channel.credential_parameter)  # and its login session

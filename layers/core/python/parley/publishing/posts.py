@@ -348,6 +348,7 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
             continue
         # a schedule that is gone already is fine; a retry's is named by its attempt (0: none yet)
         arming.cancel(DeliveryKey.of(record), attempt=int(record.attempt or 0))
+        short_links.retire(principal.workspace_id, post_id, record.channel_id)
         outcome.changed.append(record.channel_id)
     if not outcome.changed:
         raise Conflict("nothing to cancel: every delivery has gone out or ended", {"deliveries": outcome.unchanged})

@@ -411,6 +411,7 @@ class LinkRecord(Model):
     clicks = NumberAttribute(default=0)  # people
     previews = NumberAttribute(default=0)  # link-preview crawlers (cardyb, Twitterbot, ...)
     created_at = UTCDateTimeAttribute(null=True)
+    retired_at = UTCDateTimeAttribute(null=True)  # its delivery was cancelled: it no longer redirects
 
     by_post = LinkPostIndex()
 
