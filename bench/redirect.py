@@ -64,6 +64,9 @@ def store_links(count: int, already: int, rng: random.Random, codes: list[str]) 
             )
 
 
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+
+
 def run_clicks(base: str, codes: list[str], clicks: int, threads: int, rng: random.Random) -> dict[str, object]:
     chosen = [rng.choice(codes) for _ in range(clicks)]
     latencies: list[float] = []
@@ -74,6 +77,7 @@ def run_clicks(base: str, codes: list[str], clicks: int, threads: int, rng: rand
 
     def worker(part: list[str]) -> None:
         session = requests.Session()
+        session.headers["User-Agent"] = BROWSER  # a person's click (python-requests is a crawler's agent)
         mine: list[float] = []
         seen: Counter[int] = Counter()
         start.wait()

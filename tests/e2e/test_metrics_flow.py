@@ -86,7 +86,8 @@ def test_a_linked_post_is_measured_from_short_link_to_report(mt: Runtime, tmp_pa
     mt.advance(2 * 60)  # the next poll sees them
 
     # Clicks through the local HTTP front (as API Gateway's public /l/{code} route).
-    people = [requests.get(short_url, allow_redirects=False, timeout=10) for _ in range(3)]
+    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
+    people = [requests.get(short_url, headers=browser, allow_redirects=False, timeout=10) for _ in range(3)]
     assert {answer.status_code for answer in people} == {302}
     target = people[0].headers["Location"]
     assert target.startswith("https://example.com/blog/launch-notes-for-november?")

@@ -42,6 +42,11 @@ def test_utm_tags_are_added_and_the_marketers_own_win() -> None:
         ("LinkedInBot/1.0 (compatible; Mozilla/5.0)", True),
         ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", True),
         ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148", False),
+        # a phone whose name holds "bot": a person (a substring list took it for a crawler)
+        ("Mozilla/5.0 (Linux; Android 10; Cubot NOTE 20) AppleWebKit/537.36 Chrome/88.0 Mobile Safari/537.36", False),
+        ("Mozilla/5.0 (Linux; Android 13; Robotics Tab) AppleWebKit/537.36 Chrome/120.0 Safari/537.36", False),
+        ("Mozilla/5.0 (compatible; Pinterestbot/1.0; +http://www.pinterest.com/bot.html)", True),
+        ("", False),
         (None, False),
     ],
 )

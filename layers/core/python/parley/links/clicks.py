@@ -8,9 +8,10 @@ Link-preview crawlers (a network fetching the page to draw a card) are counted a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
+
+import crawleruseragents
 
 from parley.links import short_links
 from parley.shared import aws, clock, emf
@@ -18,37 +19,10 @@ from parley.shared.config import get_settings
 from parley.shared.names import Table
 from parley.shared.observability import logger
 
-# User agents of link-preview fetchers (lower case substrings). Bluesky's card fetcher is "cardyb",
-# Mastodon's fetcher says "Mastodon/<version>" (with http.rb), the rest name themselves.
-CRAWLERS = (
-    "cardyb",
-    "bluesky",
-    "twitterbot",
-    "facebookexternalhit",
-    "facebookcatalog",
-    "slackbot",
-    "slack-imgproxy",
-    "mastodon",
-    "http.rb",
-    "linkedinbot",
-    "discordbot",
-    "telegrambot",
-    "whatsapp",
-    "skypeuripreview",
-    "embedly",
-    "iframely",
-    "redditbot",
-    "applebot",
-    "googlebot",
-    "bingbot",
-    "pinterest",
-    "vkshare",
-    "bot",
-    "crawler",
-    "spider",
-    "preview",
-)
-_CRAWLER = re.compile("|".join(re.escape(c) for c in CRAWLERS))
+# Link-preview fetchers are told apart by the maintained list of crawler user agents (crawler-user-agents),
+# plus the one parley's networks use that it lacks: Bluesky's card fetcher, "cardyb". No substring such as
+# "bot" (it matches phones: "Cubot").
+PREVIEWERS_NOT_LISTED = ("cardyb",)
 
 
 @dataclass(frozen=True)
@@ -58,7 +32,10 @@ class Followed:
 
 
 def is_crawler(user_agent: str | None) -> bool:
-    return bool(user_agent) and _CRAWLER.search(str(user_agent).lower()) is not None
+    if not user_agent:
+        return False
+    lowered = user_agent.lower()
+    return any(name in lowered for name in PREVIEWERS_NOT_LISTED) or crawleruseragents.is_crawler(user_agent)
 
 
 def follow(code: str, user_agent: str | None, *, dynamodb: Any = None) -> Followed | None:
