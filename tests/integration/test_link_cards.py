@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from parley.media.link_cards import MAX_PAGE_BYTES, THUMB_BUDGET, card_outcome, fetch_card, fetch_thumbnail
 from parley.shared.config import get_settings
-from parley.shared.names import Env
 from tests.support.images import png
+from tests.support.loopback import allow_loopback, serving
 
 BIG_HEAD = b'<html><head><meta property="og:title" content="Big page"></head><body>'
 
@@ -40,14 +39,9 @@ class _Pages(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
-    get_settings.cache_clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    monkeypatch.delenv(Env.OUTBOUND_ALLOWED_HOSTS.value)
+    allow_loopback(monkeypatch)
+    with serving(_Pages) as url:
+        yield url
     get_settings.cache_clear()
 
 

@@ -5,11 +5,10 @@ check after upload refuses an oversized file either way, which is what these tes
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import boto3
@@ -18,11 +17,12 @@ import requests
 
 from parley.shared import clock, ids
 from parley.shared.config import get_settings
-from parley.shared.names import Env, Queue, physical_name
+from parley.shared.names import Queue, physical_name
 from parley.store import ChannelRecord, DeliveryRecord, MediaRecord, PostRecord
 from parley.team import tokens
 from tests.support.api import ApiClient, FakeContext
 from tests.support.images import png
+from tests.support.loopback import allow_loopback, serving
 from tests.support.peers import MastodonMock
 
 
@@ -345,13 +345,9 @@ class _TwoPages(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def pages(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
-    get_settings.cache_clear()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _TwoPages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    monkeypatch.delenv(Env.OUTBOUND_ALLOWED_HOSTS.value)
+    allow_loopback(monkeypatch)
+    with serving(_TwoPages) as url:
+        yield url
     get_settings.cache_clear()
 
 

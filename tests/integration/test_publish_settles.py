@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parley.connect import adapters, credentials
+from parley.connect import adapters
 from parley.networks.base import (
     Account,
     Credential,
@@ -30,14 +29,11 @@ from parley.publishing import publish as publishing
 from parley.publishing.deliveries import State
 from parley.scheduling import PublishMessage
 from parley.scheduling.wiring import arming
-from parley.shared import clock, ids
-from parley.shared.config import get_settings
+from parley.shared import clock
 from parley.shared.errors import FieldProblem
 from parley.shared.names import MAX_ATTEMPTS
-from parley.store import ChannelRecord
 from parley.store.keys import DeliveryKey
-
-START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+from tests.integration.test_publishing import START, make_delivery, state
 
 RAISED = st.sampled_from(
     [
@@ -122,32 +118,6 @@ def net(aws: str) -> Iterator[OddNetwork]:
     clock.set_clock(clock.SystemClock())
 
 
-def make_delivery() -> DeliveryKey:
-    workspace_id, channel_id = "ws_settles", "ch_" + ids.new_id()
-    parameter = credentials.credential_parameter(get_settings().parameter_prefix, workspace_id, channel_id)
-    credentials.save_credential(parameter, Credential("brand.test", "secret", "http://127.0.0.1:1"))
-    ChannelRecord(
-        workspace_id,
-        channel_id,
-        network="bluesky",
-        handle="brand.test",
-        remote_id="did:plc:brand",
-        service_url="http://127.0.0.1:1",
-        credential_parameter=parameter,
-        created_at=START,
-        created_by="mem_1",
-    ).save()
-    key = DeliveryKey(workspace_id, "p_" + ids.new_id(), channel_id)
-    deliveries.new_delivery(key, network="bluesky", text="hi", publish_at=START, publish_key="k").save()
-    return key
-
-
-def state(key: DeliveryKey) -> deliveries.DeliveryRecord:
-    record = deliveries.get(key)
-    assert record is not None
-    return record
-
-
 def run_due(key: DeliveryKey) -> publishing.Outcome:
     record = state(key)
     clock.get_clock().set(max(record.due_at, clock.now()))  # type: ignore[attr-defined]
@@ -163,7 +133,7 @@ def assert_settled(record: deliveries.DeliveryRecord) -> None:
 
 
 def test_an_unexpected_exception_is_retried_and_the_retry_looks_first(net: OddNetwork) -> None:
-    key = make_delivery()
+    key = make_delivery("ws_settles")
     net.script = [KeyError("uri")]
 
     outcome = run_due(key)
@@ -179,7 +149,7 @@ def test_an_unexpected_exception_is_retried_and_the_retry_looks_first(net: OddNe
 
 
 def test_unexpected_exceptions_until_the_attempts_run_out_end_failed_with_the_reason(net: OddNetwork) -> None:
-    key = make_delivery()
+    key = make_delivery("ws_settles")
     net.script = [RuntimeError("a bug of ours")] * (2 * MAX_ATTEMPTS)  # the looks fail too
 
     for _ in range(MAX_ATTEMPTS):
@@ -198,7 +168,7 @@ def test_whatever_an_adapter_raises_the_delivery_is_settled_and_goes_out_at_most
     net: OddNetwork, script: list[BaseException | None]
 ) -> None:
     net.script, net.posted, net.creates = list(script), {}, 0
-    key = make_delivery()
+    key = make_delivery("ws_settles")
 
     for _ in range(MAX_ATTEMPTS + 1):
         run_due(key)

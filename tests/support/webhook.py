@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
-from parley.shared.config import get_settings
-from parley.shared.names import Env
+from tests.support.loopback import allow_loopback, serving
 
 
 @pytest.fixture
 def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    # on loopback, which parley's outbound fetcher refuses unless allowed: allow exactly that
-    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
-    get_settings.cache_clear()
+    allow_loopback(monkeypatch)
     received: list[dict[str, Any]] = []
 
     class Hook(BaseHTTPRequestHandler):
@@ -30,7 +26,5 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict[st
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
+    with serving(Hook) as url:
+        yield f"{url}/hook", received
