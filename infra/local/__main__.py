@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from infra.local.bluesky_net import BlueskyNetwork, ensure_installed
     from infra.local.demo import ensure_demo
-    from infra.local.runtime import LocalRuntime
+    from infra.local.runtime import LocalRuntime, allow_outbound
 
     network = None
     if args.bluesky_service and args.bluesky_identifier and args.bluesky_app_password:
@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_installed("full")
         network = BlueskyNetwork("full", state_dir / "bluesky", DEMO_ACCOUNTS, **BLUESKY_PORTS)
         network.start(timeout=180)
+        allow_outbound(network.pds_url, network.appview_url or "")  # on loopback: allowed by name, here only
         brand = network.account("demobrand.test")
         credential = Credential(brand.handle, brand.password, network.pds_url)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,6 +46,39 @@ def function_environment(endpoint_url: str, *, account: str = aws.ACCOUNT, regio
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
     }
     return env
+
+
+def allow_outbound(*urls: str) -> str | None:
+    """Let parley's outbound fetcher reach these local peers (the local Bluesky network, a Mastodon mock),
+    although they are on loopback: their hosts join PARLEY_OUTBOUND_ALLOWED_HOSTS in this process's
+    environment. Returns the setting as it was (None: unset), for `outbound_allowed` to put back."""
+    from urllib3.util import parse_url
+
+    from parley.shared.config import get_settings
+
+    name = Env.OUTBOUND_ALLOWED_HOSTS.value
+    before = os.environ.get(name)
+    listed = [h.strip() for h in (before or "").split(",") if h.strip()]
+    hosts = [str(parse_url(url).host).strip("[]") for url in urls if url]
+    os.environ[name] = ",".join(dict.fromkeys(listed + hosts))
+    get_settings.cache_clear()
+    return before
+
+
+@contextmanager
+def outbound_allowed(*urls: str) -> Iterator[None]:
+    """`allow_outbound` for a while (a test session's peers): the setting is put back after."""
+    from parley.shared.config import get_settings
+
+    before = allow_outbound(*urls)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(Env.OUTBOUND_ALLOWED_HOSTS.value, None)
+        else:
+            os.environ[Env.OUTBOUND_ALLOWED_HOSTS.value] = before
+        get_settings.cache_clear()
 
 
 class LocalRuntime:

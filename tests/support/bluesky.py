@@ -20,6 +20,7 @@ from infra.local.bluesky_net import (
     ensure_installed,
     is_installed,
 )
+from infra.local.runtime import outbound_allowed
 
 START_TIMEOUT = 180
 
@@ -31,7 +32,8 @@ def _network(mode: Mode, tmp_path_factory: pytest.TempPathFactory) -> Iterator[B
     net = BlueskyNetwork(mode, tmp_path_factory.mktemp(f"bluesky-{mode}"), DEFAULT_ACCOUNTS)
     net.start(timeout=START_TIMEOUT)
     try:
-        yield net
+        with outbound_allowed(net.pds_url, net.appview_url or ""):  # a channel's server, reached on loopback
+            yield net
     finally:
         net.stop()
 

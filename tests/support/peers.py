@@ -28,6 +28,8 @@ from typing import Any
 import pytest
 import requests
 
+from infra.local.runtime import outbound_allowed
+
 ROOT = Path(__file__).resolve().parents[2]
 PRISM_DIR = ROOT / "tests" / "peers" / "prism"
 PRISM_CLI = PRISM_DIR / "node_modules" / ".bin" / "prism"
@@ -127,7 +129,8 @@ def mastodon_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mastodon
     base_url = f"http://127.0.0.1:{port}"
     try:
         started_in = _wait_until_ready(process, f"{base_url}/api/v2/instance", log, START_TIMEOUT)
-        yield MastodonMock(base_url, started_in)
+        with outbound_allowed(base_url):  # a channel's instance is reached through parley's outbound fetcher
+            yield MastodonMock(base_url, started_in)
     finally:
         _stop(process)
 

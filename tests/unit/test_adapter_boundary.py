@@ -56,7 +56,7 @@ def mastodon() -> MastodonAdapter:
 def bluesky() -> BlueskyAdapter:
     session = {"did": "did:plc:a", "handle": "a.test", "accessJwt": "a", "refreshJwt": "r"}
     store = MemoryStore({**session, "identifier": "a.test", "service_url": PDS})
-    return BlueskyAdapter(Credential("a.test", "pw", PDS), store, clock=ManualClock(NOW))
+    return BlueskyAdapter(Credential("a.test", "pw", PDS), store, clock=ManualClock(NOW), http=requests.Session())
 
 
 def x() -> XAdapter:

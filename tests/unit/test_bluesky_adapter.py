@@ -82,6 +82,7 @@ def _record(pds: responses.RequestsMock, created_at: str = "2026-03-01T09:00:02.
 
 
 def _adapter(store: MemoryStore, clock: ManualClock, **kwargs: Any) -> BlueskyAdapter:
+    kwargs.setdefault("http", requests.Session())  # plain requests: `responses` answers it
     return BlueskyAdapter(CREDENTIAL, store, clock=clock, **kwargs)
 
 
@@ -125,7 +126,9 @@ def test_verify_of_an_account_taken_down_says_so(pds: responses.RequestsMock, cl
 
 
 def test_verify_when_the_server_is_unreachable_is_transient(clock: ManualClock) -> None:
-    adapter = BlueskyAdapter(Credential("alice.test", PASSWORD, "http://127.0.0.1:9"), MemoryStore(), clock=clock)
+    adapter = BlueskyAdapter(
+        Credential("alice.test", PASSWORD, "http://127.0.0.1:9"), MemoryStore(), clock=clock, http=requests.Session()
+    )
 
     # Nothing registered: the request fails to connect
     with responses.RequestsMock(), pytest.raises(TransientNetworkError, match="could not be reached") as caught:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import requests
 import responses
 
 from parley.networks.base import Attachment, Credential, LinkCard, PublishRequest, TransientNetworkError
@@ -43,7 +44,7 @@ def pds() -> Iterator[responses.RequestsMock]:
 
 
 def adapter() -> BlueskyAdapter:
-    return BlueskyAdapter(Credential("alice.test", "pw", PDS), Store(), clock=ManualClock(DUE))
+    return BlueskyAdapter(Credential("alice.test", "pw", PDS), Store(), clock=ManualClock(DUE), http=requests.Session())
 
 
 def url(nsid: str) -> str:

@@ -8,9 +8,9 @@ from parley.connect import credentials
 from parley.connect.adapters import adapter_for
 from parley.networks.base import Account, Credential, InvalidCredential, TransientNetworkError
 from parley.networks.registry import NETWORKS
-from parley.shared import clock, ids
+from parley.shared import clock, ids, outbound
 from parley.shared.config import Settings
-from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
+from parley.shared.errors import FieldProblem, NotFound, OutboundFailed, OutboundRefused, ValidationFailed
 from parley.shared.timeparse import zone
 from parley.store import Action, ChannelRecord, UpdateError
 from parley.team.members import Principal, Role
@@ -24,6 +24,7 @@ ACTIVE = "active"
 NEEDS_REAUTH = "needs_reauth"
 SECRET_FIELD = {"bluesky": "app_password", "mastodon": "access_token", "x": "code"}
 SECRET_FIELD |= {"linkedin": "access_token", "facebook": "access_token"}
+CHOSEN_SERVER = frozenset({"bluesky", "mastodon"})  # networks whose account names its server (service_url)
 
 
 class NoSessions:
@@ -45,6 +46,8 @@ def connect(
     if network not in NETWORKS:
         raise ValidationFailed(FieldProblem("network", f"must be one of {', '.join(NETWORKS)}"))
     zone(time_zone)
+    if network in CHOSEN_SERVER:
+        check_server(credential.service_url)
     try:
         account: Account = adapter_for(network, credential, NoSessions()).verify(credential)
     except InvalidCredential as exc:
@@ -53,6 +56,17 @@ def connect(
         raise ValidationFailed(FieldProblem("service_url", f"could not reach the service: {exc.reason}")) from exc
 
     return connect_account(principal, settings, network, account, credential, time_zone)
+
+
+def check_server(service_url: str) -> None:
+    """A server the person chose is reached under the outbound fetcher's rules (public addresses only, or
+    the allow-list): refused here with the reason, before any credential is sent to it."""
+    try:
+        outbound.check_url(service_url)
+    except OutboundRefused as exc:
+        raise ValidationFailed(FieldProblem("service_url", f"parley does not connect to this address: {exc}")) from exc
+    except OutboundFailed as exc:
+        raise ValidationFailed(FieldProblem("service_url", f"could not reach the service: {exc}")) from exc
 
 
 def connect_account(

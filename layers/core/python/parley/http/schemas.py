@@ -85,7 +85,10 @@ class ConnectChannel(BaseModel):
     service_url: str | None = Field(
         default=None,
         pattern=r"^https?://[A-Za-z0-9.-]+(:\d+)?/?$",  # an ASCII host (an IDN in its xn-- form)
-        description="Bluesky: the account's PDS (default https://bsky.social); Mastodon: the instance's URL",
+        description=(
+            "Bluesky: the account's PDS (default https://bsky.social); Mastodon: the instance's URL. It must "
+            "resolve to public addresses only and use port 80 or 443 (docs/security.md)"
+        ),
     )
     time_zone: Zone = "UTC"  # for times given without one
     # what each network needs is named field by field by the route (parley.http.app._credential)

@@ -30,6 +30,7 @@ from parley.networks.base import (
     TransientNetworkError,
 )
 from parley.networks.boundary import guarded
+from parley.shared import outbound_requests
 from parley.shared.clock import Clock, get_clock
 from parley.shared.errors import FieldProblem
 from parley.shared.timeparse import network_time
@@ -99,7 +100,8 @@ class BlueskyAdapter:
         self._credential = credential
         self._sessions = sessions
         self._clock = clock or get_clock()
-        self._http = http or requests.Session()
+        # The channel chose this server: every request passes the outbound fetcher's rules (issue 15 item 2).
+        self._http = http or outbound_requests.session()
         self._timeout = timeout
         self._session: dict[str, str] | None = None  # the in-process copy of the stored session
 
@@ -439,8 +441,8 @@ class BlueskyAdapter:
             raise TransientNetworkError(f"Bluesky did not answer in time (trying to {doing})") from None
         except requests.ConnectionError:
             raise TransientNetworkError(f"Bluesky could not be reached (trying to {doing})") from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema):
-            raise PermanentNetworkError("The Bluesky server address of this channel is not valid") from None
+        except boundary.ADDRESS_ERRORS as exc:
+            raise PermanentNetworkError(f"The Bluesky server address of this channel is not usable: {exc}") from None
         except requests.RequestException as exc:
             raise TransientNetworkError(f"Bluesky could not be reached (trying to {doing})") from exc
         if response.ok:
@@ -506,7 +508,7 @@ def _error_of(response: requests.Response) -> tuple[str, str]:
         return "", ""
     if not isinstance(body, dict):
         return "", ""
-    return str(body.get("error") or ""), str(body.get("message") or "")
+    return boundary.peer_text(body.get("error")), boundary.peer_text(body.get("message"))
 
 
 def _login_refused(error: str, message: str) -> str:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
+import regex
 import requests
 
 from parley.networks.base import NetworkError, TransientNetworkError
@@ -57,7 +58,16 @@ ANSWER_ERRORS: tuple[type[Exception], ...] = (
     requests.RequestException,
 )
 
+# What requests raises for a server address that is malformed, or that the outbound fetcher refused (the
+# message says why: "127.0.0.1 is a loopback address"): the channel's address, not a passing failure.
+ADDRESS_ERRORS: tuple[type[Exception], ...] = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+)
+
 T = TypeVar("T")
+_CONTROL = regex.compile(r"[\p{Cc}\p{Cf}\s]+")  # control and format characters, and whitespace runs
 
 
 def guarded(name: str) -> Callable[[T], T]:
@@ -177,3 +187,16 @@ def epoch_millis(value: object) -> datetime | None:
         return datetime.fromtimestamp(value / 1000, UTC)
     except (ValueError, OverflowError, OSError):
         return None
+
+
+MAX_PEER_TEXT = 300  # characters of a peer's own error message that parley repeats
+
+
+def peer_text(value: object, limit: int = MAX_PEER_TEXT) -> str:
+    """A peer's own words (an error message in its answer), as parley repeats them in a reason or a 422:
+    a string only, control characters and runs of space made one space, at most `limit` characters. A
+    server someone else chose must not be able to put a page, or a megabyte, into our answers and logs."""
+    if not isinstance(value, str):
+        return ""
+    plain = _CONTROL.sub(" ", value).strip()
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"

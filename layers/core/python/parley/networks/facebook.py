@@ -34,6 +34,7 @@ from typing import Any, NoReturn
 
 import requests
 
+from parley.networks import boundary
 from parley.networks.base import (
     Account,
     Attachment,
@@ -236,7 +237,7 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
     """The error a failed Graph answer means (graph-api/guides/error-handling)."""
     error = _dict(_json(response).get("error"))
     code = error.get("code") if isinstance(error.get("code"), int) else None
-    message = str(error.get("message") or f"HTTP {response.status_code}")
+    message = boundary.peer_text(error.get("message")) or f"HTTP {response.status_code}"
     if code in DEAD_TOKEN:
         return InvalidCredential(f"Facebook no longer accepts this Page's token ({message}): connect the Page again")
     if code in THROTTLED or response.status_code == 429:

@@ -355,7 +355,7 @@ def classify(response: requests.Response, doing: str, now: datetime) -> NetworkE
     status = response.status_code
     body = _json(response)
     code = str(body.get("code") or "")
-    message = str(body.get("message") or "")
+    message = boundary.peer_text(body.get("message"))
     if status == 401:
         what = {
             "REVOKED_ACCESS_TOKEN": "the member revoked parley's access",

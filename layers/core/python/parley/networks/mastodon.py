@@ -47,6 +47,7 @@ from parley.networks.base import (
 from parley.networks.boundary import guarded, peer_count
 from parley.networks.media_rules import MediaLimits
 from parley.networks.media_rules import mastodon_limits as mastodon_media_limits
+from parley.shared import outbound_requests
 from parley.shared.clock import Clock, get_clock
 from parley.shared.errors import FieldProblem
 from parley.shared.timeparse import network_time
@@ -220,7 +221,8 @@ class MastodonAdapter:
         self._credential = credential
         self._sessions = sessions
         self._clock = clock or get_clock()
-        self._http = http or requests.Session()
+        # The channel chose this server: every request passes the outbound fetcher's rules (issue 15 item 2).
+        self._http = http or outbound_requests.session()
         self._timeout = timeout
         self._limits_cache = limits_cache or LIMITS_CACHE
         self._account_id: str | None = None
@@ -412,8 +414,12 @@ class MastodonAdapter:
             )
         except requests.Timeout:
             raise TransientNetworkError(f"Mastodon did not answer in time (trying to {doing})") from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
-            raise PermanentNetworkError("The Mastodon instance address of this channel is not valid") from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as exc:
+            raise PermanentNetworkError(f"The Mastodon instance address of this channel is not usable: {exc}") from None
         except requests.ConnectionError:
             raise TransientNetworkError(f"Mastodon could not be reached (trying to {doing})") from None
         except requests.RequestException:
@@ -529,7 +535,7 @@ def _error_message(response: requests.Response) -> str:
     except ValueError:
         return ""
     if isinstance(body, dict):
-        return str(body.get("error_description") or body.get("error") or body.get("detail") or "")
+        return boundary.peer_text(body.get("error_description") or body.get("error") or body.get("detail"))
     return ""
 
 

@@ -163,7 +163,7 @@ def classify(name: str, response: requests.Response, doing: str, now: datetime) 
     """The error a failed Graph API answer means (module docstring)."""
     error = _dict(_json(response).get("error"))
     code, subcode = _int(error.get("code")), _int(error.get("error_subcode"))
-    message = str(error.get("error_user_msg") or error.get("message") or f"HTTP {response.status_code}")
+    message = boundary.peer_text(error.get("error_user_msg") or error.get("message")) or f"HTTP {response.status_code}"
     if code in DEAD_TOKEN_CODES or (response.status_code == 401 and code is None):
         return InvalidCredential(f"{name} no longer accepts this channel's access token: connect the account again")
     if subcode in PUBLISH_LIMIT_SUBCODES:

@@ -495,7 +495,7 @@ def _detail(body: dict[str, Any]) -> str:
             return str(body[key])
     errors = body.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or errors[0].get("detail") or "")
+        return boundary.peer_text(errors[0].get("message") or errors[0].get("detail"))
     return ""
 
 
