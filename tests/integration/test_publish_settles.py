@@ -179,3 +179,45 @@ def test_whatever_an_adapter_raises_the_delivery_is_settled_and_goes_out_at_most
 
     assert state(key).state in (State.PUBLISHED.value, State.FAILED.value)
     assert net.creates <= 1  # exactly once: every retry looked first
+
+
+@dataclass
+class OddAnswers(OddNetwork):
+    """Stand-in adapter that takes the post, then answers with `odd` for it, at every publish and look."""
+
+    odd: Published | None = None
+
+    def publish(self, request: PublishRequest) -> Published:
+        assert self.odd is not None
+        return self.odd
+
+    def find(self, request: PublishRequest) -> Published | None:
+        return self.odd
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        Published("at://x/" + "a" * 1_000_000, "https://bsky.app/x", START),  # a megabyte of id
+        Published("", "https://bsky.app/x", START),
+        Published("at://x/1", "javascript:alert(1)", START),
+        Published("at://x/1", "https://bsky.app/x\x00", START),
+    ],
+)
+def test_a_published_answer_that_cannot_be_recorded_ends_failed_not_publishing(aws: str, odd: Published) -> None:
+    clock.set_clock(clock.ManualClock(START))
+    adapters.set_factory(OddAnswers(odd=odd).adapter)
+    try:
+        key = make_delivery("ws_settles")
+        for _ in range(MAX_ATTEMPTS):
+            run_due(key)
+            assert_settled(state(key))
+            if state(key).state == State.FAILED.value:
+                break
+    finally:
+        adapters.set_factory(None)
+        clock.set_clock(clock.SystemClock())
+
+    record = state(key)
+    assert record.state == State.FAILED.value
+    assert "answered with a post parley cannot record" in (record.failure_reason or "")

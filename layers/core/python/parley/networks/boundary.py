@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import regex
 import requests
 
-from parley.networks.base import NetworkError, TransientNetworkError
+from parley.networks.base import NetworkError, Published, TransientNetworkError
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ ADDRESS_ERRORS: tuple[type[Exception], ...] = (
 
 T = TypeVar("T")
 _CONTROL = regex.compile(r"[\p{Cc}\p{Cf}\s]+")  # control and format characters, and whitespace runs
+_CONTROL_ONLY = regex.compile(r"[\p{Cc}\p{Cf}]")
 
 
 def guarded(name: str) -> Callable[[T], T]:
@@ -200,3 +201,23 @@ def peer_text(value: object, limit: int = MAX_PEER_TEXT) -> str:
         return ""
     plain = _CONTROL.sub(" ", value).strip()
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
+MAX_REMOTE_ID = 1_000  # characters of a post's id on its network (an at:// URI, a URN, a number)
+MAX_POST_URL = 2_000  # characters of the link to a published post
+
+
+def unkeepable(published: Published) -> str | None:
+    """Why a network's account of a published post cannot be kept on the delivery (None: it can). The
+    publish step asks before it records the post, so a huge or odd id never leaves a delivery stuck."""
+    remote_id, url = published.remote_id, published.url
+    if not isinstance(remote_id, str) or not 0 < len(remote_id) <= MAX_REMOTE_ID or _CONTROL_ONLY.search(remote_id):
+        return "the post's id on the network is missing, too long or not plain text"
+    if not isinstance(url, str) or len(url) > MAX_POST_URL or _CONTROL_ONLY.search(url):
+        return "the post's link is too long or not plain text"
+    if url and not url.startswith(("https://", "http://")):
+        return "the post's link is not a web address"
+    when = published.acknowledged_at
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        return "the time the network took the post is not a time"
+    return None

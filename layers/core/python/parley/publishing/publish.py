@@ -17,6 +17,7 @@ from parley.connect import channels, credentials, health
 from parley.connect.adapters import adapter_for
 from parley.connect.channels import ACTIVE
 from parley.links import short_links
+from parley.networks import boundary
 from parley.networks.base import (
     InvalidCredential,
     NetworkError,
@@ -128,6 +129,10 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
             Failure.GAVE_UP,
         )
 
+    if problem := boundary.unkeepable(published):
+        # The network may hold the post: retried, so the next attempt looks first; failed once they run out.
+        odd = TransientNetworkError(f"{record.network} answered with a post parley cannot record ({problem})")
+        return _retry_or_fail(record, arming, odd, by)
     try:
         record = deliveries.mark_published(
             record,
