@@ -16,7 +16,8 @@ store.bind()
 
 
 def publish_one(record: SQSRecord) -> None:
-    outcome = publishing.handle_due(PublishMessage.from_dict(record.json_body), arming())
+    message = PublishMessage.from_dict(record.json_body)
+    outcome = publishing.as_batch_item(lambda: publishing.handle_due(message, arming()))
     logger.info("publish step done", extra={"state": outcome.state, "detail": outcome.detail})
 
 
@@ -24,9 +25,10 @@ def publish_one(record: SQSRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:
-        return process_partial_response(
-            event=event, record_handler=publish_one, processor=BatchProcessor(EventType.SQS), context=context
-        )
+        # A failed record comes back through batchItemFailures. A batch whose every record failed (a lone
+        # duplicate, usually) is no invocation error: as_batch_item logged each at its own level.
+        processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+        return process_partial_response(event=event, record_handler=publish_one, processor=processor, context=context)
     # A schedule fired (up to a minute late, maybe twice): hand the attempt to the delay queue.
     arming().hand_over(PublishMessage.from_dict(event))
     return {"armed": True}

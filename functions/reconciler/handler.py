@@ -18,6 +18,10 @@ store.bind()
 
 
 def settle_one(record: SQSRecord) -> None:
+    publishing.as_batch_item(lambda: _settle(record))  # a duplicate quietly, anything else with its traceback
+
+
+def _settle(record: SQSRecord) -> None:
     poll = failed_poll(record.json_body)
     if poll is not None:
         watches.arm_by(*poll, watches.retry_time(), polls())  # the failed run's schedule is gone: arm another
@@ -37,6 +41,7 @@ def settle_one(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
-    return process_partial_response(
-        event=event, record_handler=settle_one, processor=BatchProcessor(EventType.SQS), context=context
-    )
+    # A failed record comes back through batchItemFailures. A batch whose every record failed (a lone
+    # duplicate, usually) is no invocation error: as_batch_item logged each at its own level.
+    processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=settle_one, processor=processor, context=context)

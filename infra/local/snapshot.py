@@ -56,6 +56,18 @@ class SnapshotError(RuntimeError):
     pass
 
 
+# What AWS answers for a thing that was listed a moment ago and is gone now (a schedule that fired and was
+# deleted, an object or queue removed): the system moves while the snapshot is taken, and such a thing is
+# simply not in it.
+_GONE = frozenset(
+    {"ResourceNotFoundException", "NoSuchKey", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+)
+
+
+def _gone(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in _GONE
+
+
 # --- JSON with bytes and datetimes ---------------------------------------------------------------
 
 
@@ -210,7 +222,12 @@ def _capture_scheduler(embedded: aws.EmbeddedAws) -> dict[str, Any]:
     for group in ["default", *groups]:
         for page in scheduler.get_paginator("list_schedules").paginate(GroupName=group):
             for summary in page.get("Schedules", []):
-                full = scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+                try:
+                    full = scheduler.get_schedule(Name=summary["Name"], GroupName=group)
+                except ClientError as exc:
+                    if _gone(exc):
+                        continue
+                    raise
                 schedules.append(
                     {
                         key: full[key]
@@ -266,7 +283,12 @@ def _capture_s3(embedded: aws.EmbeddedAws) -> list[dict[str, Any]]:
         objects = []
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"]):
             for summary in page.get("Contents", []):
-                obj = s3.get_object(Bucket=bucket["Name"], Key=summary["Key"])
+                try:
+                    obj = s3.get_object(Bucket=bucket["Name"], Key=summary["Key"])
+                except ClientError as exc:
+                    if _gone(exc):
+                        continue
+                    raise
                 objects.append(
                     {
                         "Key": summary["Key"],
@@ -307,7 +329,12 @@ def _capture_sqs(embedded: aws.EmbeddedAws) -> list[dict[str, Any]]:
     queues = []
     for url in sqs.list_queues().get("QueueUrls", []):
         name = url.rsplit("/", 1)[-1]
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+        try:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+        except ClientError as exc:
+            if _gone(exc):
+                continue
+            raise
         queue = aws.in_process_queue(name, embedded.account, embedded.region)
         messages = []
         for message in list(queue._messages) if queue is not None else []:

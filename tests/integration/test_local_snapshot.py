@@ -294,3 +294,40 @@ def test_an_unreadable_snapshot_stops_the_start_instead_of_being_overwritten(tmp
     with pytest.raises(snapshot.SnapshotError):
         runtime.start()
     assert (state_dir / snapshot.SNAPSHOT_FILE).read_text() == "{not json"
+
+
+def test_a_schedule_that_completes_while_the_snapshot_is_taken_is_simply_not_in_it(tmp_path: Path) -> None:
+    """Under load schedules fire and are deleted all the time: one listed a moment ago and gone at its
+    GetSchedule must not fail the whole snapshot (issue 16)."""
+    runtime = LocalRuntime(
+        tmp_path / "moving", ManualClock(START), firer_thread=False, functions=FunctionRegistry(None)
+    )
+    runtime.start()
+    try:
+        scheduler = runtime.aws.client("scheduler")
+        for name in ("fires-now", "stays"):
+            scheduler.create_schedule(
+                Name=name,
+                GroupName=GROUP,
+                ScheduleExpression="at(2030-03-01T12:00:00)",
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target={
+                    "Arn": runtime.functions.arn(Function.PUBLISH),
+                    "RoleArn": f"arn:aws:iam::{aws.ACCOUNT}:role/r",
+                },
+            )
+
+        def completes_first(params: dict[str, Any], **_: Any) -> None:
+            if params.get("Name") == "fires-now":
+                scheduler.delete_schedule(Name="fires-now", GroupName=GROUP)
+
+        scheduler.meta.events.register("provide-client-params.scheduler.GetSchedule", completes_first)
+        try:
+            path = runtime.save_snapshot()
+        finally:
+            scheduler.meta.events.unregister("provide-client-params.scheduler.GetSchedule", completes_first)
+    finally:
+        runtime.stop()
+
+    names = [entry["Name"] for entry in json.loads(path.read_text())["scheduler"]["schedules"]]
+    assert names == ["stays"]

@@ -5,6 +5,7 @@ path, duplicates and crashes run against the real network in tests/e2e)."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
+from infra.local.functions import FunctionRegistry
+from infra.local.lambda_events import sqs_record
 from parley.connect import adapters, credentials
 from parley.networks.base import (
     Account,
@@ -31,7 +34,7 @@ from parley.scheduling.wiring import arming, failed_message
 from parley.shared import clock, ids
 from parley.shared.config import get_settings
 from parley.shared.errors import FieldProblem
-from parley.shared.names import LEASE_SECONDS, MAX_ATTEMPTS
+from parley.shared.names import LEASE_SECONDS, MAX_ATTEMPTS, Function
 from parley.store import ChannelRecord
 from parley.store.keys import DeliveryKey
 
@@ -238,3 +241,25 @@ def test_refused_credentials_fail_the_delivery_and_stop_the_channel_until_reconn
     assert publishing.handle_due(due(later), arming()).state == "failed"
     assert state(later).failure_reason == "the channel needs to be reconnected (the app password was revoked)"
     assert net.creates == 0
+
+
+def test_a_duplicate_through_the_publish_function_is_one_info_line_and_a_count_and_comes_back(
+    net: FaultyNetwork, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16 item 3: the expected duplicate is no failure traceback; its message still comes back
+    (batchItemFailures) in case the lease belongs to a holder that crashed."""
+    key = make_delivery()
+    deliveries.start_publishing(state(key), due_at=START, by="first")
+    message = {"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": due(key).to_json()}
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:publish", "eu-west-1")]}
+    functions = FunctionRegistry()
+
+    with caplog.at_level(logging.INFO):
+        answer = functions.invoke(Function.PUBLISH, event, clock=clock.get_clock())
+
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    duplicate = [r for r in caplog.records if "duplicate delivery" in r.getMessage()]
+    assert [r.levelno for r in duplicate] == [logging.INFO]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert '"DuplicateDelivery"' in capsys.readouterr().out  # the EMF line the metrics flush prints
+    assert state(key).state == State.PUBLISHING and net.creates == 0

@@ -7,9 +7,11 @@ record key is derived from the delivery, so a takeover finds the post instead of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -41,8 +43,31 @@ LISTENED_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook", "instag
 MAX_WAIT_IN_FUNCTION = 2.0
 
 
+T = TypeVar("T")
+
+
 class LeaseBusy(Exception):
     """Someone holds a live lease on this delivery: try the message again later, don't drop it."""
+
+    def __init__(self, delivery_id: str, detail: str) -> None:
+        super().__init__(f"{delivery_id} {detail}")
+        self.delivery_id = delivery_id
+
+
+def as_batch_item(step: Callable[[], T]) -> T:
+    """One queue message's step, for the batch handlers (publish, reconciler). A LeaseBusy is the expected
+    duplicate (Scheduler and SQS deliver at least once): one INFO line and a DuplicateDelivery count, no
+    traceback. Anything else is logged with its traceback. Both are raised again, so the message comes back
+    (`batchItemFailures`): a lease may belong to a holder that crashed, and the retry settles it."""
+    try:
+        return step()
+    except LeaseBusy as busy:
+        logger.info("duplicate delivery: its attempt is under way elsewhere", extra={"delivery_id": busy.delivery_id})
+        metrics.add_metric(name="DuplicateDelivery", unit=MetricUnit.Count, value=1)
+        raise
+    except Exception:
+        logger.exception("the step failed; its message comes back")
+        raise
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
         arming.arm(PublishMessage(message.key, record.due_at), attempt=int(record.attempt or 0))
         return Outcome(record.state, "stale message: re-armed for the current time")
     if record.state == State.PUBLISHING.value and not deliveries.lease_expired(record, clock.now()):
-        raise LeaseBusy(f"{message.key.id} is being published by someone else")
+        raise LeaseBusy(message.key.id, "is being published by someone else")
 
     wait = (message.due_at - clock.now()).total_seconds()
     if wait > MAX_WAIT_IN_FUNCTION:
@@ -247,7 +272,7 @@ def settle(key: DeliveryKey, arming: Arming) -> Outcome:
         arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))
         return Outcome(record.state, "re-armed")
     if not deliveries.lease_expired(record, now):
-        raise LeaseBusy(f"{key.id} is still leased until {record.lease_until}")
+        raise LeaseBusy(key.id, f"is still leased until {record.lease_until}")
     # Out of attempts: one last look on the network; a published post must never end `failed`.
     look_only = int(record.attempt) >= MAX_ATTEMPTS
     return attempt(record, arming, due_at=record.due_at, by="reconciler", look_only=look_only)
