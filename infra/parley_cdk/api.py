@@ -3,8 +3,9 @@ throttling.
 
 There is no API Gateway authorizer: the API function authenticates every request itself (it hashes the
 bearer token and reads the tokens table once), so a revoked token stops working at once and every read
-and write is scoped by the token's workspace and role; `/openapi.json`, `/docs`, `/l/{code}` and
-`/channels/{network}/callback` (X, LinkedIn, Facebook, Instagram, Threads) are public.
+and write is scoped by the token's workspace and role; `/openapi.json`, `/docs`, `/l/{code}`,
+`/channels/{network}/consent` and `/channels/{network}/callback` (X, LinkedIn, Facebook, Instagram, Threads)
+are public.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ SEMANTIC: list[tuple[str, dict[str, str]]] = [
     (r"(POST /webhooks|PATCH /webhooks/\{webhook_id\})", {"url": ""}),
     (r"PUT /workspace/alerts", {"webhook_url": ""}),
 ]
-# The OAuth callbacks take only the `state` parley issued (and a code the network issued for it).
-CALLBACKS = re.compile(r"GET /channels/(x|\{network\})/callback")
+# The OAuth consent links and callbacks take only the `state` parley issued (and, at the callback, a code the
+# network issued for it, from the browser holding the state's cookie).
+CALLBACKS = re.compile(r"GET /channels/(x|\{network\})/(callback|consent)")
 
 
 def _errors(response: Any) -> list[dict[str, Any]]:

@@ -46,14 +46,18 @@ class Three:
 
 def _connect_x(env: Runtime, stand_in: XStandIn) -> str:
     """Through X's OAuth 2.0 flow as a marketer drives it: parley's X app set by the admin command (pointed
-    at the stand-in), the consent link from the API, X sending the browser back to the callback."""
+    at the stand-in), the consent link from the API opened in a browser, X sending that browser back to the
+    callback."""
     setup = CliRunner().invoke(
         main, ["admin", "set-app", "x", "--client-id", "cid", "--api-base", stand_in.base_url], input="s3cret\n"
     )
     assert setup.exit_code == 0, setup.output
     started = env.call("GET", "/channels/x/connect")
     assert started.status_code == 200, started.text
-    back = requests.get(
+    browser = requests.Session()  # the browser that opens connect_url is the one that may finish
+    opened = browser.get(started.json()["connect_url"], allow_redirects=False, timeout=30)
+    assert opened.status_code == 302, opened.text
+    back = browser.get(
         started.json()["callback_url"], params={"state": started.json()["state"], "code": "the-code"}, timeout=30
     )
     assert back.status_code == 200, back.text

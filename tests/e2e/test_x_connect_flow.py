@@ -1,6 +1,7 @@
 """Connecting X and keeping it alive through the local runtime, as an operator and a marketer drive it: the
-admin command stores parley's X app, the API (over HTTP) gives the consent link, the browser comes back to
-the callback, and the firer fires the token refresh schedule on the runtime's clock.
+admin command stores parley's X app, the API (over HTTP) gives the consent link, the browser that opened it
+(and only that one) comes back to the callback, and the firer fires the token refresh schedule on the
+runtime's clock.
 
 X's side: Prism serving X's own OpenAPI description (GET /2/users/me, POST /2/tweets), and recorded answers
 for POST /2/oauth2/token, which that description does not have (tests/support/x_recorded.py)."""
@@ -58,16 +59,21 @@ def test_an_x_account_is_connected_kept_alive_and_published_to(
         x.add_passthru(prism_x.base_url + "/2/tweets")
         x.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
 
+        # The marketer asks with curl (its cookie goes nowhere) and opens connect_url in their browser: the
+        # front passes parley's Set-Cookie to the browser and the browser's Cookie back to the callback.
         started = requests.get(f"{rt.api_url}/channels/x/connect", headers=bearer, timeout=30).json()
         query = parse_qs(urlsplit(started["authorization_url"]).query)
         assert query["redirect_uri"] == [f"{rt.api_url}/channels/x/callback"]
-        page = requests.get(
-            started["callback_url"],
-            params={"state": started["state"], "code": "the-code"},
-            headers={"Accept": "text/html"},
-            timeout=30,
-        )
+        browser = requests.Session()
+        opened = browser.get(started["connect_url"], allow_redirects=False, timeout=30)
+        assert opened.status_code == 302 and opened.headers["Location"] == started["authorization_url"]
+        back = {"state": started["state"], "code": "the-code"}
+        elsewhere = requests.get(started["callback_url"], params=back, headers={"Accept": "text/html"}, timeout=30)
+        assert elsewhere.status_code == 400 and "browser that started it" in elsewhere.text, elsewhere.text
+        page = browser.get(started["callback_url"], params=back, headers={"Accept": "text/html"}, timeout=30)
         assert page.status_code == 200 and "X account connected" in page.text, page.text
+        assert "<dd>Acme</dd>" in page.text and "<dd>Ada</dd>" in page.text
+        assert not browser.cookies  # cleared once used
         (channel,) = requests.get(f"{rt.api_url}/channels", headers=bearer, timeout=30).json()["items"]
         assert (channel["network"], channel["status"]) == ("x", "active")
 

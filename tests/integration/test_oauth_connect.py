@@ -22,11 +22,12 @@ from parley.scheduling.tokens import schedule_name
 from parley.shared import aws as parley_aws
 from parley.shared import clock
 from parley.shared.config import get_settings
-from parley.shared.names import Function
+from parley.shared.names import Env, Function
 from parley.store import ChannelRecord
 from parley.team import tokens
 from tests.support import oauth_recorded as rec
-from tests.support.api import ApiClient
+from tests.support.api import Answer, ApiClient
+from tests.support.browser import Browser
 
 START = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
 STAND_IN = "http://127.0.0.1:9"
@@ -68,20 +69,23 @@ def _workspace(api: ApiClient) -> str:
     return tokens.authenticate(f"Bearer {api.token}").workspace_id
 
 
-def _start(api: ApiClient, network: str, query: str = "") -> Any:
+def _start(api: ApiClient | Browser, network: str, query: str = "") -> Answer:
     return api.call("GET", f"/channels/{network}/connect" + (f"?{query}" if query else ""))
 
 
-def _callback(network: str, state: str, code: str = "the-code") -> Any:
-    return ApiClient().call(
+def _callback(network: str, state: str, code: str = "the-code", browser: Browser | None = None) -> Answer:
+    """The network sending a browser back (a fresh one, with no cookie, unless `browser` is given)."""
+    return (browser or Browser()).call(
         "GET", f"/channels/{network}/callback?state={state}&code={code}", headers={"Accept": "application/json"}
     )
 
 
-def _connect(api: ApiClient, network: str, query: str = "") -> Any:
-    started = _start(api, network, query)
+def _connect(api: ApiClient, network: str, query: str = "") -> Answer:
+    """The whole flow in one browser: the writer's (e.g. the API's /docs page, which keeps the cookie)."""
+    browser = Browser(api.token)
+    started = _start(browser, network, query)
     assert started.status == 200, started.body
-    return _callback(network, started.body["state"])
+    return _callback(network, started.body["state"], browser=browser)
 
 
 def _schedule(channel_id: str) -> dict[str, Any] | None:
@@ -216,9 +220,10 @@ def test_a_linkedin_organization_page_is_chosen_by_the_connect_call(
     web.get(f"{STAND_IN}/linkedin-api/rest/organizationAcls", json=rec.LINKEDIN_ACLS_TWO_200)
     web.get(f"{STAND_IN}/linkedin-api/rest/organizations/5515715", json={"localizedName": "Acme Bakery"})
 
-    started = _start(editor, "linkedin", "organization=5515715")
+    browser = Browser(editor.token)
+    started = _start(browser, "linkedin", "organization=5515715")
     scope = parse_qs(urlsplit(started.body["authorization_url"]).query)["scope"][0].split()
-    connected = _callback("linkedin", started.body["state"])
+    connected = _callback("linkedin", started.body["state"], browser=browser)
 
     assert "w_organization_social" in scope and "rw_organization_admin" in scope
     assert connected.status == 200, connected.body
@@ -266,6 +271,85 @@ def test_unknown_network_posting_an_oauth_network_and_a_state_of_another_network
     assert posted.status == 422 and "GET /channels/threads/connect" in json.dumps(posted.body)
     assert crossed.status == 400 and "threads" in crossed.body["errors"][0]["reason"]
     assert to_x.status == 400 and "not an X account" in to_x.body["errors"][0]["reason"]
+
+
+# -- the browser that started it (issue 15 item 13) ----------------------------------------------------------
+
+COOKIE = "parley_connect"
+ELSEWHERE = "must be finished in the browser that started it"
+ANSWERS = {"linkedin": _linkedin_member, "facebook": _facebook, "instagram": _instagram, "threads": _threads}
+
+
+@pytest.mark.parametrize("network", list(ANSWERS))
+def test_the_callback_is_refused_without_the_starting_browsers_cookie_and_the_state_survives_it(
+    apps_set: None, editor: ApiClient, web: responses.RequestsMock, network: str
+) -> None:
+    ANSWERS[network](web)
+    writer = Browser(editor.token)
+    started = _start(writer, network)
+    other = Browser(editor.token)
+    assert _start(other, network).status == 200  # a flow of its own: a cookie, for another state
+    state = started.body["state"]
+
+    without = _callback(network, state)
+    with_another = _callback(network, state, browser=other)
+    nothing_yet = list(ChannelRecord.query(_workspace(editor)))
+    finished = _callback(network, state, browser=writer)
+
+    for refused in (without, with_another):
+        assert refused.status == 400 and refused.body["errors"][0]["field"] == "state"
+        assert ELSEWHERE in refused.body["errors"][0]["reason"]
+    assert nothing_yet == []
+    assert finished.status == 200, finished.body  # the refused attempts did not use the state up
+    assert writer.cookie(COOKIE) is None  # cleared once used
+    assert other.cookie(COOKIE) is not None
+
+
+def test_a_consent_link_opened_by_a_browser_binds_that_browser_and_its_page_says_who_connected(
+    apps_set: None, editor: ApiClient, web: responses.RequestsMock, manual_clock: clock.ManualClock
+) -> None:
+    _linkedin_member(web)
+    started = _start(editor, "linkedin")  # curl
+    browser = Browser()
+
+    opened = browser.call("GET", started.body["connect_url"])
+    elsewhere = Browser().call("GET", started.body["connect_url"])
+    page = browser.call(
+        "GET", f"/channels/linkedin/callback?state={started.body['state']}&code=c", headers={"Accept": "text/html"}
+    )
+
+    assert started.body["connect_url"].startswith("http://127.0.0.1/channels/linkedin/consent?")
+    assert opened.status == 302 and opened.headers["Location"] == started.body["authorization_url"]
+    assert any(c.startswith(f"{COOKIE}=") and "Path=/channels/linkedin/callback" in c for c in opened.set_cookies)
+    assert elsewhere.status == 400 and "already opened" in elsewhere.body["errors"][0]["reason"]
+    assert page.status == 200, page.body
+    for shown in ("Acme", "Ada", "LinkedIn", "John Doe"):
+        assert f"<dd>{shown}</dd>" in page.body, shown
+
+
+@pytest.fixture
+def on_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The API behind API Gateway's own address, with its stage in every path."""
+    base = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
+    monkeypatch.setenv(Env.PUBLIC_BASE_URL.value, base)
+    get_settings.cache_clear()
+    yield base
+    monkeypatch.delenv(Env.PUBLIC_BASE_URL.value)
+    get_settings.cache_clear()
+
+
+def test_behind_https_the_cookie_is_secure_and_scoped_to_the_callback_under_the_stage(
+    apps_set: None, editor: ApiClient, on_aws: str
+) -> None:
+    started = _start(editor, "threads")
+    link = urlsplit(started.body["connect_url"])
+    opened = Browser().call("GET", f"{link.path.removeprefix('/v1')}?{link.query}")  # API Gateway drops the stage
+
+    assert started.body["connect_url"].startswith(f"{on_aws}/channels/threads/consent?state=")
+    for answer in (started, opened):
+        (cookie,) = answer.set_cookies
+        attributes = {a.strip() for a in cookie.split(";")[1:]}
+        assert {"Secure", "HttpOnly", "SameSite=Lax", "Path=/v1/channels/threads/callback"} <= attributes
 
 
 def test_set_app_reads_the_secret_from_stdin_and_without_an_app_connect_names_the_command(

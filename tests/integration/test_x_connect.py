@@ -26,7 +26,8 @@ from parley.shared.names import Function
 from parley.store import ChannelRecord
 from parley.team import members, tokens
 from tests.support import x_recorded as rec
-from tests.support.api import ApiClient
+from tests.support.api import Answer, ApiClient
+from tests.support.browser import Browser
 from tests.support.peers import PrismX
 
 pytestmark = pytest.mark.peers
@@ -64,7 +65,7 @@ def editor(aws: str) -> ApiClient:
     return ApiClient(tokens.create_workspace("Acme", "Ada").token)
 
 
-def _start(api: ApiClient, **query: str) -> dict[str, Any]:
+def _start(api: ApiClient | Browser, **query: str) -> dict[str, Any]:
     answer = api.call(
         "GET", "/channels/x/connect" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
     )
@@ -72,15 +73,18 @@ def _start(api: ApiClient, **query: str) -> dict[str, Any]:
     return dict(answer.body)
 
 
-def _callback(query: str, *, html: bool = False) -> Any:
+def _callback(query: str, *, html: bool = False, browser: Browser | None = None) -> Answer:
+    """X sending a browser back (a fresh one, with no cookie, unless `browser` is given)."""
     headers = {"Accept": "text/html,application/xhtml+xml"} if html else {"Accept": "application/json"}
-    return ApiClient().call("GET", f"/channels/x/callback?{query}", headers=headers)
+    return (browser or Browser()).call("GET", f"/channels/x/callback?{query}", headers=headers)
 
 
 def _connect(api: ApiClient, token_endpoint: responses.RequestsMock, prism: PrismX) -> tuple[dict[str, Any], Any]:
+    """The whole flow in one browser: the writer's (e.g. the API's /docs page, which keeps the cookie)."""
     token_endpoint.post(f"{prism.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
-    started = _start(api)
-    return started, _callback(f"state={started['state']}&code=the-code")
+    browser = Browser(api.token)
+    started = _start(browser)
+    return started, _callback(f"state={started['state']}&code=the-code", browser=browser)
 
 
 def _schedule(channel_id: str) -> dict[str, Any] | None:
@@ -154,9 +158,10 @@ def test_a_browser_gets_a_page_and_connecting_the_same_account_again_reactivates
     from parley.connect import channels
 
     channels.mark_needs_reauth(workspace_id, first.body["id"], "revoked")
-    started = _start(editor)
+    browser = Browser(editor.token)
+    started = _start(browser)
 
-    page = _callback(f"state={started['state']}&code=the-code", html=True)
+    page = _callback(f"state={started['state']}&code=the-code", html=True, browser=browser)
 
     assert page.status == 200 and "X account connected" in page.body and "again" in page.body
     assert page.headers["Content-Type"].startswith("text/html")
@@ -179,20 +184,96 @@ def test_a_state_is_used_once(
 def test_an_expired_or_unknown_state_is_refused_by_name(
     x_app_set: None, editor: ApiClient, manual_clock: clock.ManualClock
 ) -> None:
-    started = _start(editor)
+    browser = Browser(editor.token)
+    started = _start(browser)
     manual_clock.advance(10 * 60 + 1)
 
-    expired = _callback(f"state={started['state']}&code=the-code")
+    expired = _callback(f"state={started['state']}&code=the-code", browser=browser)
     unknown = _callback("state=never-issued&code=the-code")
 
     assert expired.status == 400 and "has expired" in expired.body["errors"][0]["reason"]
     assert unknown.status == 400 and "unknown" in unknown.body["errors"][0]["reason"]
 
 
-def test_access_denied_on_x_is_reported_and_connects_nothing(x_app_set: None, editor: ApiClient) -> None:
-    started = _start(editor)
+# -- the browser that started it (issue 15 item 13) ----------------------------------------------------------
 
-    page = _callback(f"state={started['state']}&error=access_denied", html=True)
+COOKIE = "parley_connect"
+ELSEWHERE = "must be finished in the browser that started it"
+
+
+def test_the_callback_is_refused_without_the_starting_browsers_cookie_and_the_state_survives_it(
+    x_app_set: None, editor: ApiClient, token_endpoint: responses.RequestsMock, prism_x: PrismX
+) -> None:
+    token_endpoint.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
+    writer = Browser(editor.token)
+    started = _start(writer)
+    other = Browser(editor.token)
+    _start(other)  # a flow of its own: this browser holds a cookie, for another state
+    query = f"state={started['state']}&code=the-code"
+
+    without = _callback(query)
+    with_another = _callback(query, html=True, browser=other)
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
+    nothing_yet = list(ChannelRecord.query(workspace_id))
+    finished = _callback(query, browser=writer)
+
+    assert without.status == 400 and without.body["errors"][0]["field"] == "state"
+    assert ELSEWHERE in without.body["errors"][0]["reason"]
+    assert with_another.status == 400 and ELSEWHERE in with_another.body
+    assert nothing_yet == []
+    assert finished.status == 200, finished.body  # the refused attempts did not use the state up
+    assert writer.cookie(COOKIE) is None  # cleared once used
+    assert other.cookie(COOKIE) is not None  # its own flow's cookie is left alone
+
+
+def test_the_page_says_who_connected_which_account_into_which_workspace(
+    x_app_set: None, editor: ApiClient, token_endpoint: responses.RequestsMock, prism_x: PrismX
+) -> None:
+    token_endpoint.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
+    browser = Browser(editor.token)
+    started = _start(browser)
+
+    page = _callback(f"state={started['state']}&code=the-code", html=True, browser=browser)
+
+    workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
+    (channel,) = ChannelRecord.query(workspace_id)
+    assert page.status == 200, page.body
+    for shown in ("Acme", "Ada", "X", f"@{channel.handle}"):
+        assert f"<dd>{shown}</dd>" in page.body, shown
+
+
+def test_an_api_clients_connect_url_marks_the_browser_that_opens_it_once_then_sends_it_to_x(
+    x_app_set: None,
+    editor: ApiClient,
+    token_endpoint: responses.RequestsMock,
+    prism_x: PrismX,
+    manual_clock: clock.ManualClock,
+) -> None:
+    token_endpoint.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
+    started = _start(editor)  # curl: whatever cookie it is given goes nowhere
+    browser = Browser()
+    manual_clock.advance(60)
+
+    opened = browser.call("GET", started["connect_url"], headers={"Accept": "text/html"})
+    again = Browser().call("GET", started["connect_url"], headers={"Accept": "application/json"})
+    finished = _callback(f"state={started['state']}&code=the-code", browser=browser)
+
+    assert started["connect_url"].startswith("http://127.0.0.1/channels/x/consent?")
+    assert opened.status == 302 and opened.headers["Location"] == started["authorization_url"]
+    (cookie,) = opened.set_cookies
+    assert cookie.startswith(f"{COOKIE}=")
+    attributes = {a.strip() for a in cookie.split(";")[1:]}
+    # plain http on loopback (a local run): not Secure, or no browser would send it back
+    assert attributes == {"Path=/channels/x/callback", "Max-Age=540", "HttpOnly", "SameSite=Lax"}
+    assert again.status == 400 and "already opened" in again.body["errors"][0]["reason"]
+    assert finished.status == 200, finished.body
+
+
+def test_access_denied_on_x_is_reported_and_connects_nothing(x_app_set: None, editor: ApiClient) -> None:
+    browser = Browser(editor.token)
+    started = _start(browser)
+
+    page = _callback(f"state={started['state']}&error=access_denied", html=True, browser=browser)
 
     assert page.status == 400 and "access_denied" in page.body
     workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id
@@ -385,9 +466,10 @@ def test_x_not_answering_who_the_account_is_connects_nothing_and_is_not_blamed_o
 ) -> None:
     token_endpoint.post(f"{prism_x.base_url}/2/oauth2/token", json=rec.AUTHORIZATION_CODE_TOKEN_200)
     token_endpoint.get(f"{prism_x.base_url}/2/users/me", json={}, status=503)  # recorded, ahead of Prism
-    started = _start(editor)
+    browser = Browser(editor.token)
+    started = _start(browser)
 
-    answer = _callback(f"state={started['state']}&code=the-code")
+    answer = _callback(f"state={started['state']}&code=the-code", browser=browser)
 
     assert answer.status == 424 and answer.body["errors"][0]["field"] == "code"
     workspace_id = tokens.authenticate(f"Bearer {editor.token}").workspace_id

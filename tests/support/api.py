@@ -15,6 +15,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: Any
+    set_cookies: tuple[str, ...] = ()  # every Set-Cookie of the answer (`headers` keeps only one per name)
 
 
 class FakeContext:
@@ -83,4 +84,6 @@ class ApiClient:
             parsed = text
         headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items() if v}
         headers |= result.get("headers") or {}
-        return Answer(result["statusCode"], headers, parsed)
+        multi = result.get("multiValueHeaders") or {}
+        set_cookies = tuple(v for k, values in multi.items() if k.lower() == "set-cookie" for v in values)
+        return Answer(result["statusCode"], headers, parsed, set_cookies)

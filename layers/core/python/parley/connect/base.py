@@ -30,13 +30,16 @@ __all__ = ["ConnectFailed"]
 
 
 class ConnectFailed(Exception):
-    """The callback could not connect the account: `status` (4xx), the `field` and the `reason`."""
+    """The callback could not connect the account: `status` (4xx), the `field` and the `reason`.
+    `state_used`: this request used the pending state up (its browser's cookie is spent too); False when it
+    was refused before that (unknown, expired, another browser), leaving any state as it was."""
 
-    def __init__(self, status: int, field: str, reason: str) -> None:
+    def __init__(self, status: int, field: str, reason: str, *, state_used: bool = True) -> None:
         super().__init__(f"{field}: {reason}")
         self.status = status
         self.field = field
         self.reason = reason
+        self.state_used = state_used
 
 
 class Renewal(StrEnum):

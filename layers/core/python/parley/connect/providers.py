@@ -16,5 +16,6 @@ def provider(network: str) -> Provider | None:
     return PROVIDERS.get(network)
 
 
-def callback_paths() -> tuple[str, ...]:
-    return tuple(f"/channels/{network}/callback" for network in PROVIDERS)
+def public_paths() -> tuple[str, ...]:
+    """What a browser reaches without a token: each network's consent link and callback."""
+    return tuple(f"/channels/{network}/{step}" for network in PROVIDERS for step in ("consent", "callback"))

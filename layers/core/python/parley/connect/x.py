@@ -1,13 +1,17 @@
 """Connecting an X account: OAuth 2.0 authorization code with PKCE (RFC 7636, S256).
 
 1. `begin` (GET /channels/x/connect, a writer's bearer token): a random `state` and PKCE code verifier are
-   kept for names.OAUTH_STATE_SECONDS in the oauth-states table (keyed by the state's SHA-256), and the
-   caller gets X's authorization URL for parley's app (`parley.connect.x_app`).
-2. The person approves on X; X sends their browser to the callback (GET /channels/x/callback, public: the
-   state is the proof). `complete` uses the state once (a conditional delete), trades the code for tokens
-   at X's token endpoint (Basic auth for a confidential client), asks X who the account is
-   (GET /2/users/me, through `channels.connect`, which also re-activates an account connected before),
-   keeps the tokens in SSM and arms the channel's token refresh (`parley.connect.upkeep`).
+   kept for names.OAUTH_STATE_SECONDS in the oauth-states table (keyed by the state's SHA-256), bound to the
+   caller's browser (parley.connect.states), and the caller gets X's authorization URL for parley's app
+   (`parley.connect.x_app`) and parley's own link to it (`connect_url`).
+2. `open_consent` (GET /channels/x/consent, public, once): the browser opening that link is bound to the
+   state instead and sent on to X: how a caller whose cookies reach no browser (curl) hands the flow to one.
+3. The person approves on X; X sends their browser to the callback (GET /channels/x/callback, public: the
+   state and the browser's cookie are the proof). `complete` uses the state once, only from its browser (a
+   conditional delete), trades the code for tokens at X's token endpoint (Basic auth for a confidential
+   client), asks X who the account is (GET /2/users/me, through `channels.connect`, which also re-activates an
+   account connected before), keeps the tokens in SSM and arms the channel's token refresh
+   (`parley.connect.upkeep`).
 
 Every refusal is a `ConnectFailed` naming the reason; nothing is written before the state is used.
 """
@@ -23,7 +27,7 @@ import requests
 
 from parley.connect import channels, x_app
 from parley.connect.base import ConnectFailed
-from parley.connect.states import code_challenge, remember_state, use_state
+from parley.connect.states import Starter, code_challenge, open_state, remember_state, starter, use_state
 from parley.connect.upkeep import store_x_tokens
 from parley.networks.base import Credential
 from parley.networks.x import TOKEN_PATH, XTokens, retry_at
@@ -32,13 +36,16 @@ from parley.shared import clock
 from parley.shared.config import Settings
 from parley.shared.errors import Conflict, FieldProblem, Forbidden, ValidationFailed
 from parley.shared.timeparse import zone
-from parley.store import ChannelRecord, MemberRecord
+from parley.store import ChannelRecord
 from parley.team.members import Principal, Role
 
 # offline.access: a refresh token, so parley can keep the channel alive without the person.
 SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access")
 CALLBACK_PATH = "/channels/x/callback"
+CONSENT_PATH = "/channels/x/consent"
 START_AGAIN = "start again with GET /channels/x/connect"
+AN_X_ACCOUNT = "an X account"
+NO_APP = f"parley's X app is not configured: an operator runs `{x_app.SET_APP_COMMAND}`"
 
 
 def callback_url(public_base_url: str) -> str:
@@ -53,19 +60,45 @@ class Pending:
     authorization_url: str
     state: str
     expires_at: datetime
+    browser: str  # the caller's browser-binding secret (its cookie)
+
+
+def _app(settings: Settings) -> x_app.XApp:
+    app = x_app.load_app(settings.parameter_prefix)
+    if app is None:
+        raise Conflict(NO_APP)
+    return app
 
 
 def begin(principal: Principal, settings: Settings, public_base_url: str, time_zone: str = "UTC") -> Pending:
     principal.require(Role.EDITOR)
     zone(time_zone)
+    app = _app(settings)
+    redirect_uri = callback_url(public_base_url)
+    remembered = remember_state(principal, network="x", scopes=SCOPES, redirect_uri=redirect_uri, time_zone=time_zone)
+    url = authorization_url(app, state=remembered.state, verifier=remembered.verifier, redirect_uri=redirect_uri)
+    return Pending(url, remembered.state, remembered.expires_at, remembered.browser)
+
+
+# -- 2. the consent link (connect_url) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opened:
+    authorization_url: str
+    browser: str  # the opening browser's binding secret (its cookie)
+    max_age: int  # seconds the state has left
+
+
+def open_consent(settings: Settings, state: str) -> Opened:
+    """The consent link opened in a browser: the state is bound to it (once) and it goes on to X."""
     app = x_app.load_app(settings.parameter_prefix)
     if app is None:
-        raise Conflict(f"parley's X app is not configured: an operator runs `{x_app.SET_APP_COMMAND}`")
-    redirect_uri = callback_url(public_base_url)
-    state, verifier, expires_at = remember_state(
-        principal, network="x", scopes=SCOPES, redirect_uri=redirect_uri, time_zone=time_zone
-    )
-    return Pending(authorization_url(app, state=state, verifier=verifier, redirect_uri=redirect_uri), state, expires_at)
+        raise ConnectFailed(409, "app", NO_APP)
+    opened = open_state(state, "x", AN_X_ACCOUNT, START_AGAIN)
+    pending = opened.record
+    url = authorization_url(app, state=state, verifier=pending.code_verifier, redirect_uri=pending.redirect_uri)
+    return Opened(url, opened.browser, opened.max_age)
 
 
 def authorization_url(app: x_app.XApp, *, state: str, verifier: str, redirect_uri: str) -> str:
@@ -82,16 +115,27 @@ def authorization_url(app: x_app.XApp, *, state: str, verifier: str, redirect_ur
     return f"{app.authorize_url}?{urlencode(query)}"
 
 
-# -- 2. the callback -------------------------------------------------------------------------------------
+# -- 3. the callback -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finished:
+    channel: ChannelRecord
+    created: bool  # False: the account was connected before (re-activated)
+    started_by: Starter  # who connected it, into which workspace (the callback page says so)
 
 
 def complete(
-    settings: Settings, scheduler: TokenScheduler, *, state: str, code: str | None, error: str | None
-) -> tuple[ChannelRecord, bool]:
-    """Finish a connection: (the channel, True when it is new)."""
-    pending = use_state(state, START_AGAIN)
-    if pending.network != "x":  # issued by GET /channels/{network}/connect for another network (parley.connect)
-        raise ConnectFailed(400, "state", f"was issued to connect a {pending.network} account, not an X account")
+    settings: Settings,
+    scheduler: TokenScheduler,
+    *,
+    state: str,
+    browser: str | None,
+    code: str | None,
+    error: str | None,
+) -> Finished:
+    """Finish a connection, from the browser the state is bound to (`browser`: its cookie)."""
+    pending = use_state(state, "x", AN_X_ACCOUNT, browser, START_AGAIN)
     if error:
         if error == "access_denied":
             reason = "access_denied: the authorization was declined on X; nothing was connected"
@@ -99,19 +143,15 @@ def complete(
         raise ConnectFailed(400, "error", f"X answered {error!r} instead of an authorization code; {START_AGAIN}")
     if not code:
         raise ConnectFailed(400, "code", f"is missing; {START_AGAIN}")
-    try:
-        member = MemberRecord.get(pending.workspace_id, pending.member_id)
-    except MemberRecord.DoesNotExist:
-        raise ConnectFailed(403, "state", "was issued to a member who no longer exists") from None
-    principal = Principal(pending.workspace_id, pending.member_id, Role(member.role))
+    started_by = starter(pending)
     app = x_app.load_app(settings.parameter_prefix)
     if app is None:
-        raise ConnectFailed(409, "app", f"parley's X app is not configured: an operator runs `{x_app.SET_APP_COMMAND}`")
+        raise ConnectFailed(409, "app", NO_APP)
 
     tokens = exchange_code(app, code=code, verifier=pending.code_verifier, redirect_uri=pending.redirect_uri)
     credential = Credential("", tokens.access_token, app.api_base)
     try:
-        record, created = channels.connect(principal, settings, "x", credential, pending.time_zone)
+        record, created = channels.connect(started_by.principal, settings, "x", credential, pending.time_zone)
     except Forbidden as exc:
         raise ConnectFailed(403, "state", f"was issued to a member who may no longer connect accounts: {exc}") from exc
     except ValidationFailed as exc:
@@ -120,7 +160,7 @@ def complete(
             raise ConnectFailed(424, "code", f"{problem.reason}; {START_AGAIN}") from exc
         raise ConnectFailed(400, "code", f"X gave a token it does not accept itself: {problem.reason}") from exc
     store_x_tokens(record, tokens, scheduler)
-    return record, created
+    return Finished(record, created, started_by)
 
 
 def exchange_code(app: x_app.XApp, *, code: str, verifier: str, redirect_uri: str, timeout: float = 10) -> XTokens:

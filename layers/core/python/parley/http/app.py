@@ -78,10 +78,10 @@ app.configure_openapi(
 app.enable_swagger(path="/docs")
 
 
-# the callbacks: the OAuth state is the proof
-PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/callback")
-PUBLIC_PATHS += oauth_providers.callback_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
-PUBLIC_TEMPLATES = ("/channels/{network}/callback",)  # those, as the document names them
+# the consent links and the callbacks: the OAuth state (and, at the callback, its browser's cookie) is the proof
+PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/consent", "/channels/x/callback")
+PUBLIC_PATHS += oauth_providers.public_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
+PUBLIC_TEMPLATES = ("/channels/{network}/consent", "/channels/{network}/callback")  # as the document names them
 
 
 def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:

@@ -15,7 +15,8 @@ rule, so that no answer a route can give goes undeclared:
 Links (OpenAPI 3.1 `links`) say where an answer's id leads: a created post to reading, editing, cancelling
 it, so that a client (and schemathesis' stateful runs) can follow a resource through its life.
 
-The success statuses other than 200 (201 created, 204 no content, CSV, an HTML page) are per route, below.
+The success statuses other than 200 (201 created, 204 no content, 302 to a network's consent page, CSV, an HTML
+page) and the headers they carry (Location, the connect flow's Set-Cookie) are per route, below.
 """
 
 from __future__ import annotations
@@ -78,8 +79,10 @@ OWNER_OR_ADMIN_READS = {("get", "/members/{member_id}/tokens")}
 # Creations whose body names other resources (channels, media): 404 when one is missing.
 NAMES_RESOURCES = {("post", "/posts"), ("post", "/listeners")}
 
-# The OAuth callbacks: public (the state is the proof), an HTML page for a browser, JSON otherwise.
+# The OAuth callbacks: public (the state, from the browser holding its cookie, is the proof), an HTML page for a
+# browser, JSON otherwise. The consent links (connect_url): public too, a redirect or a refusal.
 CALLBACK_ANSWERS = (400, 403, 404, 409, 422, 424, 429, 503)
+CONSENT_ANSWERS = (400, 409, 422, 429)
 
 JSON = "application/json"
 HTML = "text/html"
@@ -87,6 +90,38 @@ HTML = "text/html"
 
 def _created(description: str) -> dict[int, dict[str, Any]]:
     return {201: {"description": description, "headers": {"Location": {"schema": {"type": "string"}}}}}
+
+
+# The browser-binding cookie (parley.http.connect_cookie), as each connecting step sets it.
+def _set_cookie(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+_BINDS = (
+    "parley_connect: this connection's browser-binding secret (HttpOnly, SameSite=Lax, Path the callback's, Max-Age"
+    " the state's; Secure unless parley runs on plain http on loopback). A browser calling this keeps it; any other"
+    " caller opens `connect_url` in the browser instead"
+)
+_CONSENT = {
+    302: {
+        "description": "On to the network's consent page, this browser bound to the connection (it works once)",
+        "headers": {
+            "Location": {"description": "The network's consent page", "schema": {"type": "string"}},
+            "Set-Cookie": _set_cookie(
+                "parley_connect: this browser's binding secret, replacing the connect call's (as on that call)"
+            ),
+        },
+    }
+}
+_CLEARS = "parley_connect, cleared (Max-Age=0): the state is used (also on a refusal after that)"
+# Response headers of the success answers, per operation.
+SUCCESS_HEADERS: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/channels/x/connect"): {"Set-Cookie": _set_cookie(_BINDS)},
+    ("get", "/channels/{network}/connect"): {"Set-Cookie": _set_cookie(_BINDS)},
+    ("get", "/channels/x/callback"): {"Set-Cookie": _set_cookie(_CLEARS)},
+    ("get", "/channels/{network}/callback"): {"Set-Cookie": _set_cookie(_CLEARS)},
+}
+NO_CONTENT = {204, 302}
 
 
 # Success answers other than Powertools' 200, per operation: {status: response object}; the 200's content
@@ -108,6 +143,8 @@ SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
     ("delete", "/members/{member_id}/tokens/{token_id}"): {204: {"description": "Revoked"}},
     ("post", "/webhooks"): _created("Registered: the endpoint, and its signing secret (shown once)"),
     ("delete", "/webhooks/{webhook_id}"): {204: {"description": "Deleted, with its secret"}},
+    ("get", "/channels/x/consent"): _CONSENT,
+    ("get", "/channels/{network}/consent"): _CONSENT,
 }
 TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): "text/csv",  # ?format=csv
@@ -235,8 +272,10 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
     success = SUCCESS.get((method, path), {200: {}})
     for status, extra in success.items():
         answer = {"description": ok.get("description", "OK")} | extra
-        if status != 204 and "content" in ok:
+        if status not in NO_CONTENT and "content" in ok:
             answer["content"] = ok["content"]
+        if (method, path) in SUCCESS_HEADERS:
+            answer["headers"] = answer.get("headers", {}) | SUCCESS_HEADERS[(method, path)]
         responses[str(status)] = answer
     alternative = TEXT_ALTERNATIVES.get((method, path))
     if alternative:
@@ -244,8 +283,8 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
 
     statuses: set[int] = set()
     if public:
-        operation["security"] = []  # the OAuth state is the proof
-        statuses |= set(CALLBACK_ANSWERS)
+        operation["security"] = []  # the OAuth state (and its browser's cookie) is the proof
+        statuses |= set(CONSENT_ANSWERS if path.endswith("/consent") else CALLBACK_ANSWERS)
     else:
         statuses |= {401, 429}
     if "{" in path:

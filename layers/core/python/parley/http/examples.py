@@ -244,6 +244,8 @@ CALLBACK = {
     "remote_id": "urn:li:person:8kXbEXAMPLE",
     "status": "active",
     "created": True,
+    "workspace": {"id": WORKSPACE, "name": "Acme"},
+    "started_by": {"member_id": MEMBER, "name": "Grace Hopper"},
 }
 UPKEEP = "renewed automatically from 2030-02-13T14:03:11+00:00 (the token expires at 2030-02-18T14:03:11+00:00)"
 _STATE = "st_EXAMPLE4q9Jm2vR7xK0bN5cW8zT3"
@@ -277,6 +279,7 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         "state": _STATE,
         "expires_at": "2029-12-20T14:13:11.482000+00:00",
         "callback_url": "https://api.example.com/channels/x/callback",
+        "connect_url": f"https://api.example.com/channels/x/consent?state={_STATE}",
     },
     ("get", "/channels/x/callback", 200): {k: v for k, v in CALLBACK.items()}
     | {"network": "x", "handle": "acme", "remote_id": "1460982374512345088", "id": "ch_01m8zm9d1f3h5k7m9p1r3t5v7x"},
@@ -287,6 +290,7 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         "expires_at": "2029-12-20T14:13:11.482000+00:00",
         "callback_url": "https://api.example.com/channels/linkedin/callback",
         "scopes": ["openid", "profile", "w_member_social"],
+        "connect_url": f"https://api.example.com/channels/linkedin/consent?state={_STATE}",
     },
     ("get", "/channels/{network}/callback", 200): CALLBACK | {"token_upkeep": UPKEEP},
     ("post", "/posts", 201): _post(
@@ -382,10 +386,10 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
     ("get", "/workspace/alerts", 200): ALERTS,
     ("put", "/workspace/alerts", 200): ALERTS
     | {"webhook_url": "https://hooks.slack.com/services/T00000000/B00000000/EXAMPLE"},
-    ("get", "/me", 200): _member(role="admin", name="Ada Lovelace")
+    ("get", "/me", 200): _member(role="admin", name="Grace Hopper")
     | {"workspace": {"id": WORKSPACE, "name": "Acme Outdoor"}},
     ("get", "/members", 200): {
-        "items": [_member(id="mem_01m8zf0e3g5j7l9n1q3s5u7w9y", name="Ada Lovelace", role="admin"), _member()]
+        "items": [_member(id="mem_01m8zf0e3g5j7l9n1q3s5u7w9y", name="Grace Hopper", role="admin"), _member()]
     },
     ("post", "/members", 201): _member() | {"token": _token(last_used_at=None) | {"secret": SECRET}},
     ("get", _M, 200): _member(),
@@ -424,12 +428,15 @@ TEXT: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): to_csv(SUMMARY),
     ("get", "/channels/x/callback"): '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     "<title>parley: X account connected</title></head><body><h1>X account connected</h1>"
-    "<p>@acme is connected as channel ch_01m8zm9d1f3h5k7m9p1r3t5v7x.</p><p>You can close this page.</p></body></html>",
+    "<p>@acme is connected as channel ch_01m8zm9d1f3h5k7m9p1r3t5v7x.</p>"
+    "<dl><dt>Workspace</dt><dd>Acme</dd><dt>Started by</dt><dd>Grace Hopper</dd><dt>Network</dt><dd>X</dd>"
+    "<dt>Account</dt><dd>@acme</dd></dl><p>You can close this page.</p></body></html>",
     ("get", "/channels/{network}/callback"): '<!doctype html><html lang="en"><head><meta charset="utf-8">'
     "<title>parley: LinkedIn account connected</title></head><body><h1>LinkedIn account connected</h1>"
     "<p>Acme Outdoor is connected as channel ch_01m8zm6b8d0f2h4k6m8p0r2t4v. Token: "
     f"{UPKEEP}.</p>"
-    "<p>You can close this page.</p></body></html>",
+    "<dl><dt>Workspace</dt><dd>Acme</dd><dt>Started by</dt><dd>Grace Hopper</dd><dt>Network</dt><dd>LinkedIn</dd>"
+    "<dt>Account</dt><dd>Acme Outdoor</dd></dl><p>You can close this page.</p></body></html>",
 }
 
 

@@ -86,7 +86,31 @@ def problem(status: int, method: str, path: str) -> dict[str, Any]:
         body["detail"] = "The resource's state does not allow this now."
     if status == 422:
         body["errors"] = [_bad_field(method, path)]
+    if status == 400 and path.endswith(("/callback", "/consent")):
+        summary, body = _refused_state(path, body)
     return {"summary": summary, "value": body}
+
+
+# How a connection's state is refused at its consent link and at its callback (parley.connect.states).
+_START = "start again with GET /channels/{}/connect"
+_ELSEWHERE = (
+    "was issued to another browser: a connection must be finished in the browser that started it (the one that "
+    "called GET /channels/{0}/connect, or that opened its connect_url); nothing was connected. To connect from "
+    "this browser, start again with GET /channels/{0}/connect and open its connect_url here"
+)
+
+
+def _refused_state(path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    network = "x" if "/x/" in path else IDS["network"]
+    title = "X" if network == "x" else "LinkedIn"
+    if path.endswith("/consent"):
+        summary = "The consent link was opened before (it works once, in one browser)"
+        reason = f"was already opened: a consent link works once, in one browser; {_START.format(network)}"
+    else:
+        summary = "Another browser: the connection must be finished in the browser that started it"
+        reason = _ELSEWHERE.format(network)
+    detail = f"The {title} account was not connected."
+    return summary, body | {"detail": detail, "errors": [{"field": "state", "reason": reason}]}
 
 
 # A field a body without path parameters is often refused for, and why.

@@ -339,6 +339,10 @@ class OAuthStateRecord(Model):
     expires = TTLAttribute()  # DynamoDB's TTL sweep (epoch seconds)
     network = UnicodeAttribute(default="x")  # parley.connect: which network's callback may use it
     options = UnicodeAttribute(null=True)  # parley.connect: the connect call's choices (JSON), e.g. the page
+    # The SHA-256 of the browser-binding secret (the cookie of the browser that started it, or that opened the
+    # consent link): the callback is accepted only from that browser (parley.connect.states).
+    browser_hash = UnicodeAttribute(null=True)
+    opened_at = UTCDateTimeAttribute(null=True)  # when the consent link (connect_url) was opened: it works once
 
 
 class MediaRecord(Model):
