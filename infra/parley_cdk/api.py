@@ -67,12 +67,14 @@ class Api(Construct):
                 " API function's token check guard the API instead.",
                 "AwsSolutions-APIG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
-                " and /openapi.json, /docs and the X connect callback (its OAuth state is the proof) are public.",
+                " and /openapi.json, /docs and the connect consent links and callbacks (their one-time OAuth"
+                " state and the starting browser's cookie are the proof) are public.",
                 "AwsSolutions-APIG6": "Access logs record every request; execution logging would need an"
                 " account-wide API Gateway CloudWatch role that one app should not impose on the account.",
                 "AwsSolutions-COG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
-                " and /openapi.json, /docs and the X connect callback (its OAuth state is the proof) are public.",
+                " and /openapi.json, /docs and the connect consent links and callbacks (their one-time OAuth"
+                " state and the starting browser's cookie are the proof) are public.",
             },
         )
 
