@@ -9,6 +9,7 @@ import importlib.util
 import sys
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -84,6 +85,8 @@ class FunctionRegistry:
         self._handlers: dict[str, Handler] = {}
         self._load_lock = threading.Lock()
         self.invoke_lock = threading.RLock()
+        self._counted = threading.Lock()
+        self._invocations: Counter[str] = Counter()  # per function, since this registry was made
         self.concurrent: frozenset[str] = frozenset({Function.PUBLISH.value, Function.REDIRECT.value})
 
     def register(self, function: Function | str, handler: Handler) -> None:
@@ -136,6 +139,8 @@ class FunctionRegistry:
         handler = self.handler(function)
         if handler is None:
             raise LookupError(f"no function {function!r} here")
+        with self._counted:
+            self._invocations[function] += 1
         context = LambdaContext(
             function_name=self.physical_name(function),
             invoked_function_arn=self.arn(function),
@@ -147,6 +152,11 @@ class FunctionRegistry:
             return handler(event, context)
         with self.invoke_lock:
             return handler(event, context)
+
+    def invocations(self) -> dict[str, int]:
+        """How many times each function ran here (what "nothing runs between events" is checked by)."""
+        with self._counted:
+            return dict(self._invocations)
 
     def async_config(self, function: str) -> tuple[int, Queue | None]:
         """(maximum retries, on-failure destination queue) for asynchronous invocations."""

@@ -133,6 +133,23 @@ def test_a_cancelled_post_is_never_posted(rt: Runtime) -> None:
     assert rt.records() == []
 
 
+def test_an_idle_hour_runs_no_handler_and_leaves_no_schedule(rt: Runtime) -> None:
+    """Nothing runs between events (issue 16 item 5): with a channel connected and nothing queued (the one
+    post was cancelled), watched or expiring, an hour passes without one invocation or schedule."""
+    post = rt.queue("Queued, then cancelled", minutes=30)
+    assert rt.call("DELETE", f"/posts/{post['id']}").status_code == 200
+    rt.runtime.firer.run_due()
+    before = rt.runtime.functions.invocations()
+
+    for _ in range(60):
+        rt.advance(60)
+
+    assert rt.runtime.functions.invocations() == before
+    scheduler = rt.runtime.aws.client("scheduler")
+    groups = [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]
+    assert {g: scheduler.list_schedules(GroupName=g)["Schedules"] for g in groups} == {g: [] for g in groups}
+
+
 def test_a_crash_after_the_network_call_ends_published_with_one_record(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
