@@ -309,7 +309,7 @@ class EmbeddedAws:
 
 def create_cursor_key(secretsmanager: Any) -> None:
     """The secret page cursors are signed with (infra/parley_cdk/cursor_key.py generates it on AWS): a random
-    value, made once."""
+    value, made once; a restored snapshot puts back the one saved, so cursors given out before still work."""
     try:
         secretsmanager.create_secret(
             Name=physical_name(Secret.CURSOR_KEY),
