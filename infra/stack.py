@@ -10,6 +10,7 @@ from constructs import Construct
 from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import Api
+from infra.parley_cdk.cursor_key import CursorKey
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.functions import Functions, environment, function_arn, public_base_url
 from infra.parley_cdk.layer import CoreLayer
@@ -21,8 +22,13 @@ from parley.shared import names
 
 # Where parley's own command line (`parley admin --stack <name> ...`) reads its settings from, on a
 # laptop with AWS credentials: one output per variable of the API function, keyed as parley.cli expects,
-# its description the variable's name.
-CLI_ENV = tuple(env for env in names.FUNCTION_ENV[names.Function.API] if env is not names.Env.PUBLIC_BASE_URL)
+# its description the variable's name (not the short links' base URL, a deploy-time choice, nor where the
+# cursor key is: the command line pages nothing).
+CLI_ENV = tuple(
+    env
+    for env in names.FUNCTION_ENV[names.Function.API]
+    if env not in (names.Env.PUBLIC_BASE_URL, names.Env.CURSOR_KEY_SECRET)
+)
 
 
 class ParleyStack(Stack):
@@ -49,8 +55,16 @@ class ParleyStack(Stack):
         alerts = Alerts(self, "Alerts")
         media = Media(self, "Media")
         media.notify(scheduling.queues[names.Queue.MEDIA_UPLOADS])
+        cursor_key = CursorKey(self, "CursorKey")
         functions = Functions(
-            self, "Functions", data=data, scheduling=scheduling, alerts=alerts, layer=layer.layer, media=media
+            self,
+            "Functions",
+            data=data,
+            scheduling=scheduling,
+            alerts=alerts,
+            layer=layer.layer,
+            media=media,
+            cursor_key=cursor_key,
         )
         api = Api(self, "Api", handler=functions.functions[names.Function.API])
         base_url = str(self.node.try_get_context(settings.PUBLIC_BASE_URL_CONTEXT) or "") or public_base_url(
@@ -71,7 +85,7 @@ class ParleyStack(Stack):
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
-        values = environment(data, scheduling, self, alerts, media) | {names.Env.PUBLIC_BASE_URL: base_url}
+        values = environment(data, scheduling, self, alerts, media, cursor_key) | {names.Env.PUBLIC_BASE_URL: base_url}
         for env in CLI_ENV:
             CfnOutput(self, output_key(env), value=values[env], description=env.value)
 

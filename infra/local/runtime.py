@@ -219,12 +219,15 @@ class LocalRuntime:
 
 
 def _clear_settings_cache() -> None:
-    """Settings, cached clients and PynamoDB connections were made for the previous environment."""
+    """Settings, cached clients, the cursor key and PynamoDB connections were made for the previous
+    environment."""
     import boto3
 
     from parley.shared.config import get_settings
+    from parley.shared.pagination import forget_cursor_key
 
     get_settings.cache_clear()
+    forget_cursor_key()
     boto3.DEFAULT_SESSION = None  # it caches the credentials it first found
     try:
         from parley.shared import aws as parley_aws

@@ -25,6 +25,7 @@ from constructs import Construct
 from infra.parley_cdk import settings
 from infra.parley_cdk.alerts import Alerts
 from infra.parley_cdk.api import STAGE_NAME
+from infra.parley_cdk.cursor_key import CursorKey
 from infra.parley_cdk.data import Data
 from infra.parley_cdk.media import Media
 from infra.parley_cdk.nag import acknowledge, nag_arn
@@ -205,7 +206,12 @@ def function_arn(stack: Stack, function: names.Function) -> str:
 
 
 def environment(
-    data: Data, scheduling: Scheduling, stack: Stack, alerts: Alerts, media: Media | None = None
+    data: Data,
+    scheduling: Scheduling,
+    stack: Stack,
+    alerts: Alerts,
+    media: Media | None = None,
+    cursor_key: CursorKey | None = None,
 ) -> dict[names.Env, str]:
     """The value of every names.Env variable on AWS."""
     values: dict[names.Env, str] = {
@@ -225,6 +231,8 @@ def environment(
     }
     if media is not None:
         values[names.Env.MEDIA_BUCKET] = media.bucket.bucket_name
+    if cursor_key is not None:
+        values[names.Env.CURSOR_KEY_SECRET] = cursor_key.secret.secret_arn
     return values
 
 
@@ -245,10 +253,11 @@ class Functions(Construct):
         alerts: Alerts,
         layer: aws_lambda.ILayerVersion,
         media: Media | None = None,
+        cursor_key: CursorKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        values = environment(data, scheduling, stack, alerts, media)
+        values = environment(data, scheduling, stack, alerts, media, cursor_key)
 
         self.functions: dict[names.Function, aws_lambda.Function] = {}
         self.log_groups: dict[names.Function, aws_logs.LogGroup] = {}
@@ -318,6 +327,8 @@ class Functions(Construct):
                 alerts.grant_publish(role)
             if media is not None:
                 media.grant(function, role)
+            if cursor_key is not None:
+                cursor_key.grant_read(function, role)
             acknowledge(
                 Validations.of(role),
                 {

@@ -18,7 +18,15 @@ from parley.connect import apps, credentials, providers, x_app
 from parley.shared import names
 from parley.team import members
 from parley.webhooks import endpoints
-from tests.infra.test_stack import as_list, function_ids, resources, role_of_policy, statements, table_ids
+from tests.infra.test_stack import (
+    as_list,
+    function_ids,
+    logical_id,
+    resources,
+    role_of_policy,
+    statements,
+    table_ids,
+)
 
 PREFIX = names.PARAMETER_PREFIX
 PARAMETER_ARN = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"
@@ -220,3 +228,46 @@ def test_tables_a_function_only_reads_grant_it_no_write(template: Template) -> N
 def test_the_api_only_reads_engagement_snapshots_and_never_touches_listening_activity() -> None:
     assert TABLE_ACCESS[names.Function.API][names.Table.SNAPSHOTS] is Access.READ
     assert names.Table.ACTIVITY not in TABLE_ACCESS[names.Function.API]
+
+
+# The cursor key (issue 15 item 11: page cursors are signed with it)
+
+
+def cursor_key_id(template: Template) -> str:
+    return logical_id(template, "AWS::SecretsManager::Secret", "/CursorKey/Secret/Resource$")
+
+
+def test_the_cursor_key_is_generated_by_cloudformation_and_never_written_in_the_template(
+    template: Template, template_json: dict[str, Any]
+) -> None:
+    properties = resources(template, "AWS::SecretsManager::Secret")[cursor_key_id(template)]["Properties"]
+
+    assert "SecretString" not in properties
+    generated = properties["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 64  # letters and digits: more than the 32 bytes pagination requires
+    assert generated["ExcludePunctuation"] is True
+    assert all("SecretString" not in str(output) for output in template_json.get("Outputs", {}).values())
+
+
+def test_only_the_functions_that_page_may_read_the_cursor_key_and_only_read_it(template: Template) -> None:
+    secret = cursor_key_id(template)
+    paging = {fn for fn, env in names.FUNCTION_ENV.items() if names.Env.CURSOR_KEY_SECRET in env}
+    assert paging == {names.Function.API}
+
+    for fn in names.Function:
+        granted = actions_by_resource(role_statements(template, fn), "secretsmanager")
+        assert granted == ({f"<{secret}>": {"secretsmanager:GetSecretValue"}} if fn in paging else {}), fn
+    # and no policy anywhere names it with any other action
+    for _, statement in statements(template):
+        if any(render(r) == f"<{secret}>" for r in as_list(statement["Resource"])):
+            assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"], statement
+
+
+def test_the_functions_that_page_are_told_where_the_cursor_key_is(template: Template) -> None:
+    secret = cursor_key_id(template)
+    for fn, fn_id in function_ids(template).items():
+        variables = resources(template, "AWS::Lambda::Function")[fn_id]["Properties"]["Environment"]["Variables"]
+        if names.Env.CURSOR_KEY_SECRET in names.FUNCTION_ENV[fn]:
+            assert variables[names.Env.CURSOR_KEY_SECRET.value] == {"Ref": secret}, fn
+        else:
+            assert names.Env.CURSOR_KEY_SECRET.value not in variables, fn

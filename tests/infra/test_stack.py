@@ -484,7 +484,7 @@ def test_outputs_give_the_api_url_and_every_variable_the_cli_reads(template_json
     from infra.stack import CLI_ENV
 
     assert "ApiUrl" in outputs
-    for env in CLI_ENV:  # all of the API function's but the short links' base URL (a deploy-time choice)
+    for env in CLI_ENV:  # all of the API function's but the short links' base URL and the cursor key's ARN
         assert outputs[output_key(env)]["Description"] == env.value
 
 

@@ -18,10 +18,13 @@ import pytest
 from infra.local import aws, snapshot
 from infra.local.functions import FunctionRegistry
 from infra.local.runtime import LocalRuntime
+from parley.shared import pagination
 from parley.shared.clock import ManualClock
 from parley.shared.names import Function, Queue, ScheduleGroup, physical_name
 
 START = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
+CURSOR_KEY = {"workspace_id": {"S": "ws_1"}, "post_id": {"S": "p_1"}, "publish_key": {"S": "2030-03-01#p_1"}}
+LISTING = pagination.Listing("ws_1", "posts")
 GROUP = physical_name(ScheduleGroup.DELIVERIES)
 TABLE = "snapshot-probe"
 DOWNTIME = timedelta(seconds=100)
@@ -58,6 +61,7 @@ class Restarted:
     stopped_at: datetime
     retry_request_id: str
     delayed_message_id: str
+    cursor: str | None = None  # given out by the first runtime, signed with its cursor key
 
     def client(self, service: str) -> Any:
         return self.runtime.aws.client(service)
@@ -155,6 +159,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
     first, first_publish = runtime()
     first.start()
     retry_id, delayed_id = _fill(first, first_publish)
+    cursor = pagination.encode_cursor(CURSOR_KEY, LISTING)
     clock.advance(10)
     first.stop()
     stopped_at = clock.now()
@@ -162,7 +167,7 @@ def restarted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restarted]:
 
     second, publish = runtime()
     second.start()
-    yield Restarted(second, clock, publish, state_dir, stopped_at, retry_id, delayed_id)
+    yield Restarted(second, clock, publish, state_dir, stopped_at, retry_id, delayed_id, cursor)
     second.stop()
 
 
@@ -213,6 +218,12 @@ def test_s3_objects_and_secrets_come_back(restarted: Restarted) -> None:
     assert obj["Body"].read() == b"\x89PNG\r\n"
     assert (obj["ContentType"], obj["Metadata"]) == ("image/png", {"alt": "a"})
     assert restarted.client("secretsmanager").get_secret_value(SecretId="parley/app-secret")["SecretString"] == "hush"
+
+
+def test_the_cursor_key_comes_back_so_a_cursor_given_out_before_still_pages(restarted: Restarted) -> None:
+    # the restarted runtime makes a new key at start; the saved one must win over it
+    assert restarted.cursor is not None
+    assert pagination.decode_cursor(restarted.cursor, LISTING) == CURSOR_KEY
 
 
 def test_queued_messages_come_back_with_their_remaining_delay(restarted: Restarted) -> None:

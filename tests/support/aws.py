@@ -24,11 +24,12 @@ def aws() -> Iterator[str]:
     """moto's server with parley's tables, queues and schedule group; the env points at it."""
     from moto.server import ThreadedMotoServer
 
-    from infra.local.aws import media_notification, redrive_order
+    from infra.local.aws import create_cursor_key, media_notification, redrive_order
     from parley import store
     from parley.shared import aws as parley_aws
     from parley.shared.config import Settings, get_settings
     from parley.shared.names import REDRIVE, VISIBILITY_SECONDS, Queue, ScheduleGroup, Topic, local_names, physical_name
+    from parley.shared.pagination import forget_cursor_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = _free_port()
@@ -68,6 +69,8 @@ def aws() -> Iterator[str]:
     parley_aws.client("s3").put_bucket_notification_configuration(
         Bucket=settings.media_bucket, NotificationConfiguration=media_notification(uploads_arn)
     )
+    create_cursor_key(parley_aws.client("secretsmanager"))  # names.Secret.CURSOR_KEY, as the CDK app makes it
+    forget_cursor_key()
     yield endpoint
     server.stop()
     for key, value in saved.items():
@@ -77,3 +80,4 @@ def aws() -> Iterator[str]:
             os.environ[key] = value
     get_settings.cache_clear()
     parley_aws.reset()
+    forget_cursor_key()

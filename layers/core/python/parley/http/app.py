@@ -53,7 +53,15 @@ from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws, clock
 from parley.shared.config import get_settings
-from parley.shared.errors import Conflict, FieldProblem, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from parley.shared.errors import (
+    BadRequest,
+    Conflict,
+    FieldProblem,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
 from parley.shared.names import Table
 from parley.shared.observability import logger
 from parley.team import members, tokens
@@ -156,6 +164,12 @@ def _invalid_response(exc: ResponseValidationError) -> Response[dict[str, Any]]:
 def _validation_failed(exc: ValidationFailed) -> Response[dict[str, Any]]:
     errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
     return problem(422, "The request is not valid.", errors=errors, instance=app.current_event.path)
+
+
+@app.exception_handler(BadRequest)
+def _bad_request(exc: BadRequest) -> Response[dict[str, Any]]:
+    errors = [{"field": p.field, "reason": p.reason} for p in exc.problems]
+    return problem(400, exc.detail, errors=errors, instance=app.current_event.path)
 
 
 @app.exception_handler(NotFound)

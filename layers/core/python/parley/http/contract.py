@@ -9,6 +9,8 @@ rule, so that no answer a route can give goes undeclared:
   workspace's: nothing revealed);
 - a write may answer 400 (its body is not UTF-8 JSON); a route with a body 413 (over API Gateway's 10 MB),
   415 (not JSON) and, as a route with parameters, 422 (a field and its reason);
+- a listing that pages (it takes a `cursor`) may answer 400: the cursor is not one the API gave out for this
+  listing (changed, cut short, made up, or another listing's, filters' or workspace's);
 - a write may answer 403 (the member's role does not allow it) and 409 (the resource's state does not);
 - a route that calls a network on the way may answer 503 (the network is busy: nothing was recorded).
 
@@ -69,6 +71,8 @@ WHY = {
     503: "The network is busy or unreachable: nothing was recorded; try again (Retry-After)",
 }
 WRITES = {"post", "put", "patch", "delete"}
+# A listing's 400 (no read has a body): its `cursor` is not one it gave out (parley.shared.pagination).
+WHY_CURSOR = "The cursor is not one this API gave out for this listing: `errors` names it; start again without it"
 
 # Operations that call a network while the request waits (connecting, answering on it).
 CALLS_A_NETWORK = {("post", "/channels"), ("post", "/inbox/{item_id}/reply")}
@@ -289,7 +293,8 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
         statuses |= {401, 429}
     if "{" in path:
         statuses.add(404)
-    if method in WRITES:
+    pages = _pages(operation)
+    if method in WRITES or pages:
         statuses.add(400)
     if "requestBody" in operation:
         statuses |= {413, 415, 422}
@@ -306,9 +311,11 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
     if (method, path) in OWNER_OR_ADMIN_READS:
         statuses.add(403)
     for status in statuses:
-        example = {"problem": problem_examples.problem(status, method, path)}
+        cursor = status == 400 and pages
+        example = {"problem": problem_examples.problem(status, method, path, cursor=cursor)}
+        why = WHY_CURSOR if cursor else WHY[status]
         responses[str(status)] = {
-            "description": WHY[status],
+            "description": why,
             "content": {PROBLEM: {"schema": PROBLEM_REF, "examples": example}},
         } | ({"headers": {"Retry-After": RETRY_AFTER}} if status in (429, 503) else {})
     _exemplify(method, path, responses)
@@ -316,6 +323,11 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
 
 
 RETRY_AFTER = {"description": "Seconds to wait before trying again", "schema": {"type": "string"}}
+
+
+def _pages(operation: dict[str, Any]) -> bool:
+    """Whether an operation is a listing that pages: it takes a `cursor` in its query."""
+    return any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", []))
 
 
 def _exemplify(method: str, path: str, responses: dict[str, Any]) -> None:

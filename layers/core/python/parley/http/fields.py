@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
-from parley.shared import timeparse
+from parley.shared import pagination, timeparse
 
 # parley's ids: a prefix, `_`, and a ULID (`p_01m8...`, `ch_...`); generous, so that no real id is refused.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$"
@@ -26,8 +26,9 @@ PUBLISH_AT_PATTERN = (
 URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f]+$"
 # A time in a query: ISO 8601 with its offset.
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$"
-# A page cursor as the API gives them out (base64url of the last key).
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,2000}$"
+# A page cursor as the API gives them out (base64url, signed: parley.shared.pagination); one of this form that
+# the listing did not give out is a 400.
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,{pagination.MAX_CURSOR_CHARS}}}$"
 
 # What a refusal says when a value misses one of the patterns above (pydantic would quote the regex).
 PATTERN_REASONS = {
@@ -66,7 +67,13 @@ def iso_time(value: Any) -> Any:
 QueryTime = Annotated[
     AwareDatetime | None, BeforeValidator(iso_time), Query(description="ISO 8601 (RFC 3339) with its offset")
 ]
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="next_cursor of the previous page")]
+Cursor = Annotated[
+    str | None,
+    Query(
+        pattern=CURSOR_PATTERN,
+        description="next_cursor of the previous page, sent with the same filters (the limit may change)",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=100, description="At most this many items")]
 # The zones this machine's tz database knows (timeparse.ZONES, the one rule): listed, so a client can check.
 ZONES = sorted(timeparse.ZONES)

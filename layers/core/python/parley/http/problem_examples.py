@@ -7,6 +7,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from parley.shared import pagination
+
 # A made-up id of each kind, by the path parameter that takes it.
 IDS = {
     "post_id": "p_01m8zfz4eh0xe9b6728nrcrqad",
@@ -65,8 +67,9 @@ def instance(path: str) -> str:
     return path
 
 
-def problem(status: int, method: str, path: str) -> dict[str, Any]:
-    """An Example Object of the problem a request to (method, path) gets with this status."""
+def problem(status: int, method: str, path: str, *, cursor: bool = False) -> dict[str, Any]:
+    """An Example Object of the problem a request to (method, path) gets with this status (`cursor`: the
+    400 of a listing, for its cursor)."""
     summary, detail = _DETAILS[status]
     body: dict[str, Any] = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
     if status == 404:
@@ -88,6 +91,9 @@ def problem(status: int, method: str, path: str) -> dict[str, Any]:
         body["errors"] = [_bad_field(method, path)]
     if status == 400 and path.endswith(("/callback", "/consent")):
         summary, body = _refused_state(path, body)
+    if cursor:
+        summary, body["detail"] = "The cursor is not one this listing gave out", pagination.DETAIL
+        body["errors"] = [{"field": "cursor", "reason": pagination.REASON}]
     return {"summary": summary, "value": body}
 
 

@@ -19,7 +19,7 @@ from parley.networks.base import AnswerTo, TransientNetworkError
 from parley.networks.registry import check_text
 from parley.shared import clock
 from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
-from parley.shared.pagination import decode_cursor, encode_cursor
+from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.store import Action, ChannelRecord, Condition, InboxRecord, MemberRecord, UpdateError
 from parley.team.members import Principal, Role
 
@@ -90,16 +90,25 @@ def list_items(principal: Principal, query: InboxQuery) -> dict[str, Any]:
     for condition in conditions:
         filter_condition = condition if filter_condition is None else filter_condition & condition
     range_condition = InboxRecord.arrival_key >= stamp(query.since) if query.since else None
+    filters = {
+        "status": query.status,
+        "sentiment": query.sentiment,
+        "channel": query.channel_id,
+        "post": query.post_id,
+        "since": stamp(query.since) if query.since else None,
+    }
+    listing = Listing(principal.workspace_id, "inbox", filters)
+    start = decode_cursor(query.cursor, listing)
     page = InboxRecord.by_arrival.query(
         principal.workspace_id,
         range_condition,
         filter_condition=filter_condition,
         scan_index_forward=False,
         limit=query.limit,
-        last_evaluated_key=decode_cursor(query.cursor),
+        last_evaluated_key=start,
     )
     items = [view(item) for item in page]
-    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key, listing)}
 
 
 def get(principal: Principal, item_id: str) -> InboxRecord:

@@ -17,7 +17,7 @@ from parley.publishing.deliveries import EDITABLE, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
-from parley.shared.pagination import decode_cursor, encode_cursor
+from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.shared.timeparse import parse_publish_at
 from parley.store import ChannelRecord, DeliveryRecord, PostRecord
 from parley.store import transaction as store_transaction
@@ -407,16 +407,17 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
     low = publish_key(since, "") if since else "0"
     high = publish_key(until, "") if until else "9"
-    start = decode_cursor(query.cursor)
+    try:
+        state = State(query.status) if query.status else None
+    except ValueError as exc:
+        raise ValidationFailed(FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")) from exc
     ws = principal.workspace_id
+    # The status picks the index and its partition, the times its range: a cursor continues only its own query.
+    filters = {"status": state.value if state is not None else None, "since": _iso(since), "until": _iso(until)}
+    listing = Listing(ws, "posts", filters)
+    start = decode_cursor(query.cursor, listing)
 
-    if query.status:
-        try:
-            state = State(query.status)
-        except ValueError as exc:
-            raise ValidationFailed(
-                FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")
-            ) from exc
+    if state is not None:
         page = DeliveryRecord.by_state.query(
             deliveries.state_key(ws, state),
             DeliveryRecord.publish_key.between(low, high),
@@ -443,7 +444,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
     for record in DeliveryRecord.batch_get([(p.post_id, c) for p in ordered for c in p.channel_ids]):
         found.setdefault(record.post_id, []).append(record)
     items = [post_view(p, sorted(found.get(p.post_id, []), key=lambda d: d.channel_id)) for p in ordered]
-    return {"items": items, "next_cursor": encode_cursor(last_key)}
+    return {"items": items, "next_cursor": encode_cursor(last_key, listing)}
 
 
 def _states(records: list[DeliveryRecord]) -> list[dict[str, str]]:

@@ -25,6 +25,17 @@ class ValidationFailed(ParleyError):
         super().__init__("; ".join(f"{p.field}: {p.reason}" for p in self.problems))
 
 
+class BadRequest(ParleyError):
+    """A request the API cannot act on although each value has the right form (400): a value only the API
+    hands out, such as a page cursor, came back changed, cut short, made up or out of place. `detail` says
+    what to do; each problem names the field and why."""
+
+    def __init__(self, detail: str, problems: list[FieldProblem] | FieldProblem) -> None:
+        self.detail = detail
+        self.problems = [problems] if isinstance(problems, FieldProblem) else problems
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in self.problems))
+
+
 class NotFound(ParleyError):
     """Missing, or another workspace's (404: nothing revealed)."""
 

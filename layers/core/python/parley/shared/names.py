@@ -71,6 +71,12 @@ class Bucket(StrEnum):
     MEDIA = "media"  # uploaded images, private; lifecycle expires unused and retired ones (docs/media.md)
 
 
+class Secret(StrEnum):
+    """Secrets Manager secrets the stack generates (and the local runtime creates in moto)."""
+
+    CURSOR_KEY = "cursor-key"  # the HMAC key page cursors are signed with (parley.shared.pagination)
+
+
 class Env(StrEnum):
     """Environment variables read once by `parley.shared.config.Settings`."""
 
@@ -106,6 +112,8 @@ class Env(StrEnum):
     # Host names, addresses and networks (comma-separated) an outbound fetch (parley.shared.outbound) may
     # reach although they are not public: the local runtime's and the tests' peers on 127.0.0.1. Unset on AWS.
     OUTBOUND_ALLOWED_HOSTS = "PARLEY_OUTBOUND_ALLOWED_HOSTS"
+    # The Secrets Manager secret (its ARN on AWS, its name locally) whose value signs page cursors.
+    CURSOR_KEY_SECRET = "PARLEY_CURSOR_KEY_SECRET"
 
 
 TABLE_ENV: dict[Table, Env] = {
@@ -146,8 +154,9 @@ _CORE_ENV: tuple[Env, ...] = (
 # The variables each function is given (the CDK app sets exactly these; a test compares).
 FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for function in Function}
 # The API builds URLs people open in a browser: the X connect callback, and short links (`/l/{code}`;
-# empty: links are left as they are), read at queue time.
-FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL)
+# empty: links are left as they are), read at queue time. It alone pages (GET /posts, /inbox, a webhook's
+# log), so it alone is told where the cursor key is (and may read it).
+FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL, Env.CURSOR_KEY_SECRET)
 
 PARAMETER_PREFIX = f"/{APP}"
 
@@ -161,7 +170,7 @@ PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the 
 MAX_ATTEMPTS = 5
 
 
-def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket) -> str:
+def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket | Secret) -> str:
     """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
     return f"{APP}-{kind.value}"
 
@@ -191,6 +200,7 @@ def local_names(*, endpoint_url: str, account: str, region: str, public_base_url
         Env.PUBLIC_BASE_URL.value: public_base_url,
         Env.TOKENS_FUNCTION_ARN.value: (f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.TOKENS)}"),
         Env.MEDIA_BUCKET.value: local_bucket_name(Bucket.MEDIA, account),
+        Env.CURSOR_KEY_SECRET.value: physical_name(Secret.CURSOR_KEY),
     }
     return env
 

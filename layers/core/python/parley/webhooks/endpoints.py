@@ -10,7 +10,7 @@ from typing import Any
 
 from parley.shared import aws, clock, ids, outbound
 from parley.shared.errors import FieldProblem, NotFound, OutboundFailed, OutboundRefused, ValidationFailed
-from parley.shared.pagination import decode_cursor, encode_cursor
+from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.store import WebhookDeliveryRecord, WebhookRecord
 from parley.team.members import Principal, Role
 from parley.webhooks.events import EventType
@@ -113,11 +113,13 @@ def delete(principal: Principal, webhook_id: str) -> None:
 def deliveries(workspace_id: str, webhook_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The endpoint's log, newest first: each event's status, attempts and last error."""
     get(workspace_id, webhook_id)
+    listing = Listing(workspace_id, f"webhooks/{webhook_id}/deliveries")
+    start = decode_cursor(cursor, listing)
     page = WebhookDeliveryRecord.by_time.query(
-        webhook_id, scan_index_forward=False, limit=limit, last_evaluated_key=decode_cursor(cursor)
+        webhook_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
     )
     items = [delivery_view(d) for d in page]
-    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key, listing)}
 
 
 def endpoint_view(record: WebhookRecord) -> dict[str, Any]:
