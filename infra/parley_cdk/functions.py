@@ -100,8 +100,9 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access | Exactly]] = {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
-    # Public: counts a click and reads its target in one conditional UpdateItem (ReturnValues), then counts it
-    # in the link's hour with another, in the links table only (parley.links.clicks): no reads, no indexes.
+    # Public: counts a click and reads its target in one conditional UpdateItem (ReturnValues), then adds it to
+    # its delivery's tally and to the link's hour with two more, in the links table only (parley.links.clicks):
+    # no reads, no indexes.
     names.Function.REDIRECT: {names.Table.LINKS: Exactly(item=("dynamodb:UpdateItem",))},
     # Sends each event to its endpoint; keeps the log and the endpoint's health (parley.webhooks.sending).
     names.Function.WEBHOOKS: {

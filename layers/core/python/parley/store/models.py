@@ -195,6 +195,13 @@ class DeliveryRecord(Model):
     # What a two-step network made before publishing (Instagram, Threads: the container id), so a retry
     # reuses it (parley.store.intents).
     remote_intent = UnicodeAttribute(null=True)
+    # The summary's numbers, kept where the summary reads them (docs/metrics.md): the counters of the newest
+    # engagement snapshot and its time, set by the poll with each snapshot (a newer one only).
+    counters: MapAttribute[str, Any] = MapAttribute(null=True)
+    counters_at = UTCDateTimeAttribute(null=True)
+    # Queued since clicks are also added up per delivery (parley.links.clicks, keys.click_tally_key): absent on
+    # older deliveries, whose summary rows are read from their links and snapshots instead.
+    tallied = BooleanAttribute(null=True)
 
     by_state = DeliveryStateIndex()
 
