@@ -79,6 +79,9 @@ _API_TABLES: dict[names.Table, Access | Exactly] = {
     **dict.fromkeys(names.Table, Access.READ_WRITE),
     names.Table.TOKENS: API_TOKEN_ACCESS,
     names.Table.SNAPSHOTS: Access.READ,  # engagement curves and summaries; the poll function writes them
+    # Campaign presets: set and listed through the API, read when a post is queued or edited (short links).
+    # No other function touches them.
+    names.Table.CAMPAIGNS: Access.READ_WRITE,
 }
 del _API_TABLES[names.Table.ACTIVITY]  # the hourly listening counts are the poll function's (parley.listening.alerts)
 
