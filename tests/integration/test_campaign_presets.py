@@ -3,28 +3,12 @@ and those an older parley kept in the workspace's item are still found, then mov
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
-from parley.shared.config import get_settings
-from parley.shared.names import Env
 from parley.shared.pagination import encode_cursor
 from parley.store import CampaignRecord, LinkRecord, WorkspaceRecord
 from tests.integration.test_api_posts import Workspace, draft, make_workspace
 from tests.integration.test_metrics import codes_in
-
-BASE = "https://go.example.test"
-
-
-@pytest.fixture
-def short_links_on(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(Env.PUBLIC_BASE_URL.value, BASE)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv(Env.PUBLIC_BASE_URL.value)
-    get_settings.cache_clear()
 
 
 def full_preset(n: int) -> dict[str, str]:

@@ -4,7 +4,6 @@ functions called in-process (the e2e test drives the same through the local runt
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -16,22 +15,10 @@ from functions.redirect.handler import lambda_handler as redirect
 from parley.links import clicks, short_links
 from parley.metrics import snapshots
 from parley.shared import clock
-from parley.shared.config import get_settings
-from parley.shared.names import Env
 from parley.store import DeliveryRecord, LinkRecord
 from parley.store.keys import click_tally_key, post_key
 from tests.integration.test_api_posts import Workspace, draft, in_minutes, make_workspace
-
-BASE = "https://go.example.test"
-
-
-@pytest.fixture
-def short_links_on(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(Env.PUBLIC_BASE_URL.value, BASE)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv(Env.PUBLIC_BASE_URL.value)
-    get_settings.cache_clear()
+from tests.support.short_links import BASE
 
 
 @pytest.fixture
@@ -147,16 +134,6 @@ class CountingClient:
     def update_item(self, **kwargs: Any) -> Any:
         self.calls += 1
         return self.real.update_item(**kwargs)
-
-
-@pytest.fixture
-def frozen() -> Iterator[clock.ManualClock]:
-    """The parley clock held still: every click falls in one hour, whatever the wall clock does."""
-    manual = clock.ManualClock(clock.now())
-    previous = clock.get_clock()
-    clock.set_clock(manual)
-    yield manual
-    clock.set_clock(previous)
 
 
 def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_three_calls(

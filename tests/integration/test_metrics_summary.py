@@ -10,36 +10,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import botocore.client
-import pytest
 
 from parley.metrics import snapshots
 from parley.shared import clock, ids
 from parley.shared.config import get_settings
-from parley.shared.names import Env
 from parley.store import ChannelRecord, DeliveryRecord, LinkRecord
 from parley.store.keys import click_tally_key, post_key
 from tests.integration.test_api_posts import Workspace, draft, make_workspace
 from tests.integration.test_metrics import click, codes_in
-
-BASE = "https://go.example.test"
-
-
-@pytest.fixture
-def short_links_on(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(Env.PUBLIC_BASE_URL.value, BASE)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv(Env.PUBLIC_BASE_URL.value)
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def frozen() -> Iterator[clock.ManualClock]:
-    manual = clock.ManualClock(clock.now())
-    previous = clock.get_clock()
-    clock.set_clock(manual)
-    yield manual
-    clock.set_clock(previous)
 
 
 @contextlib.contextmanager
