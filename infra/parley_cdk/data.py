@@ -59,6 +59,7 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.WEBHOOK_DELIVERIES: TableKeys(
         "webhook_id", "event_id", indexes=(Index("by_time", "webhook_id", "time_key"),), ttl_attribute="expires_at"
     ),
+    names.Table.CAMPAIGNS: TableKeys("workspace_id", "campaign"),
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

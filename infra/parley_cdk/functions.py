@@ -80,6 +80,9 @@ _API_TABLES: dict[names.Table, Access | Exactly] = {
     **dict.fromkeys(names.Table, Access.READ_WRITE),
     names.Table.TOKENS: API_TOKEN_ACCESS,
     names.Table.SNAPSHOTS: Access.READ,  # engagement curves and summaries; the poll function writes them
+    # Campaign presets: set and listed through the API, read when a post is queued or edited (short links).
+    # No other function touches them.
+    names.Table.CAMPAIGNS: Access.READ_WRITE,
 }
 del _API_TABLES[names.Table.ACTIVITY]  # the hourly listening counts are the poll function's (parley.listening.alerts)
 
@@ -101,8 +104,9 @@ TABLE_ACCESS: dict[names.Function, dict[names.Table, Access | Exactly]] = {
         names.Table.CHANNELS: Access.READ_WRITE,  # needs_reauth when X refuses the refresh token
     },
     names.Function.MEDIA_CHECK: {names.Table.MEDIA: Access.READ_WRITE},
-    # Public: counts a click and reads its target in one conditional UpdateItem (ReturnValues), then counts it
-    # in the link's hour with another, in the links table only (parley.links.clicks): no reads, no indexes.
+    # Public: counts a click and reads its target in one conditional UpdateItem (ReturnValues), then adds it to
+    # its delivery's tally and to the link's hour with two more, in the links table only (parley.links.clicks):
+    # no reads, no indexes.
     names.Function.REDIRECT: {names.Table.LINKS: Exactly(item=("dynamodb:UpdateItem",))},
     # Sends each event to its endpoint; keeps the log and the endpoint's health (parley.webhooks.sending).
     names.Function.WEBHOOKS: {

@@ -4,7 +4,6 @@ functions called in-process (the e2e test drives the same through the local runt
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -16,21 +15,10 @@ from functions.redirect.handler import lambda_handler as redirect
 from parley.links import clicks, short_links
 from parley.metrics import snapshots
 from parley.shared import clock
-from parley.shared.config import get_settings
-from parley.shared.names import Env
 from parley.store import DeliveryRecord, LinkRecord
+from parley.store.keys import click_tally_key, post_key
 from tests.integration.test_api_posts import Workspace, draft, in_minutes, make_workspace
-
-BASE = "https://go.example.test"
-
-
-@pytest.fixture
-def short_links_on(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(Env.PUBLIC_BASE_URL.value, BASE)
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv(Env.PUBLIC_BASE_URL.value)
-    get_settings.cache_clear()
+from tests.support.short_links import BASE
 
 
 @pytest.fixture
@@ -148,17 +136,7 @@ class CountingClient:
         return self.real.update_item(**kwargs)
 
 
-@pytest.fixture
-def frozen() -> Iterator[clock.ManualClock]:
-    """The parley clock held still: every click falls in one hour, whatever the wall clock does."""
-    manual = clock.ManualClock(clock.now())
-    previous = clock.get_clock()
-    clock.set_clock(manual)
-    yield manual
-    clock.set_clock(previous)
-
-
-def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_two_calls(
+def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_three_calls(
     ws: Workspace, short_links_on: None, frozen: clock.ManualClock
 ) -> None:
     import boto3
@@ -169,7 +147,8 @@ def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_cost
     counting = CountingClient(boto3.client("dynamodb"))
     # moto (not DynamoDB) creates an item non-atomically: two UpdateItems racing on an item that does not
     # exist yet both put a fresh one and one ADD is lost. So one click makes the hour's item before the
-    # race; every click after it races on items that exist, as the busy hour of a real link does.
+    # race; every click after it races on items that exist, as the busy hour of a real link does (and the
+    # delivery's tally, made by the same first click).
     assert clicks.follow(code, "Mozilla/5.0", dynamodb=counting) is not None
     start = threading.Barrier(threads)
 
@@ -185,9 +164,11 @@ def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_cost
         worker.join()
     clicked = 1 + threads * per_thread
     assert LinkRecord.get(code).clicks == clicked
-    assert counting.calls == 2 * clicked
+    assert counting.calls == 3 * clicked  # the link, its delivery's tally, its hour
     hour = clock.now().strftime("%Y-%m-%dT%H")
     assert LinkRecord.get(f"{code}@{hour}").clicks == clicked
+    tally = click_tally_key(post_key(ws.id, created["id"]), ws.channel_id)
+    assert LinkRecord.get(tally).clicks == clicked
     unknown = CountingClient(boto3.client("dynamodb"))
     assert clicks.follow("A" * 12, None, dynamodb=unknown) is None and unknown.calls == 1
     assert clicks.follow("../x", None, dynamodb=unknown) is None and unknown.calls == 1

@@ -344,7 +344,10 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         ],
     },
     ("get", "/metrics/summary", 200): SUMMARY,
-    ("get", "/campaigns", 200): {"items": [{"campaign": "spring-sale", "utm": {"utm_content": "banner"}}]},
+    ("get", "/campaigns", 200): {
+        "items": [{"campaign": "spring-sale", "utm": {"utm_content": "banner"}}],
+        "next_cursor": None,
+    },
     ("put", "/campaigns/{name}", 200): {
         "campaign": "spring-sale",
         "utm": {"utm_content": "banner", "utm_term": "running shoes"},

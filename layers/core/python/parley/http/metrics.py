@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from parley.http.fields import LINE_PATTERN, PathId, QueryId, iso_time
+from parley.http.fields import LINE_PATTERN, Cursor, PathId, QueryId, iso_time
 from parley.links import campaigns
 from parley.metrics import views
 from parley.shared.errors import FieldProblem, ValidationFailed
@@ -80,9 +80,14 @@ def summary(
     return Response(200, "application/json", body=result)
 
 
-@router.get("/campaigns", summary="Campaign presets: extra UTM parameters per campaign name")
-def list_campaigns() -> dict[str, Any]:
-    return {"items": campaigns.list_presets(_caller())}
+@router.get("/campaigns", summary="Campaign presets: extra UTM parameters per campaign name, by name, a page at a time")
+def list_campaigns(
+    limit: Annotated[int, Query(ge=1, le=campaigns.MAX_PAGE, description="At most this many presets")] = (
+        campaigns.MAX_PAGE
+    ),
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return campaigns.list_presets(_caller(), limit, cursor)
 
 
 @router.put("/campaigns/<name>", summary="Set a campaign's extra UTM parameters")

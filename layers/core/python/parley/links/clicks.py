@@ -1,7 +1,8 @@
 """Following a short link: count the click and find the target in one conditional UpdateItem (ADD the
-counter if the code exists, return the item), then ADD it to the link's hour (for the curve): two
-DynamoDB calls per click whatever the table holds, and none for a malformed code. Atomic counters:
-concurrent clicks are never lost or counted twice.
+counter if the code exists, return the item), then ADD it to its delivery's tally (what the summary reads:
+one item per delivery, whatever its links) and to the link's hour (for the curve): three DynamoDB calls
+per click whatever the table holds, all in the links table, and none for a malformed code. Atomic
+counters: concurrent clicks are never lost or counted twice.
 
 Link-preview crawlers (a network fetching the page to draw a card) are counted apart from people.
 """
@@ -18,6 +19,7 @@ from parley.shared import aws, clock, emf
 from parley.shared.config import get_settings
 from parley.shared.names import Table
 from parley.shared.observability import logger
+from parley.store.keys import click_tally_key
 
 # Link-preview fetchers are told apart by the maintained list of crawler user agents (crawler-user-agents),
 # plus the one parley's networks use that it lacks: Bluesky's card fetcher, "cardyb". No substring such as
@@ -58,6 +60,18 @@ def follow(code: str, user_agent: str | None, *, dynamodb: Any = None) -> Follow
         )["Attributes"]
     except dynamodb.exceptions.ConditionalCheckFailedException:
         return None
+    if "post_key" in item and "channel_id" in item:
+        tally = click_tally_key(item["post_key"]["S"], item["channel_id"]["S"])
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key={"code": {"S": tally}},
+                UpdateExpression="ADD #n :one",
+                ExpressionAttributeNames={"#n": counter},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+        except Exception:  # the link's own counter has it (the post's metrics); the summary misses this one
+            logger.exception("could not add a click to its delivery's tally", extra={"code": code})
     hour = clock.now().strftime("%Y-%m-%dT%H")
     try:
         dynamodb.update_item(

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from parley.links import campaigns
 from parley.networks import richtext
 from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.names import SHORT_LINK_PATH
-from parley.store import LinkRecord, WorkspaceRecord
+from parley.store import LinkRecord
 from parley.store.keys import post_key
 
 CODE_BYTES = 9  # 72 random bits, 12 URL-safe characters: not guessable, not enumerable
@@ -110,14 +111,7 @@ def note(view: dict[str, Any], texts: list[str]) -> dict[str, Any]:
 
 
 def campaign_preset(workspace_id: str, campaign: str | None) -> dict[str, str]:
-    if not campaign:
-        return {}
-    try:
-        workspace = WorkspaceRecord.get(workspace_id)
-    except WorkspaceRecord.DoesNotExist:
-        return {}
-    presets = workspace.campaigns.as_dict() if workspace.campaigns else {}
-    return {str(k): str(v) for k, v in (presets.get(campaign) or {}).items()}
+    return campaigns.preset(workspace_id, campaign)
 
 
 def shorten(

@@ -4,6 +4,12 @@ so every post has a curve (docs/metrics.md).
 Counters are whatever the network gives, named the same on every network: likes, reposts, replies,
 quotes, and impressions where there are any. Recording is best effort: a snapshot that cannot be
 written is logged and the poll goes on (the next poll writes the next point).
+
+With each snapshot the delivery's own record gets the same counters and their time (`counters`,
+`counters_at`), so the summary reads one item per delivery instead of a Query per delivery. That write
+sets absolute values, only if they are newer than what the record holds: a snapshot written twice (a
+retried poll) or late (an older one after a newer one) changes nothing, and there is no running sum to
+count twice.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Any
 
 from parley.shared import clock, emf
 from parley.shared.observability import logger
-from parley.store import SnapshotRecord
+from parley.store import DeliveryRecord, SnapshotRecord, UpdateError
 from parley.store.keys import post_key
 
 # The networks' names (Bluesky's likeCount -> "like", Mastodon's favourites, X's public_metrics) -> ours.
@@ -83,8 +89,27 @@ def _record(workspace_id: str, post_id: str, channel_id: str, network: str, coun
         taken_at=now,
         counters=counters,
     ).save()
+    keep_on_delivery(workspace_id, post_id, channel_id, counters, now)
     before = engagement(previous) if previous is not None else 0
     emf.count(emf.ENGAGEMENT, engagement(counters) - before, network)
+
+
+def keep_on_delivery(workspace_id: str, post_id: str, channel_id: str, counters: dict[str, int], at: datetime) -> bool:
+    """The newest counters on the delivery's record, for the summary: one conditional UpdateItem that
+    does nothing for a snapshot not newer than the one it holds, or for a delivery that is not there (or is
+    another workspace's). Whether it wrote."""
+    try:
+        DeliveryRecord(post_id, channel_id).update(
+            actions=[DeliveryRecord.counters.set(counters), DeliveryRecord.counters_at.set(at)],
+            condition=DeliveryRecord.post_id.exists()
+            & (DeliveryRecord.workspace_id == workspace_id)
+            & (DeliveryRecord.counters_at.does_not_exist() | (DeliveryRecord.counters_at < at)),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
 
 
 def latest(key: str, channel_id: str) -> dict[str, int] | None:

@@ -1,9 +1,11 @@
 """What the metrics API answers: one post's curves (`post_metrics`) and a period's summary (`summary`),
 both scoped to the caller's workspace and read by keys and indexes only (no Scan).
 
-The summary reads the posts published in the period (the posts' `by_publish_at` index, newest first, at
-most METRICS_MAX_POSTS), then per post its deliveries, its newest snapshot per channel and its links:
-a few Queries per post, bounded by the period, never by what is stored.
+The summary reads the posts of the period (the posts' `by_publish_at` index, newest first, at most
+METRICS_MAX_POSTS), then their deliveries, which hold their newest counters (written with each snapshot,
+parley.metrics.snapshots), and each delivery's click tally (parley.links.clicks): one Query and two
+BatchGetItems of 100 keys, whatever the posts hold, never a call per post. Deliveries queued before the
+tallies existed (no `tallied`) are read as they always were: their post's links, their newest snapshot.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from parley.shared import clock, timeparse
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.shared.names import METRICS_MAX_POSTS, METRICS_MAX_RANGE_DAYS
 from parley.store import DeliveryRecord, LinkRecord, PostRecord
+from parley.store.keys import click_tally_key
 from parley.team.members import Principal
 
 COUNTERS = ("likes", "reposts", "replies", "quotes", "impressions")
@@ -159,21 +162,26 @@ def summary(principal: Principal, since: str | None, until: str | None, channel:
         PostRecord.publish_key.between(posts.publish_key(start, ""), posts.publish_key(end, "")),
         scan_index_forward=False,
         limit=METRICS_MAX_POSTS,
-        page_size=min(METRICS_MAX_POSTS, 100),
+        page_size=METRICS_MAX_POSTS,
     )
     chosen = list(page)
+    published = _published(ws, chosen, channel)
+    tallies = _click_tallies(ws, [d for found in published.values() for d in found if d.tallied])
+    older: dict[str, LinkCounts] = {}  # posts whose deliveries predate the tallies: their links, as before
     rows: list[dict[str, Any]] = []
     for post in chosen:
-        counts: LinkCounts | None = None
-        for delivery in DeliveryRecord.query(post.post_id):
-            if delivery.workspace_id != ws or delivery.published_at is None:
-                continue
-            if channel and delivery.channel_id != channel:
-                continue
-            if counts is None:
-                counts = link_counts(ws, post.post_id)
-            latest = snapshots.latest(snapshots.post_key(ws, post.post_id), delivery.channel_id) or {}
-            published = delivery.published_at
+        for delivery in published.get(post.post_id, []):
+            if delivery.tallied:
+                clicks, previews = tallies.get((post.post_id, delivery.channel_id), (0, 0))
+            else:
+                if post.post_id not in older:
+                    older[post.post_id] = link_counts(ws, post.post_id)
+                counts = older[post.post_id]
+                clicks = counts.clicks.get(delivery.channel_id, 0)
+                previews = counts.previews.get(delivery.channel_id, 0)
+            latest = _newest_counters(ws, delivery)
+            published_at = delivery.published_at
+            assert published_at is not None  # _published keeps published ones only
             written = post.overrides.as_dict() if post.overrides else {}
             rows.append(
                 {
@@ -181,13 +189,13 @@ def summary(principal: Principal, since: str | None, until: str | None, channel:
                     "channel_id": delivery.channel_id,
                     "network": delivery.network,
                     "campaign": post.campaign or "",
-                    "published_at": _iso(published),
-                    "weekday": WEEKDAYS[published.weekday()],
-                    "hour": published.hour,
+                    "published_at": _iso(published_at),
+                    "weekday": WEEKDAYS[published_at.weekday()],
+                    "hour": published_at.hour,
                     **{name: int(latest.get(name, 0)) for name in COUNTERS},
                     "engagement": snapshots.engagement(latest),
-                    "clicks": counts.clicks.get(delivery.channel_id, 0),
-                    "previews": counts.previews.get(delivery.channel_id, 0),
+                    "clicks": clicks,
+                    "previews": previews,
                     # As the marketer wrote it (the delivery holds the short links the network got).
                     "text": str(written.get(delivery.network, post.text)),
                 }
@@ -202,6 +210,38 @@ def summary(principal: Principal, since: str | None, until: str | None, channel:
         "best_hours": _best_hours(rows),
         "deliveries": rows,
     }
+
+
+def _published(ws: str, chosen: list[PostRecord], channel: str | None) -> dict[str, list[DeliveryRecord]]:
+    """post id -> its published deliveries (on `channel` only, if given), by channel: BatchGetItem, 100 keys a call."""
+    keys = list(dict.fromkeys((p.post_id, c) for p in chosen for c in p.channel_ids if not channel or c == channel))
+    out: dict[str, list[DeliveryRecord]] = defaultdict(list)
+    for delivery in DeliveryRecord.batch_get(keys):
+        if delivery.workspace_id == ws and delivery.published_at is not None:
+            out[delivery.post_id].append(delivery)
+    for found in out.values():
+        found.sort(key=lambda d: d.channel_id)
+    return out
+
+
+def _click_tallies(ws: str, tallied: list[DeliveryRecord]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(post id, channel id) -> (clicks, previews) of the deliveries' tallies (BatchGetItem, 100 keys a call)."""
+    by_key = {click_tally_key(snapshots.post_key(ws, d.post_id), d.channel_id): d for d in tallied}
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for item in LinkRecord.batch_get(list(by_key)):
+        delivery = by_key[item.code]
+        out[(delivery.post_id, delivery.channel_id)] = (int(item.clicks or 0), int(item.previews or 0))
+    return out
+
+
+def _newest_counters(ws: str, delivery: DeliveryRecord) -> dict[str, int]:
+    """The delivery's newest snapshot's counters: on its record (none yet: zeros), or, for a delivery from before
+    they were kept there and not polled since, its newest snapshot (one Query)."""
+    if delivery.counters_at is not None and delivery.counters is not None:
+        return {k: int(v) for k, v in delivery.counters.as_dict().items()}
+    if delivery.tallied:
+        return {}
+    return snapshots.latest(snapshots.post_key(ws, delivery.post_id), delivery.channel_id) or {}
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:

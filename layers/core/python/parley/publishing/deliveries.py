@@ -85,6 +85,7 @@ def new_delivery(
         attempt=0,
         updated_at=now,
         history=[{"at": now.isoformat(), "to": state.value, "by": "api"}],
+        tallied=True,  # its clicks are added up per delivery from the start (docs/metrics.md)
     )
 
 

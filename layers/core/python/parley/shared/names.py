@@ -31,6 +31,7 @@ class Table(StrEnum):
     LINKS = "links"  # parley's short links: code -> target, click counters (docs/metrics.md)
     WEBHOOKS = "webhooks"  # the workspace's outbound webhook endpoints and their health (docs/webhooks.md)
     WEBHOOK_DELIVERIES = "webhook-deliveries"  # each event sent to an endpoint: attempts, last error (TTL)
+    CAMPAIGNS = "campaigns"  # campaign presets: a campaign's extra UTM parameters, one item each (docs/metrics.md)
 
 
 class Queue(StrEnum):
@@ -96,6 +97,7 @@ class Env(StrEnum):
     TABLE_LINKS = "PARLEY_TABLE_LINKS"
     TABLE_WEBHOOKS = "PARLEY_TABLE_WEBHOOKS"
     TABLE_WEBHOOK_DELIVERIES = "PARLEY_TABLE_WEBHOOK_DELIVERIES"
+    TABLE_CAMPAIGNS = "PARLEY_TABLE_CAMPAIGNS"
     WEBHOOK_QUEUE_URL = "PARLEY_WEBHOOK_QUEUE_URL"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
@@ -134,6 +136,7 @@ TABLE_ENV: dict[Table, Env] = {
     Table.LINKS: Env.TABLE_LINKS,
     Table.WEBHOOKS: Env.TABLE_WEBHOOKS,
     Table.WEBHOOK_DELIVERIES: Env.TABLE_WEBHOOK_DELIVERIES,
+    Table.CAMPAIGNS: Env.TABLE_CAMPAIGNS,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).

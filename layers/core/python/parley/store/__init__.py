@@ -1,6 +1,7 @@
 """PynamoDB models and the queries parley makes. Nothing else touches DynamoDB (but Powertools'
 idempotency table)."""
 
+from parley.store.campaign_models import CampaignRecord
 from parley.store.models import (
     ALL_MODELS,
     ActivityRecord,
@@ -36,6 +37,7 @@ __all__ = [
     "Action",
     "ActivityRecord",
     "AnswerRecord",
+    "CampaignRecord",
     "ChannelRecord",
     "Condition",
     "DeleteError",

@@ -15,6 +15,12 @@ def post_key(workspace_id: str, post_id: str) -> str:
     return f"{workspace_id}#{post_id}"
 
 
+def click_tally_key(post_key_: str, channel_id: str) -> str:
+    """The links table's item adding up the clicks of one delivery's short links (`<workspace>#<post>#<channel>`):
+    never a code (codes are 12 URL-safe characters), never in the `by_post` index (it has no post_key)."""
+    return f"{post_key_}#{channel_id}"
+
+
 @dataclass(frozen=True)
 class DeliveryKey:
     workspace_id: str

@@ -24,6 +24,7 @@ from pynamodb.models import Model
 
 from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
+from parley.store.campaign_models import CampaignRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
 
@@ -42,7 +43,8 @@ class WorkspaceRecord(Model):
     held_since = UTCDateTimeAttribute(null=True)
     # Posts whose images lack alt text are refused at queue time (docs/media.md).
     require_alt_text = BooleanAttribute(null=True)
-    # Campaign presets: campaign name -> extra UTM parameters for its short links (docs/metrics.md).
+    # Campaign presets as an older parley kept them (campaign name -> extra UTM parameters): each is moved to
+    # its own CampaignRecord the first time the workspace's presets are listed or one is set (docs/metrics.md).
     campaigns: MapAttribute[str, Any] = MapAttribute(null=True)
     # How many members are admins: a workspace always keeps one (parley.team.members); absent: not yet counted.
     admin_count = NumberAttribute(null=True)
@@ -195,6 +197,13 @@ class DeliveryRecord(Model):
     # What a two-step network made before publishing (Instagram, Threads: the container id), so a retry
     # reuses it (parley.store.intents).
     remote_intent = UnicodeAttribute(null=True)
+    # The summary's numbers, kept where the summary reads them (docs/metrics.md): the counters of the newest
+    # engagement snapshot and its time, set by the poll with each snapshot (a newer one only).
+    counters: MapAttribute[str, Any] = MapAttribute(null=True)
+    counters_at = UTCDateTimeAttribute(null=True)
+    # Queued since clicks are also added up per delivery (parley.links.clicks, keys.click_tally_key): absent on
+    # older deliveries, whose summary rows are read from their links and snapshots instead.
+    tallied = BooleanAttribute(null=True)
 
     by_state = DeliveryStateIndex()
 
@@ -437,6 +446,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.LINKS: LinkRecord,
     Table.WEBHOOKS: WebhookRecord,
     Table.WEBHOOK_DELIVERIES: WebhookDeliveryRecord,
+    Table.CAMPAIGNS: CampaignRecord,
 }
 
 
