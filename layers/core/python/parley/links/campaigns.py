@@ -15,7 +15,7 @@ from typing import Any
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.shared.observability import logger
-from parley.shared.pagination import decode_cursor, encode_cursor
+from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.store import CampaignRecord, PutError, UpdateError, WorkspaceRecord
 from parley.team.members import Principal, Role
 
@@ -24,7 +24,6 @@ MAX_VALUE = 200
 MAX_PAGE = 100
 _NAME = re.compile(r"utm_[a-z0-9_]{1,40}")
 RESERVED = frozenset({"utm_source", "utm_medium", "utm_campaign"})  # parley sets these per delivery
-_NOT_OURS = "is not a cursor this API gave out"
 
 
 def _workspace(workspace_id: str) -> WorkspaceRecord:
@@ -77,19 +76,13 @@ def list_presets(principal: Principal, limit: int = MAX_PAGE, cursor: str | None
     """One page of the workspace's presets, by name: a Query, never the whole list in one item."""
     if not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
-    start = decode_cursor(cursor)
-    if start is not None and (
-        set(start) != {"workspace_id", "campaign"}
-        or start["workspace_id"] != {"S": principal.workspace_id}
-        or not isinstance(start["campaign"], dict)
-        or not isinstance(start["campaign"].get("S"), str)
-    ):
-        raise ValidationFailed(FieldProblem("cursor", _NOT_OURS))
+    listing = Listing(principal.workspace_id, "campaigns")
+    start = decode_cursor(cursor, listing)  # signed and bound to this workspace's presets, else a 400
     if start is None:
         move_old_presets(principal.workspace_id)
     page = CampaignRecord.query(principal.workspace_id, limit=limit, last_evaluated_key=start)
     items = [_view(record) for record in page]
-    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key)}
+    return {"items": items, "next_cursor": encode_cursor(page.last_evaluated_key, listing)}
 
 
 def preset(workspace_id: str, campaign: str | None) -> dict[str, str]:
