@@ -352,7 +352,9 @@ class MediaRecord(Model):
     # Keyed by its id alone, so that another workspace's id is told apart from an unknown one (404, 422).
     media_id = UnicodeAttribute(hash_key=True)
     workspace_id = UnicodeAttribute()
-    object_key = UnicodeAttribute()
+    # The presigned POST's key, read by the check only (None on records older than it: `object_key` was).
+    upload_key = UnicodeAttribute(null=True)
+    object_key = UnicodeAttribute()  # the bytes posts send: the check's copy of what it accepted
     content_type = UnicodeAttribute()  # as declared; the check compares it with the bytes
     declared_size = NumberAttribute()
     alt = UnicodeAttribute(null=True)
