@@ -396,7 +396,8 @@ class LinkPostIndex(GlobalSecondaryIndex["LinkRecord"]):
 
 class LinkRecord(Model):
     """A short link (`code`), or one hour of its clicks (`code` = "<code>@<hour>", never a target).
-    The redirect function counts a click with one conditional UpdateItem that also returns the target."""
+    The redirect function counts a click with one conditional UpdateItem that also returns the target.
+    The table also holds parley.links.visitors' markers and hour keys (no post_key: no listing sees them)."""
 
     class Meta:
         table_name = physical_name(Table.LINKS)
