@@ -471,3 +471,17 @@ def test_a_check_that_loses_the_race_to_settle_leaves_the_winners_bytes(editor: 
 
     assert (settled.width, settled.height) == (8, 5)
     assert uploads.read_bytes(settled) == first
+
+
+def test_a_check_that_finds_the_upload_deleted_by_a_check_that_settled_it_answers_the_settled_media(
+    editor: ApiClient,
+) -> None:
+    image = png(8, 5)
+    created = register(editor, image)
+    upload(created, image)
+    late = MediaRecord.get(created["id"])  # read while pending, e.g. by a post being queued
+    uploads.check(MediaRecord.get(created["id"]))  # settles it and deletes the upload
+
+    settled = uploads.check(late)
+
+    assert (settled.status, settled.width, settled.height) == ("ready", 8, 5)

@@ -194,7 +194,13 @@ def check(record: MediaRecord, settings: Settings | None = None) -> MediaRecord:
     if record.status != PENDING:
         return record
     settings = settings or get_settings()
-    data = _read_object(settings, upload_key_of(record))
+    try:
+        data = _read_object(settings, upload_key_of(record))
+    except NotUploaded:
+        record.refresh(consistent_read=True)
+        if record.status != PENDING:
+            return record  # a concurrent check settled it and deleted the upload
+        raise
     verdict = judge(data, record.content_type, int(record.declared_size))
     actions = [
         MediaRecord.status.set(verdict.status),
