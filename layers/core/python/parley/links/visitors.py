@@ -3,8 +3,9 @@ hour (issue 15 item 10).
 
 A visitor is a keyed hash (HMAC-SHA256) of the client's address and user agent; the address itself is
 never stored. The key is random, one per hour, kept in the links table (the redirect function may only
-UpdateItem that table, and UpdateItem can return what it wrote), and wiped when a click of the next hour
-fetches its own: after that, nobody can tell whose clicks an hour's hashes were, even with the table.
+UpdateItem that table, and UpdateItem can return what it wrote), and wiped by the first click of the next
+hour (with no click then, the TTL removes it some time after it expires): after that, nobody can tell
+whose clicks an hour's hashes were, even with the table.
 
 A visitor's first click of an hour writes a marker item, `<code>@<hour>#<visitor>`, with a conditional
 UpdateItem (`attribute_not_exists`); a second one fails the condition and is not counted. Markers and
