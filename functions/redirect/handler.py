@@ -1,5 +1,6 @@
-"""Public `GET /l/{code}` -> count the click (people apart from link-preview crawlers), 302 to the link's
-target at once; an unknown or malformed code is a small 404 page. parley.links.clicks does the work."""
+"""Public `GET /l/{code}` -> count the click (people apart from link-preview crawlers, once per visitor and
+hour), 302 to the link's target at once; an unknown or malformed code is a small 404 page.
+parley.links.clicks does the work."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
+def _client_ip(event: dict[str, Any]) -> str | None:
+    """The address API Gateway saw the request come from (not X-Forwarded-For, which the client writes)."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return str(identity["sourceIp"]) if identity.get("sourceIp") else None
+
+
 def _page(status: int, body: str) -> dict[str, Any]:
     return {
         "statusCode": status,
@@ -47,7 +54,7 @@ def _page(status: int, body: str) -> dict[str, Any]:
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
-        followed = clicks.follow(_code(event), _header(event, "user-agent"))
+        followed = clicks.follow(_code(event), _header(event, "user-agent"), _client_ip(event))
     except Exception:
         logger.exception("could not follow a short link")
         return _page(503, UNAVAILABLE_PAGE) | {"headers": {"Retry-After": "5", "Content-Type": "text/html"}}

@@ -34,6 +34,7 @@ from werkzeug.serving import make_server
 
 from parley.shared import clock as parley_clock
 from parley.shared.names import (
+    MEDIA_UPLOAD_PREFIX,
     REDRIVE,
     VISIBILITY_SECONDS,
     Bucket,
@@ -322,7 +323,9 @@ def create_cursor_key(secretsmanager: Any) -> None:
 
 
 def media_notification(queue_arn: str) -> dict[str, Any]:
-    return {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]}
+    """Uploads only: the check's own copies (names.MEDIA_CHECKED_PREFIX) are nothing to check."""
+    only_uploads = {"Key": {"FilterRules": [{"Name": "prefix", "Value": MEDIA_UPLOAD_PREFIX}]}}
+    return {"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": only_uploads}]}
 
 
 def redrive_order(queues: list[Queue]) -> list[Queue]:

@@ -54,7 +54,8 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.OAUTH_STATES: TableKeys("state_hash", ttl_attribute="expires"),
     names.Table.MEDIA: TableKeys("media_id", ttl_attribute="expires_at"),  # retired media expires
     names.Table.SNAPSHOTS: TableKeys("post_key", "snapshot_key"),
-    names.Table.LINKS: TableKeys("code", indexes=(Index("by_post", "post_key", "code"),)),
+    # Visitors' markers and the hours' visitor keys expire (parley.links.visitors); short links never do.
+    names.Table.LINKS: TableKeys("code", indexes=(Index("by_post", "post_key", "code"),), ttl_attribute="expires_at"),
     names.Table.WEBHOOKS: TableKeys("workspace_id", "webhook_id"),
     names.Table.WEBHOOK_DELIVERIES: TableKeys(
         "webhook_id", "event_id", indexes=(Index("by_time", "webhook_id", "time_key"),), ttl_attribute="expires_at"

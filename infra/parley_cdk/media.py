@@ -1,8 +1,8 @@
 """The media bucket (docs/media.md): private, S3-managed encryption, TLS only, and lifecycle rules that
 delete what nobody needs any more, read from the object's `parley-use` tag (names.MEDIA_TAG):
 
-- `unused`: uploaded (the presigned POST sets the tag) but no post uses it: deleted after
-  names.MEDIA_UNUSED_DAYS;
+- `unused`: uploaded (the presigned POST sets the tag) or checked (the check's copy) but no post uses
+  it: deleted after names.MEDIA_UNUSED_DAYS;
 - `retired`: the last delivery that used it ended: deleted after names.MEDIA_RETENTION_DAYS;
 - `in-use`: kept;
 - multipart uploads left incomplete are aborted after a day.
@@ -16,13 +16,22 @@ from constructs import Construct
 from infra.parley_cdk.nag import acknowledge
 from parley.shared import names
 
-# What each function may do with the objects (only through the bucket's object ARNs).
-OBJECT_ACTIONS: dict[names.Function, tuple[str, ...]] = {
-    # presigned POSTs are signed with the API's role: it must itself be allowed to put and tag
-    names.Function.API: ("s3:PutObject", "s3:PutObjectTagging", "s3:GetObject"),
-    names.Function.PUBLISH: ("s3:GetObject", "s3:PutObjectTagging"),  # send, then retire
-    names.Function.RECONCILER: ("s3:GetObject", "s3:PutObjectTagging"),
-    names.Function.MEDIA_CHECK: ("s3:GetObject", "s3:PutObjectTagging"),  # read the upload, tag it unused
+# What each function may do with the objects, by the keys they are under. Presigned POSTs are signed with
+# the API's role, so it must itself be allowed to put and tag. Whoever runs the check (the API for
+# `complete` and at queue time, media_check on S3's event) stores a copy of the bytes it accepted and
+# deletes the upload; nobody may delete a checked copy (the lifecycle does).
+ALL_OBJECTS, UPLOADS = "*", f"{names.MEDIA_UPLOAD_PREFIX}*"
+OBJECT_ACTIONS: dict[names.Function, dict[str, tuple[str, ...]]] = {
+    names.Function.API: {
+        ALL_OBJECTS: ("s3:PutObject", "s3:PutObjectTagging", "s3:GetObject"),
+        UPLOADS: ("s3:DeleteObject",),
+    },
+    names.Function.PUBLISH: {ALL_OBJECTS: ("s3:GetObject", "s3:PutObjectTagging")},  # send, then retire
+    names.Function.RECONCILER: {ALL_OBJECTS: ("s3:GetObject", "s3:PutObjectTagging")},
+    names.Function.MEDIA_CHECK: {
+        UPLOADS: ("s3:GetObject", "s3:DeleteObject"),
+        f"{names.MEDIA_CHECKED_PREFIX}*": ("s3:PutObject", "s3:PutObjectTagging"),  # tagged as it is written
+    },
 }
 
 
@@ -76,26 +85,31 @@ class Media(Construct):
         added = queue.add_to_resource_policy(statement)
         cfn = self.bucket.node.default_child
         assert isinstance(cfn, aws_s3.CfnBucket)
+        only_uploads = aws_s3.CfnBucket.NotificationFilterProperty(  # not the check's own copies
+            s3_key=aws_s3.CfnBucket.S3KeyFilterProperty(
+                rules=[aws_s3.CfnBucket.FilterRuleProperty(name="prefix", value=names.MEDIA_UPLOAD_PREFIX)]
+            )
+        )
         cfn.notification_configuration = aws_s3.CfnBucket.NotificationConfigurationProperty(
             queue_configurations=[
-                aws_s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=queue.queue_arn)
+                aws_s3.CfnBucket.QueueConfigurationProperty(
+                    event="s3:ObjectCreated:*", queue=queue.queue_arn, filter=only_uploads
+                )
             ]
         )
         if added.policy_dependable is not None:
             self.bucket.node.add_dependency(added.policy_dependable)
 
     def grant(self, function: names.Function, role: aws_iam.IRole) -> None:
-        actions = OBJECT_ACTIONS.get(function)
-        if not actions:
-            return
-        role.add_to_principal_policy(
-            aws_iam.PolicyStatement(actions=list(actions), resources=[self.bucket.arn_for_objects("*")])
-        )
         bucket_id = Stack.of(self).resolve(self.bucket.bucket_arn)["Fn::GetAtt"][0]
-        acknowledge(
-            Validations.of(role),
-            {
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]": "Media objects are created at run time"
-                " under keys (workspace/media id) no policy can list in advance.",
-            },
-        )
+        for keys, actions in OBJECT_ACTIONS.get(function, {}).items():
+            role.add_to_principal_policy(
+                aws_iam.PolicyStatement(actions=list(actions), resources=[self.bucket.arn_for_objects(keys)])
+            )
+            acknowledge(
+                Validations.of(role),
+                {
+                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{keys}]": "Media objects are created at"
+                    " run time under keys (workspace/media id) no policy can list in advance.",
+                },
+            )

@@ -85,9 +85,19 @@ def test_a_linked_post_is_measured_from_short_link_to_report(mt: Runtime, tmp_pa
     _until(lambda: {k: _counts(mt, uri).get(k) for k in liked} == liked, "the like and repost", timeout=30)
     mt.advance(2 * 60)  # the next poll sees them
 
-    # Clicks through the local HTTP front (as API Gateway's public /l/{code} route).
-    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
-    people = [requests.get(short_url, headers=browser, allow_redirects=False, timeout=10) for _ in range(3)]
+    # Clicks through the local HTTP front (as API Gateway's public /l/{code} route): three people (all on
+    # 127.0.0.1 here, told apart by their browsers), then the first again: a visitor counts once an hour.
+    browsers = [
+        "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+        " Version/18.0 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0"
+        " Mobile Safari/537.36",
+    ]
+    people = [
+        requests.get(short_url, headers={"User-Agent": agent}, allow_redirects=False, timeout=10)
+        for agent in [*browsers, browsers[0]]
+    ]
     assert {answer.status_code for answer in people} == {302}
     target = people[0].headers["Location"]
     assert target.startswith("https://example.com/blog/launch-notes-for-november?")

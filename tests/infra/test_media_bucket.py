@@ -58,26 +58,47 @@ def test_lifecycle_rules_abort_uploads_and_expire_unused_and_retired_media(templ
     assert retired["ExpirationInDays"] == names.MEDIA_RETENTION_DAYS
 
 
-def test_only_the_api_publish_reconciler_and_media_check_roles_reach_media_objects(template: Template) -> None:
+def object_grants(template: Template) -> dict[names.Function, dict[str, set[str]]]:
+    """Each function's S3 actions on the media bucket's objects, by the keys granted ("*", "uploads/*")."""
     bucket_id, _ = bucket(template)
-    fns = function_ids(template)
     role_of = {
         resources(template, "AWS::Lambda::Function")[fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]: fn
-        for fn, fn_id in fns.items()
+        for fn, fn_id in function_ids(template).items()
     }
-    objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}
+    grants: dict[names.Function, dict[str, set[str]]] = {}
+    for policy_id, s in statements(template):
+        for resource in as_list(s["Resource"]):
+            joined = resource.get("Fn::Join", ["", []])[1] if isinstance(resource, dict) else []
+            if s["Effect"] == "Allow" and joined[:1] == [{"Fn::GetAtt": [bucket_id, "Arn"]}]:
+                keys = "".join(joined[1:]).removeprefix("/")
+                function = role_of[role_of_policy(template, policy_id)]
+                grants.setdefault(function, {}).setdefault(keys, set()).update(as_list(s["Action"]))
+    return grants
 
-    allowed = {
-        role_of[role_of_policy(template, policy_id)]
-        for policy_id, s in statements(template)
-        if objects in as_list(s["Resource"]) and s["Effect"] == "Allow"
-    }
 
-    assert allowed == {
+def test_only_the_api_publish_reconciler_and_media_check_roles_reach_media_objects(template: Template) -> None:
+    assert set(object_grants(template)) == {
         names.Function.API,
         names.Function.PUBLISH,
         names.Function.RECONCILER,
         names.Function.MEDIA_CHECK,
+    }
+
+
+def test_uploads_alone_may_be_deleted_and_media_check_writes_only_checked_copies(template: Template) -> None:
+    grants = object_grants(template)
+    uploads, checked = f"{names.MEDIA_UPLOAD_PREFIX}*", f"{names.MEDIA_CHECKED_PREFIX}*"
+
+    deleting = {
+        (function, keys)
+        for function, by_keys in grants.items()
+        for keys, acts in by_keys.items()
+        if "s3:DeleteObject" in acts
+    }
+    assert deleting == {(names.Function.API, uploads), (names.Function.MEDIA_CHECK, uploads)}
+    assert grants[names.Function.MEDIA_CHECK] == {
+        uploads: {"s3:GetObject", "s3:DeleteObject"},
+        checked: {"s3:PutObject", "s3:PutObjectTagging"},
     }
 
 
@@ -93,7 +114,11 @@ def test_each_upload_is_sent_to_the_media_uploads_queue_which_s3_may_write_to(te
     queue_id = logical_id(template, "AWS::SQS::Queue", "/Scheduling/MediaUploadsQueue/Resource$")
 
     (config,) = resource["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert config == {"Event": "s3:ObjectCreated:*", "Queue": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    assert config == {
+        "Event": "s3:ObjectCreated:*",
+        "Queue": {"Fn::GetAtt": [queue_id, "Arn"]},
+        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": names.MEDIA_UPLOAD_PREFIX}]}},  # not the copies
+    }
     (policy_id,) = resource["DependsOn"]  # S3 checks it may send when the bucket is created
     policy = resources(template, "AWS::SQS::QueuePolicy")[policy_id]["Properties"]["PolicyDocument"]["Statement"]
     allow = [s for s in policy if s["Effect"] == "Allow"]

@@ -47,6 +47,7 @@ def test_the_metrics_tables_exist_with_their_keys(template: Template) -> None:
     links = tables[table_ids(template)[names.Table.LINKS]]["Properties"]
     assert links["KeySchema"] == [{"AttributeName": "code", "KeyType": "HASH"}]
     assert [i["IndexName"] for i in links["GlobalSecondaryIndexes"]] == ["by_post"]
+    assert links["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}  # visitor markers
     snapshots = tables[table_ids(template)[names.Table.SNAPSHOTS]]["Properties"]
     assert [k["AttributeName"] for k in snapshots["KeySchema"]] == ["post_key", "snapshot_key"]
 

@@ -208,7 +208,8 @@ def test_the_redirect_role_may_only_update_items_of_the_links_table(template: Te
     links = table_ids(template)[names.Table.LINKS]
     granted = actions_by_resource(role_statements(template, names.Function.REDIRECT), "dynamodb")
 
-    # follow(): one conditional UpdateItem counts the click and returns the target, one more counts its hour
+    # follow(): a visitor's marker, one conditional UpdateItem that counts the click and returns the target, one
+    # more for its hour, and the hour's visitor key: all UpdateItem
     assert granted == {f"<{links}.Arn>": {"dynamodb:UpdateItem"}}
 
 

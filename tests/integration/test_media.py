@@ -5,16 +5,20 @@ check after upload refuses an oversized file either way, which is what these tes
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from xml.etree import ElementTree
 
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
+from parley.media import uploads
 from parley.shared import clock, ids
 from parley.shared.config import get_settings
 from parley.shared.names import Queue, physical_name
@@ -382,3 +386,102 @@ def test_a_link_whose_page_gives_no_card_says_why(team: Team, pages: str) -> Non
     found = team.client.call("PATCH", f"/posts/{queued.body['id']}", {"text": f"Spring: {pages}/spring"})
     assert found.body["post"]["link_card"]["title"] == "Spring sale"
     assert found.body["post"]["link_card_missing"] is None
+
+
+# ---- a second upload through the same presigned POST (issue 15 item 9) ---------------------------
+
+
+def upload_as_aws_does(answer_body: dict[str, Any], data: bytes) -> None:
+    """The presigned POST, then what AWS does and moto does not: the policy's `tagging` field tags the
+    new object (`parley-use=unused`), whatever tag the key's object had before."""
+    assert upload(answer_body, data).status_code in (200, 201, 204)
+    fields = answer_body["upload"]["fields"]
+    tag = ElementTree.fromstring(fields["tagging"]).find("./TagSet/Tag")
+    assert tag is not None
+    boto3.client("s3").put_object_tagging(
+        Bucket=get_settings().media_bucket,
+        Key=fields["key"],
+        Tagging={"TagSet": [{"Key": tag.findtext("Key"), "Value": tag.findtext("Value")}]},
+    )
+
+
+def run_media_check() -> None:
+    """The media-check function on every S3 event waiting in its queue."""
+    from functions.media_check.handler import lambda_handler
+
+    assert lambda_handler(sqs_event(uploads_queue_messages()), FakeContext()) == {"batchItemFailures": []}
+
+
+def test_a_second_upload_after_complete_never_replaces_the_checked_image(editor: ApiClient) -> None:
+    uploads_queue_messages()  # whatever earlier tests left
+    checked, swapped = png(8, 5), png(3, 3)
+    created = register(editor, checked)
+    upload(created, checked)
+    assert editor.call("POST", f"/media/{created['id']}/complete").body["status"] == "ready"
+
+    upload_as_aws_does(created, swapped)  # the POST is good for an hour
+    run_media_check()
+
+    record = MediaRecord.get(created["id"])
+    assert (record.status, record.width, record.height) == ("ready", 8, 5)
+    assert uploads.read_bytes(record) == checked  # what a post sends
+    with pytest.raises(ClientError):  # the second upload is gone: the upload key died with the check
+        boto3.client("s3").head_object(Bucket=get_settings().media_bucket, Key=created["upload"]["fields"]["key"])
+
+
+def test_a_re_upload_cannot_untag_an_image_a_post_uses(team: Team) -> None:
+    uploads_queue_messages()
+    image = png()
+    created = register(team.client, image, alt="alt")
+    upload(created, image)
+    assert team.client.call("POST", f"/media/{created['id']}/complete").body["status"] == "ready"
+    assert queue(team, media=[created["id"]]).status == 201
+
+    upload_as_aws_does(created, png(2, 2))
+    run_media_check()
+
+    record = MediaRecord.get(created["id"])
+    tags = boto3.client("s3").get_object_tagging(Bucket=get_settings().media_bucket, Key=record.object_key)
+    assert tags["TagSet"] == [{"Key": "parley-use", "Value": "in-use"}]  # the lifecycle keeps it
+    assert uploads.read_bytes(record) == image
+
+
+def test_s3_tells_the_media_check_of_uploads_only_not_of_the_checks_own_copies(editor: ApiClient) -> None:
+    uploads_queue_messages()
+    image = png()
+    created = register(editor, image)
+    upload(created, image)
+    assert editor.call("POST", f"/media/{created['id']}/complete").body["status"] == "ready"
+
+    told = [key for m in uploads_queue_messages() for key in uploads.uploaded_keys(json.loads(m["Body"]))]
+
+    assert told == [created["upload"]["fields"]["key"]]
+    assert MediaRecord.get(created["id"]).object_key.startswith("checked/")
+
+
+def test_a_check_that_loses_the_race_to_settle_leaves_the_winners_bytes(editor: ApiClient) -> None:
+    first, second = png(8, 5), png(3, 3)
+    created = register(editor, first)
+    upload(created, first)
+    late = MediaRecord.get(created["id"])  # a second check read the record while it was pending
+    uploads.check(MediaRecord.get(created["id"]))
+
+    upload(created, second)
+    settled = uploads.check(late)  # reads the second file, but the first check settled the media
+
+    assert (settled.width, settled.height) == (8, 5)
+    assert uploads.read_bytes(settled) == first
+
+
+def test_a_check_that_finds_the_upload_deleted_by_a_check_that_settled_it_answers_the_settled_media(
+    editor: ApiClient,
+) -> None:
+    image = png(8, 5)
+    created = register(editor, image)
+    upload(created, image)
+    late = MediaRecord.get(created["id"])  # read while pending, e.g. by a post being queued
+    uploads.check(MediaRecord.get(created["id"]))  # settles it and deletes the upload
+
+    settled = uploads.check(late)
+
+    assert (settled.status, settled.width, settled.height) == ("ready", 8, 5)

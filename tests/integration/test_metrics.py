@@ -13,8 +13,10 @@ import pytest
 
 from functions.redirect.handler import lambda_handler as redirect
 from parley.links import clicks, short_links
-from parley.metrics import snapshots
+from parley.metrics import snapshots, views
 from parley.shared import clock
+from parley.shared.config import get_settings
+from parley.shared.names import Table
 from parley.store import DeliveryRecord, LinkRecord
 from parley.store.keys import click_tally_key, post_key
 from tests.integration.test_api_posts import Workspace, draft, in_minutes, make_workspace
@@ -26,8 +28,17 @@ def ws(aws: str) -> Workspace:
     return make_workspace()
 
 
-def click(code: str, user_agent: str = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0") -> dict[str, Any]:
-    event = {"path": f"/l/{code}", "pathParameters": {"code": code}, "headers": {"User-Agent": user_agent}}
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+
+
+def click(code: str, user_agent: str = BROWSER, ip: str = "203.0.113.7") -> dict[str, Any]:
+    """API Gateway's event for `GET /l/{code}` from `ip` (its requestContext says where it came from)."""
+    event = {
+        "path": f"/l/{code}",
+        "pathParameters": {"code": code},
+        "headers": {"User-Agent": user_agent},
+        "requestContext": {"identity": {"sourceIp": ip, "userAgent": user_agent}},
+    }
     return redirect(event, None)
 
 
@@ -136,7 +147,7 @@ class CountingClient:
         return self.real.update_item(**kwargs)
 
 
-def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_three_calls(
+def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_costs_four_calls(
     ws: Workspace, short_links_on: None, frozen: clock.ManualClock
 ) -> None:
     import boto3
@@ -144,34 +155,120 @@ def test_no_click_is_lost_or_counted_twice_under_concurrent_clicks_and_each_cost
     created = ws.editor.call("POST", "/posts", draft(ws, text="Go https://example.com/busy")).body
     (code,) = codes_in(created["deliveries"][0]["text"])
     threads, per_thread = 8, 25
-    counting = CountingClient(boto3.client("dynamodb"))
     # moto (not DynamoDB) creates an item non-atomically: two UpdateItems racing on an item that does not
-    # exist yet both put a fresh one and one ADD is lost. So one click makes the hour's item before the
-    # race; every click after it races on items that exist, as the busy hour of a real link does (and the
-    # delivery's tally, made by the same first click).
-    assert clicks.follow(code, "Mozilla/5.0", dynamodb=counting) is not None
+    # exist yet both put a fresh one and one ADD is lost. So one click makes the hour's item (the hour's
+    # visitor key and the delivery's tally) before the race; every click after it races on items that exist,
+    # as the busy hour of a real link does.
+    assert clicks.follow(code, "Mozilla/5.0", "10.0.0.1") is not None
+    counting = CountingClient(boto3.client("dynamodb"))
     start = threading.Barrier(threads)
 
-    def clicker() -> None:
+    def clicker(n: int) -> None:
         start.wait()
-        for _ in range(per_thread):
-            assert clicks.follow(code, "Mozilla/5.0", dynamodb=counting) is not None
+        for i in range(per_thread):  # each click a visitor of its own
+            assert clicks.follow(code, "Mozilla/5.0", f"10.1.{n}.{i}", dynamodb=counting) is not None
 
-    workers = [threading.Thread(target=clicker) for _ in range(threads)]
+    workers = [threading.Thread(target=clicker, args=(n,)) for n in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     clicked = 1 + threads * per_thread
     assert LinkRecord.get(code).clicks == clicked
-    assert counting.calls == 3 * clicked  # the link, its delivery's tally, its hour
+    assert counting.calls == 4 * threads * per_thread  # the visitor's marker, the count, the tally, the hour
     hour = clock.now().strftime("%Y-%m-%dT%H")
     assert LinkRecord.get(f"{code}@{hour}").clicks == clicked
     tally = click_tally_key(post_key(ws.id, created["id"]), ws.channel_id)
     assert LinkRecord.get(tally).clicks == clicked
+    repeat = CountingClient(boto3.client("dynamodb"))
+    assert clicks.follow(code, "Mozilla/5.0", "10.1.0.0", dynamodb=repeat) is not None and repeat.calls == 2
+    assert LinkRecord.get(code).clicks == clicked and LinkRecord.get(tally).clicks == clicked
     unknown = CountingClient(boto3.client("dynamodb"))
-    assert clicks.follow("A" * 12, None, dynamodb=unknown) is None and unknown.calls == 1
-    assert clicks.follow("../x", None, dynamodb=unknown) is None and unknown.calls == 1
+    assert clicks.follow("A" * 12, None, dynamodb=unknown) is None and unknown.calls == 2
+    assert clicks.follow("../x", None, dynamodb=unknown) is None and unknown.calls == 2
+
+
+# ---- one visitor, one click an hour (issue 15 item 10) -------------------------------------------
+
+
+@pytest.fixture
+def at_ten_past(frozen: clock.ManualClock) -> clock.ManualClock:
+    """The clock at ten past an hour: forty minutes later is still the same hour."""
+    frozen.set(frozen.now().replace(minute=10, second=0, microsecond=0))
+    return frozen
+
+
+def link_of_a_post(ws: Workspace) -> tuple[str, str]:
+    created = ws.editor.call("POST", "/posts", draft(ws, text="Go https://example.com/once")).body
+    (code,) = codes_in(created["deliveries"][0]["text"])
+    return created["id"], code
+
+
+def test_a_visitor_counts_once_an_hour_however_often_they_click(
+    ws: Workspace, short_links_on: None, at_ten_past: clock.ManualClock
+) -> None:
+    _, code = link_of_a_post(ws)
+    first_hour = clock.now().strftime("%Y-%m-%dT%H")
+
+    for _ in range(3):
+        assert click(code, ip="203.0.113.7")["statusCode"] == 302  # every click is still redirected
+    at_ten_past.advance(40 * 60)
+    assert click(code, ip="203.0.113.7")["statusCode"] == 302
+    assert LinkRecord.get(code).clicks == 1
+
+    click(code, ip="198.51.100.2")  # another address
+    click(
+        code, "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1", ip="203.0.113.7"
+    )  # another device
+    assert LinkRecord.get(code).clicks == 3
+
+    at_ten_past.advance(3600)  # the next hour
+    click(code, ip="203.0.113.7")
+    assert LinkRecord.get(code).clicks == 4
+    next_hour = clock.now().strftime("%Y-%m-%dT%H")
+    assert (LinkRecord.get(f"{code}@{first_hour}").clicks, LinkRecord.get(f"{code}@{next_hour}").clicks) == (3, 1)
+
+
+def links_table_items() -> list[dict[str, Any]]:
+    import boto3
+
+    table = get_settings().tables[Table.LINKS]
+    return list(boto3.client("dynamodb").scan(TableName=table)["Items"])  # the test reads all; parley never scans
+
+
+def test_visitor_markers_hold_no_address_and_no_listing_of_the_posts_links_sees_them(
+    ws: Workspace, short_links_on: None, at_ten_past: clock.ManualClock
+) -> None:
+    post_id, code = link_of_a_post(ws)
+
+    click(code, ip="203.0.113.77")
+    click(code, ip="203.0.113.77")
+    click(code, ip="198.51.100.22")
+
+    markers = [i for i in links_table_items() if i["code"]["S"].startswith(f"{code}@") and "#" in i["code"]["S"]]
+    assert len(markers) == 2  # one per visitor of the hour
+    assert all(set(m) == {"code", "expires_at"} for m in markers)  # no post, no target: a TTL only
+    assert "203.0.113.77" not in str(links_table_items()) and "198.51.100.22" not in str(links_table_items())
+    counts = views.link_counts(ws.id, post_id)
+    assert [link["code"] for link in counts.links] == [code]
+    assert counts.clicks[ws.channel_id] == 2 and [h["clicks"] for h in counts.hours[ws.channel_id]] == [2]
+    (delivery,) = ws.viewer.call("GET", f"/posts/{post_id}/metrics").body["deliveries"]
+    assert [link["code"] for link in delivery["links"]] == [code] and delivery["latest"]["clicks"] == 2
+
+
+def test_an_hours_visitor_key_is_wiped_once_the_next_hour_has_its_own(
+    ws: Workspace, short_links_on: None, at_ten_past: clock.ManualClock
+) -> None:
+    _, code = link_of_a_post(ws)
+    click(code)
+    first_hour = clock.now().strftime("%Y-%m-%dT%H")
+
+    at_ten_past.advance(3600)
+    click(code)
+
+    keys = {i["code"]["S"]: i for i in links_table_items() if i["code"]["S"].startswith("visitor-key@")}
+    assert "key" not in keys[f"visitor-key@{first_hour}"]  # its hashes can no longer be traced back
+    assert "key" in keys[f"visitor-key@{clock.now().strftime('%Y-%m-%dT%H')}"]
 
 
 def publish(ws: Workspace, post_id: str, hours_ago: float) -> None:
@@ -199,8 +296,8 @@ def test_a_posts_metrics_give_its_curve_clicks_and_rates_and_another_workspace_g
     frozen.advance(120)  # the next poll, two minutes later
     poll(ws, post["id"], like=3, repost=1, reply=1, quote=0, impression=100)
     (code,) = codes_in(post["deliveries"][0]["text"])
-    click(code)
-    click(code)
+    click(code, ip="203.0.113.7")
+    click(code, ip="198.51.100.2")  # two people
 
     answer = ws.viewer.call("GET", f"/posts/{post['id']}/metrics")
     assert answer.status == 200, answer.body

@@ -1,13 +1,17 @@
-"""Pure rules of parley.metrics: link display and UTM tags, crawler detection, counter names, the report."""
+"""Pure rules of parley.metrics: link display and UTM tags, crawler detection, visitors, counter names, the
+report."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from infra.local import report
-from parley.links import clicks, short_links
+from parley.links import clicks, short_links, visitors
 from parley.metrics import snapshots
 
 
@@ -105,3 +109,26 @@ def test_a_given_link_wins_over_what_is_found_and_is_indexed_in_utf8_bytes() -> 
     raw = text.encode()
     assert raw[link["index"]["byteStart"] : link["index"]["byteEnd"]].decode() == "example.com/blog/x\u2026"
     assert tag["features"][0]["tag"] == "launch"
+
+
+def test_a_visitor_is_a_keyed_hash_of_address_and_agent_that_holds_neither() -> None:
+    key, other_key = b"k" * 32, b"o" * 32
+    ip, agent = "203.0.113.7", "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
+
+    visitor = visitors.visitor_hash(key, ip, agent)
+
+    assert visitor == visitors.visitor_hash(key, ip, agent)  # the same visitor within the hour
+    assert re.fullmatch(r"[0-9a-f]{32}", visitor) and ip not in visitor
+    others = {
+        visitors.visitor_hash(key, "203.0.113.8", agent),  # another address
+        visitors.visitor_hash(key, ip, agent + " Mobile"),  # another device
+        visitors.visitor_hash(other_key, ip, agent),  # another hour's key
+        visitors.visitor_hash(key, None, None),
+    }
+    assert visitor not in others and len(others) == 4
+    # keyed: without the hour's key, hashing the address and agent does not find it
+    assert visitor != hashlib.sha256(f"{ip}\n{agent}".encode()).hexdigest()[:32]
+
+
+def test_a_visitors_hour_is_the_utc_hour_of_the_click() -> None:
+    assert visitors.hour_of(datetime(2026, 11, 23, 9, 59, 59, tzinfo=UTC)) == "2026-11-23T09"

@@ -5,10 +5,16 @@ policy fixes the Content-Type and caps the size; the client uploads the file the
 (from `POST /media/{id}/complete`, and again at queue time for media still pending) reads the object,
 sniffs its real type from the bytes, reads its dimensions, and marks it `ready` or `rejected` with a
 reason. Each transition is a conditional write on `pending`, so a second check changes nothing.
+
+The presigned POST stays good for an hour, so the upload's key is never what a post sends: the check
+stores the very bytes it accepted under a key of their own (`checked/...`, named by their digest), which
+no presigned POST can write, then deletes the upload. A later upload through the same POST is deleted
+unread when its S3 event arrives (issue 15 item 9).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,15 +22,18 @@ from typing import Any
 
 import filetype
 import imagesize
+from botocore.exceptions import ClientError
 
 from parley.shared import aws, clock, ids
 from parley.shared.config import Settings, get_settings
 from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from parley.shared.names import (
+    MEDIA_CHECKED_PREFIX,
     MEDIA_MAX_UPLOAD_BYTES,
     MEDIA_RETENTION_DAYS,
     MEDIA_TAG,
     MEDIA_UNUSED_DAYS,
+    MEDIA_UPLOAD_PREFIX,
     MEDIA_UPLOAD_SECONDS,
 )
 from parley.store import MediaRecord, UpdateError
@@ -44,8 +53,17 @@ class MediaDraft:
     alt: str | None = None
 
 
-def _key(workspace_id: str, media_id: str) -> str:
-    return f"{workspace_id}/{media_id}"
+def _upload_key(workspace_id: str, media_id: str) -> str:
+    return f"{MEDIA_UPLOAD_PREFIX}{workspace_id}/{media_id}"
+
+
+def _checked_key(record: MediaRecord, data: bytes) -> str:
+    """Named by the bytes' digest: two checks that read different bytes never write the same key."""
+    return f"{MEDIA_CHECKED_PREFIX}{record.workspace_id}/{record.media_id}/{hashlib.sha256(data).hexdigest()}"
+
+
+def upload_key_of(record: MediaRecord) -> str:
+    return record.upload_key or record.object_key  # a record older than upload keys was uploaded there
 
 
 def _epoch(moment: datetime) -> int:
@@ -71,11 +89,12 @@ def create_media(principal: Principal, draft: MediaDraft, settings: Settings | N
         raise ValidationFailed(problems)
     now = clock.now()
     media_id = "m_" + ids.new_id()
-    key = _key(principal.workspace_id, media_id)
+    key = _upload_key(principal.workspace_id, media_id)
     record = MediaRecord(
         media_id,
         workspace_id=principal.workspace_id,
-        object_key=key,
+        upload_key=key,
+        object_key=key,  # until the check stores its copy
         content_type=draft.content_type,
         declared_size=draft.size,
         alt=(draft.alt or None),
@@ -175,7 +194,14 @@ def check(record: MediaRecord, settings: Settings | None = None) -> MediaRecord:
     if record.status != PENDING:
         return record
     settings = settings or get_settings()
-    verdict = judge(_read_object(settings, record.object_key), record.content_type, int(record.declared_size))
+    try:
+        data = _read_object(settings, upload_key_of(record))
+    except NotUploaded:
+        record.refresh(consistent_read=True)
+        if record.status != PENDING:
+            return record  # a concurrent check settled it and deleted the upload
+        raise
+    verdict = judge(data, record.content_type, int(record.declared_size))
     actions = [
         MediaRecord.status.set(verdict.status),
         MediaRecord.checked_at.set(clock.now()),
@@ -186,15 +212,41 @@ def check(record: MediaRecord, settings: Settings | None = None) -> MediaRecord:
         actions.append(MediaRecord.reason.set(verdict.reason))
     if verdict.width is not None and verdict.height is not None:
         actions += [MediaRecord.width.set(verdict.width), MediaRecord.height.set(verdict.height)]
+    if verdict.status == READY:
+        actions.append(MediaRecord.object_key.set(_keep_checked(settings, record, data)))
     try:
         record.update(actions=actions, condition=MediaRecord.status == PENDING)  # type: ignore[arg-type]
     except UpdateError:
-        record.refresh(consistent_read=True)  # a concurrent check settled it first
-        return record
-    if verdict.status == READY:
-        # moto ignores the tagging field of a presigned POST; AWS applies it. Either way it is set now.
-        tag_object(record.object_key, "unused", settings)
+        # A concurrent check settled it first; this one's copy, if it made one, is tagged unused.
+        record.refresh(consistent_read=True)
+    discard_upload(record, settings)
     return record
+
+
+def _keep_checked(settings: Settings, record: MediaRecord, data: bytes) -> str:
+    """Store the bytes the check accepted where no presigned POST can write; their key."""
+    key = _checked_key(record, data)
+    s3 = aws.client("s3")
+    try:
+        s3.put_object(
+            Bucket=settings.media_bucket,
+            Key=key,
+            Body=data,
+            ContentType=record.content_type,
+            Tagging=f"{MEDIA_TAG}=unused",  # the lifecycle deletes it unless a post comes to use it
+            IfNoneMatch="*",  # the same bytes may be there already, tagged in use by now: keep that tag
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise
+    return key
+
+
+def discard_upload(record: MediaRecord, settings: Settings | None = None) -> None:
+    """Delete what the presigned POST wrote: once the media is settled, nothing reads that key again."""
+    if record.upload_key is None:
+        return  # an older record: its upload is what posts send
+    aws.client("s3").delete_object(Bucket=(settings or get_settings()).media_bucket, Key=record.upload_key)
 
 
 def complete(principal: Principal, media_id: str) -> dict[str, Any]:
@@ -260,11 +312,15 @@ def uploaded_keys(body: Any) -> list[str]:
 
 
 def check_uploaded(key: str) -> str:
-    """Check the media stored under `key` ("<workspace>/<media id>"): its status afterwards."""
-    workspace_id, _, media_id = key.partition("/")
+    """Check the media uploaded to `key` ("uploads/<workspace>/<media id>"): its status afterwards.
+    An upload for a media already settled came through the same presigned POST later: deleted unread."""
+    workspace_id, _, media_id = key.removeprefix(MEDIA_UPLOAD_PREFIX).partition("/")
     record = find_record(media_id)
-    if record is None or record.workspace_id != workspace_id or record.object_key != key:
+    if record is None or record.workspace_id != workspace_id or record.upload_key != key:
         return "unknown"  # not an upload parley asked for; the lifecycle removes it
+    if record.status != PENDING:
+        discard_upload(record)
+        return f"{record.status} already; the upload was deleted unread"
     try:
         return str(check(record).status)
     except NotUploaded:

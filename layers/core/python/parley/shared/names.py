@@ -269,6 +269,10 @@ MEDIA_UPLOAD_SECONDS = 3600  # how long a presigned upload stays valid
 MEDIA_UNUSED_DAYS = 3  # an upload no post uses is deleted after this (S3 lifecycle on its tag)
 MEDIA_RETENTION_DAYS = 30  # media is deleted this long after the last delivery using it ended
 MEDIA_CHECK_TIMEOUT_SECONDS = 30
+# Object keys: a presigned POST writes under the upload prefix only (the media-check queue hears of those);
+# the check stores the bytes it accepted under the checked prefix, which no presigned POST can write.
+MEDIA_UPLOAD_PREFIX = "uploads/"
+MEDIA_CHECKED_PREFIX = "checked/"
 
 # Outbound webhooks (docs/webhooks.md): one send's budget, the function's timeout (a batch of 5 sends).
 WEBHOOK_SEND_SECONDS = 10

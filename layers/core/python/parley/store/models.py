@@ -365,7 +365,9 @@ class MediaRecord(Model):
     # Keyed by its id alone, so that another workspace's id is told apart from an unknown one (404, 422).
     media_id = UnicodeAttribute(hash_key=True)
     workspace_id = UnicodeAttribute()
-    object_key = UnicodeAttribute()
+    # The presigned POST's key, read by the check only (None on records older than it: `object_key` was).
+    upload_key = UnicodeAttribute(null=True)
+    object_key = UnicodeAttribute()  # the bytes posts send: the check's copy of what it accepted
     content_type = UnicodeAttribute()  # as declared; the check compares it with the bytes
     declared_size = NumberAttribute()
     alt = UnicodeAttribute(null=True)
@@ -407,7 +409,8 @@ class LinkPostIndex(GlobalSecondaryIndex["LinkRecord"]):
 
 class LinkRecord(Model):
     """A short link (`code`), or one hour of its clicks (`code` = "<code>@<hour>", never a target).
-    The redirect function counts a click with one conditional UpdateItem that also returns the target."""
+    The redirect function counts a click with one conditional UpdateItem that also returns the target.
+    The table also holds parley.links.visitors' markers and hour keys (no post_key: no listing sees them)."""
 
     class Meta:
         table_name = physical_name(Table.LINKS)
