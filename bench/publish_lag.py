@@ -35,7 +35,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 from infra.local.bluesky_net import BlueskyNetwork, ensure_installed  # noqa: E402
-from infra.local.runtime import LocalRuntime  # noqa: E402
+from infra.local.runtime import LocalRuntime, allow_outbound  # noqa: E402
 from parley.shared.clock import SystemClock  # noqa: E402
 from parley.shared.names import SCHEDULE_LEAD_SECONDS  # noqa: E402
 from parley.store import DeliveryRecord  # noqa: E402
@@ -65,6 +65,7 @@ def main() -> int:
     accounts = [(f"bench{i:02d}.test", f"bench-pass-{i:02d}") for i in range(args.channels)]
     network = BlueskyNetwork("pds", work / "bluesky", accounts)
     network.start(timeout=180)
+    allow_outbound(network.pds_url)  # the channels' server is on loopback: allowed by name, as scripts/run does
     runtime = LocalRuntime(
         work / "state",
         SystemClock(),
