@@ -8,7 +8,7 @@ record key is derived from the delivery, so a takeover finds the post instead of
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
@@ -21,6 +21,7 @@ from parley.connect.channels import ACTIVE
 from parley.links import short_links
 from parley.networks import boundary
 from parley.networks.base import (
+    Adapter,
     InvalidCredential,
     NetworkError,
     PermanentNetworkError,
@@ -39,8 +40,8 @@ from parley.store.keys import DeliveryKey
 
 LISTENED_NETWORKS = ("bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads")
 
-# Waiting out the last fraction of a second in the function is cheaper than another hop through SQS.
-MAX_WAIT_IN_FUNCTION = 2.0
+# Waiting out the last second or two in the function is cheaper than another hop through SQS.
+MAX_WAIT_IN_FUNCTION = 3.0  # the message is visible 1 to 2 s early (QUEUE_EARLY_SECONDS), plus a margin
 
 
 T = TypeVar("T")
@@ -99,11 +100,57 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if wait > MAX_WAIT_IN_FUNCTION:
         arming.hand_over(message)  # arrived early (a clock or a queue hiccup): never publish early
         return Outcome(record.state, "early: handed back to the queue")
+    ready = _prepared(record)  # while the message waits for its second, not after it
     clock.get_clock().sleep(wait)
-    return attempt(record, arming, due_at=message.due_at, by=by)
+    return attempt(record, arming, due_at=message.due_at, by=by, ready=ready)
 
 
-def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str, look_only: bool = False) -> Outcome:
+@dataclass(frozen=True)
+class Ready:
+    """What an attempt needs before its network call: the channel, its adapter and the request."""
+
+    channel: ChannelRecord
+    adapter: Adapter | None  # None: the channel is not active, so its credential was not read
+    request: PublishRequest
+
+
+def _ready(record: DeliveryRecord, *, look_only: bool = False) -> Ready:
+    key = DeliveryKey.of(record)
+    text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
+    request = PublishRequest(delivery_id=key.id, text=text, due_at=record.publish_at, look_first=False, links=links)
+    channel = ChannelRecord.get(key.workspace_id, key.channel_id)
+    if channel.status != ACTIVE and not look_only:
+        return Ready(channel, None, request)
+    credential = credentials.load_credential(channel.credential_parameter)
+    sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
+    adapter = adapter_for(channel.network, credential, sessions)
+    if not look_only and (record.media_ids or record.link_card):
+        from parley.media import post_media
+
+        request = post_media.with_attachments(request, record)
+    return Ready(channel, adapter, request)
+
+
+def _prepared(record: DeliveryRecord) -> Ready | None:
+    """Everything before the network call, read ahead so that at the due second only the lease and the call
+    remain (issue 16: publish lag). A failure here is not settled here: the attempt reads it all again
+    under its lease, where every outcome is."""
+    try:
+        return _ready(record)
+    except Exception:
+        logger.info("could not prepare the attempt ahead of its second; it prepares under the lease")
+        return None
+
+
+def attempt(
+    record: DeliveryRecord,
+    arming: Arming,
+    *,
+    due_at: datetime,
+    by: str,
+    look_only: bool = False,
+    ready: Ready | None = None,
+) -> Outcome:
     """Take the lease, call the network (or only look, when the attempts ran out), record the end."""
     takeover = record.state == State.PUBLISHING.value
     try:
@@ -113,25 +160,13 @@ def attempt(record: DeliveryRecord, arming: Arming, *, due_at: datetime, by: str
     key = DeliveryKey.of(record)
     logger.append_keys(delivery_id=key.id, post_id=key.post_id)
     try:
-        text, links = short_links.for_publish(record.network, record.text)  # Bluesky: readable link text
-        request = PublishRequest(
-            delivery_id=key.id,
-            text=text,
-            due_at=record.publish_at,
-            look_first=takeover or int(record.attempt) > 1,
-            links=links,
-        )
-        channel = ChannelRecord.get(key.workspace_id, key.channel_id)
-        if channel.status != ACTIVE and not look_only:
+        if ready is None or ready.adapter is None:  # not read ahead, or the channel was not active then
+            ready = _ready(record, look_only=look_only)
+        channel, adapter = ready.channel, ready.adapter
+        request = replace(ready.request, look_first=takeover or int(record.attempt) > 1)
+        if adapter is None:
             reason = channel.status_reason or "the network refused its credentials"
             return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
-        credential = credentials.load_credential(channel.credential_parameter)
-        sessions = credentials.SsmSessionStore(credentials.session_parameter(channel.credential_parameter))
-        adapter = adapter_for(channel.network, credential, sessions)
-        if not look_only and (record.media_ids or record.link_card):
-            from parley.media import post_media
-
-            request = post_media.with_attachments(request, record)
         published = adapter.find(request) if look_only else adapter.publish(request)
     except ChannelRecord.DoesNotExist:
         return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)

@@ -1,8 +1,9 @@
 """Getting a delivery's attempt to the publish function at the right second.
 
 Scheduler may fire up to a minute late, so a delivery's one-time schedule fires SCHEDULE_LEAD_SECONDS
-early and hands the attempt to the publish queue with DelaySeconds = the time left; SQS then delivers
-it within about a second of `due_at`, and the publish step waits out the last fraction (never early).
+early and hands the attempt to the publish queue with DelaySeconds = the time left less one second; SQS
+then delivers it 1 to 2 s before `due_at`, and the publish step prepares and waits out the rest (never
+early).
 docs/publishing-on-time.md gives the reasoning.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from parley.scheduling import one_time
 from parley.shared import clock
 from parley.shared.config import Settings
-from parley.shared.names import MAX_SQS_DELAY_SECONDS, SCHEDULE_LEAD_SECONDS
+from parley.shared.names import MAX_SQS_DELAY_SECONDS, QUEUE_EARLY_SECONDS, SCHEDULE_LEAD_SECONDS
 from parley.store.keys import DeliveryKey
 
 ARM = "arm"
@@ -62,12 +63,13 @@ class Arming:
             self._upsert_schedule(message, attempt, fire_at)
 
     def hand_over(self, message: PublishMessage, minimum_delay: int = 0) -> None:
-        """Send the attempt to the publish queue, delayed to (just under) its due second."""
+        """Send the attempt to the publish queue, delayed to 1 to 2 s before its due second
+        (QUEUE_EARLY_SECONDS: the function waits out the rest)."""
         left = (message.due_at - clock.now()).total_seconds()
         if left > MAX_SQS_DELAY_SECONDS:  # fired far too early (an edit moved it): schedule again
             self._upsert_schedule(message, 0, message.due_at - timedelta(seconds=SCHEDULE_LEAD_SECONDS))
             return
-        delay = max(minimum_delay, math.floor(left)) if left > 0 else minimum_delay
+        delay = max(minimum_delay, math.floor(left) - QUEUE_EARLY_SECONDS) if left > 0 else minimum_delay
         self._sqs.send_message(
             QueueUrl=self._settings.publish_queue_url,
             MessageBody=message.to_json(),

@@ -165,6 +165,9 @@ PARAMETER_PREFIX = f"/{APP}"
 
 # How the publish path keeps time (docs/publishing-on-time.md explains the numbers).
 SCHEDULE_LEAD_SECONDS = 90  # a schedule fires this long before publish_at; Scheduler may be 60 s late
+# The publish message becomes visible 1 to 2 s before its second (DelaySeconds is whole seconds): the
+# function prepares and waits out the rest, so a slow pick-up (a busy poller, a cold start) costs no lag.
+QUEUE_EARLY_SECONDS = 1
 MAX_SQS_DELAY_SECONDS = 900
 PUBLISH_TIMEOUT_SECONDS = 30  # the publish function's timeout
 LEASE_SECONDS = 60  # > the publish timeout: an expired lease means its holder is gone
