@@ -83,7 +83,11 @@ def main() -> int:
         api.headers["Authorization"] = f"Bearer {issued.token}"
         channels = []
         for account in network.accounts:
-            body = {"identifier": account.handle, "app_password": account.password, "service_url": network.pds_url}
+            body: dict[str, Any] = {
+                "identifier": account.handle,
+                "app_password": account.password,
+                "service_url": network.pds_url,
+            }
             answer = api.post(f"{runtime.api_url}/channels", json=body, timeout=30)
             answer.raise_for_status()
             channels.append((answer.json()["id"], account))
@@ -125,7 +129,7 @@ def main() -> int:
         for channel_id, account in channels:
             listed = requests.get(
                 f"{network.pds_url}/xrpc/com.atproto.repo.listRecords",
-                params={"repo": account.did, "collection": "app.bsky.feed.post", "limit": 100},
+                params={"repo": account.did, "collection": "app.bsky.feed.post", "limit": "100"},
                 timeout=10,
             ).json()["records"]
             doubles += max(0, len(listed) - per_channel[channel_id])
@@ -173,7 +177,7 @@ def trace_deliveries(runtime: LocalRuntime) -> dict[str, list[float]]:
         started[f"call|{post_id}|{channel_id}"].append(time.time())
         return publish(adapter, request)
 
-    BlueskyAdapter.publish = calling  # type: ignore[method-assign]
+    BlueskyAdapter.publish = calling  # type: ignore[method-assign,assignment]
     return started
 
 

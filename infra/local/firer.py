@@ -40,7 +40,7 @@ from .lambda_events import failed_item_ids, on_failure_record, sqs_record, subst
 
 log = logging.getLogger("parley.local.firer")
 
-LAMBDA_CONCURRENCY = 8  # invocations of a concurrent function side by side on the wall clock
+LAMBDA_CONCURRENCY = 32  # concurrent invocations side by side (a publish waits out its last second or two)
 MAX_PASSES = 1000  # run_due gives up (loudly) when handlers keep feeding each other
 
 
