@@ -50,8 +50,10 @@ def to_json(message: Any, at_ms: float) -> dict[str, Any]:
 def _ends_at(data: dict[str, Any], absolute: str, remaining: str, at_ms: float) -> float:
     left = float(data.get(remaining) or 0)
     if data.get(absolute) is not None:
-        left = min(left, max(0.0, float(data[absolute]) - at_ms))
-    return at_ms + left
+        left = min(left, float(data[absolute]) - at_ms)
+    # Over: 0, as moto marks a message never delayed or received (moto's `visible` is `now > visible_at`:
+    # a message visible at exactly now would wait for a manual clock to move).
+    return at_ms + left if left > 0 else 0.0
 
 
 def from_json(data: dict[str, Any], at_ms: float) -> Any:
