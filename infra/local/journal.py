@@ -133,6 +133,7 @@ class Journal:
         self._written = 0  # lines appended (a sequence number)
         self._synced = 0  # lines known to be on disk
         self._closed = False
+        self._torn = False
 
     @classmethod
     def after(cls, state_dir: Path, since: int) -> Journal:
@@ -155,10 +156,21 @@ class Journal:
         with self._writes:
             if self._closed:
                 raise JournalError("the journal is closed")
+            if self._torn:
+                # The last write failed part-way (a full disk): leave its part last in its file, where a
+                # start skips it as cut short, and go on in the next generation.
+                with self._sync_lock:
+                    self._close_file()
+                    self._generation += 1
+                    self._torn = False
             fd = self._fd if self._fd is not None else self._create()
             view = memoryview(line)
-            while view:
-                view = view[os.write(fd, view) :]
+            try:
+                while view:
+                    view = view[os.write(fd, view) :]
+            except OSError:
+                self._torn = True
+                raise
             self._written += 1
             return self._written
 
@@ -182,6 +194,7 @@ class Journal:
         with self._writes, self._sync_lock:
             self._close_file()
             self._generation += 1
+            self._torn = False
             return self._generation
 
     def remove_before(self, generation: int) -> None:

@@ -79,9 +79,10 @@ def _operation(environ: dict[str, Any], body: bytes) -> str:
 def classify(dispatcher: Any, environ: dict[str, Any], body: bytes) -> Write | None:
     """The write this request is, if it is one the journal keeps."""
     method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return None
-    host = dispatcher.infer_service_region_host(environ, environ.get("PATH_INFO", ""))
+    path = str(environ.get("PATH_INFO", ""))
+    if method in ("GET", "HEAD", "OPTIONS") or path.startswith(("/moto-api", "/latest/")):
+        return None  # moto's own controls (a reset!) and instance metadata are not AWS state
+    host = dispatcher.infer_service_region_host(environ, path)
     service = dispatcher.get_backend_for_host(host) if host else "s3"  # moto's default, as for a presigned POST
     if service not in JOURNALED_SERVICES:
         return None
