@@ -252,7 +252,7 @@ def _trial(machine: Machine, mode: str) -> None:
     child = machine.start() if machine.child is None else machine.child
     rng = machine.rng
     if mode == "mid-request":
-        threading.Timer(rng.uniform(0.05, 0.8), child.process.kill).start()
+        threading.Timer(rng.uniform(0.05, 2.5), child.process.kill).start()
         while child.process.poll() is None and machine.queue_post() is not None:
             pass
         child.kill()

@@ -131,6 +131,7 @@ def main(argv: list[str]) -> int:
     runtime = LocalRuntime(state_dir, clock, firer_thread=True, functions=functions, snapshot_interval_seconds=0.5)
     runtime.start()
     setup = _setup(state_dir, clock.now())
+    functions.handler(Function.API.value)  # imported now, so that a kill mid-request finds requests going
     print(json.dumps({"api": runtime.api_url, "now": clock.now().isoformat(), **setup}), flush=True)
     for line in sys.stdin:
         command, _, argument = line.strip().partition(" ")
