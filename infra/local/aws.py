@@ -3,7 +3,8 @@
 moto runs in-process (`ThreadedMotoServer` on 127.0.0.1) so that the runtime can do what moto does
 not: make SQS delays and visibility timeouts follow `parley.shared.clock` (tests advance time instead of
 waiting), read queues and schedules without consuming them (the firer, the snapshot) and notice which
-requests changed something (so the snapshot is saved only when needed).
+requests changed something (so the snapshot is saved only when needed), and journal each write to disk
+before it is answered (`journaling`: a crash loses nothing that was acknowledged).
 
 moto's state is global to the process and shared by every moto server in it. The runtime keeps to an
 account of its own (`ACCOUNT`, reached through the access key `ACCESS_KEY`) and `EmbeddedAws.start()`
@@ -45,6 +46,9 @@ from parley.shared.names import (
     local_bucket_name,
     physical_name,
 )
+
+from .journal import Journal
+from .journaling import Journaling
 
 log = logging.getLogger("parley.local.aws")
 
@@ -137,13 +141,15 @@ class _ChangeTracking:
 
 
 class _Server(ThreadedMotoServer):
-    def __init__(self, host: str, port: int, on_change: Callable[[], None]) -> None:
+    def __init__(self, host: str, port: int, on_change: Callable[[], None], journaling: Journaling) -> None:
         super().__init__(ip_address=host, port=port, verbose=False)
         self._on_change = on_change
+        self._journaling = journaling
 
     def start(self) -> None:
         # Bind here, not in the thread, so that a port in use raises OSError to the caller.
-        app = _ChangeTracking(DomainDispatcherApplication(create_backend_app), self._on_change)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        app = _ChangeTracking(self._journaling.wrap(dispatcher), self._on_change)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="parley-moto", daemon=True
@@ -161,8 +167,8 @@ class _Server(ThreadedMotoServer):
 _last_port = 0
 
 
-def _start_server(host: str, port: int, on_change: Callable[[], None]) -> _Server:
-    server = _Server(host, port, on_change)
+def _start_server(host: str, port: int, on_change: Callable[[], None], journaling: Journaling) -> _Server:
+    server = _Server(host, port, on_change, journaling)
     server.start()
     return server
 
@@ -218,6 +224,8 @@ class EmbeddedAws:
         self._changes = 0
         self._changes_lock = threading.Lock()
         self.endpoint_url = ""
+        # Writes go to the journal once one is attached (`attach_journal`, after the restore).
+        self.journaling = Journaling(self.account, self.region)
 
     # Requests that may have changed something; the snapshot compares it with the last saved value.
     @property
@@ -237,11 +245,11 @@ class EmbeddedAws:
         # made at import time (imported once per process) keep working.
         port = self._port or _last_port
         try:
-            self._server = _start_server(self._host, port, self.note_change)
+            self._server = _start_server(self._host, port, self.note_change, self.journaling)
         except OSError:
             if self._port:
                 raise
-            self._server = _start_server(self._host, 0, self.note_change)
+            self._server = _start_server(self._host, 0, self.note_change, self.journaling)
         host, port = self._server.get_host_and_port()
         _last_port = port
         self.endpoint_url = f"http://{host}:{port}"
@@ -249,9 +257,14 @@ class EmbeddedAws:
         return self
 
     def stop(self) -> None:
+        self.journaling.journal = None
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+    def attach_journal(self, journal: Journal | None) -> None:
+        """From now on, a write is journaled before it is answered (None: no longer)."""
+        self.journaling.journal = journal
 
     def client(self, service: str) -> Any:
         return client(service, self.endpoint_url, self.region)

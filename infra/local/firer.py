@@ -10,6 +10,10 @@
 
 Time is the runtime clock's: `run_due()` does everything due at `clock.now()`, so tests advance a
 `ManualClock` and call it; `start()` runs it every ~50 ms of wall time for the running runtime.
+
+What Lambda holds durably is journaled (`journal`, when the runtime attaches one) before the firer goes
+on: an invocation accepted (before the schedule that made it is deleted), one that ran (after it ran: one
+cut short by a crash runs again, as Lambda may), a kept schedule that fired. `replay` applies those lines.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from parley.shared.names import (
 
 from . import aws
 from .functions import FunctionRegistry
+from .journal import Journal
 from .lambda_events import failed_item_ids, on_failure_record, sqs_record, substitute_context
 
 log = logging.getLogger("parley.local.firer")
@@ -72,6 +77,10 @@ class PendingInvocation:
             attempt=int(data["attempt"]),
             request_id=data["request_id"],
         )
+
+
+def _same(a: PendingInvocation, b: PendingInvocation) -> bool:
+    return (a.request_id, a.attempt) == (b.request_id, b.attempt)
 
 
 def parse_at(expression: str, timezone: str | None) -> datetime | None:
@@ -131,6 +140,7 @@ class Firer:
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
+        self.journal: Journal | None = None
 
     # --- state that must survive a restart ---------------------------------------------------
 
@@ -152,6 +162,36 @@ class Firer:
             self._pending = [PendingInvocation.from_json(p) for p in state.get("pending", [])]
             self._completed = set(state.get("completed_schedules", []))
             self._version += 1
+
+    def replay(self, entry: dict[str, Any]) -> bool:
+        """Apply a journal line of the firer's; False when the state already had it."""
+        kind = entry.get("k")
+        with self._lock:
+            if kind == "invoke":
+                invocation = PendingInvocation.from_json(entry["p"])
+                if any(_same(p, invocation) for p in self._pending):
+                    return False
+                self._pending.append(invocation)
+            elif kind == "ran":
+                ran = [p for p in self._pending if (p.request_id, p.attempt) == (entry["id"], entry["attempt"])]
+                if not ran:
+                    return False
+                self._pending = [p for p in self._pending if p not in ran]
+            elif kind == "completed" and entry["key"] not in self._completed:
+                self._completed.add(entry["key"])
+            else:
+                return False
+            self._version += 1
+            return True
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        if self.journal is not None:
+            self.journal.record(entry)
+
+    def _add_pending(self, invocation: PendingInvocation) -> None:
+        self._pending.append(invocation)
+        self._version += 1
+        self._record({"k": "invoke", "p": invocation.to_json()})
 
     @property
     def pending(self) -> list[PendingInvocation]:
@@ -204,8 +244,7 @@ class Firer:
         """Queue an asynchronous invocation (Lambda's `InvocationType=Event`); returns its request id."""
         request_id = str(uuid.uuid4())
         with self._lock:
-            self._pending.append(PendingInvocation(str(function), event, self.clock.now(), 1, request_id))
-            self._version += 1
+            self._add_pending(PendingInvocation(str(function), event, self.clock.now(), 1, request_id))
         return request_id
 
     # --- AWS clients --------------------------------------------------------------------------
@@ -291,6 +330,7 @@ class Firer:
         else:
             self._completed.add(key)
             self._version += 1
+            self._record({"k": "completed", "key": key})
 
     def _hand_over(
         self, schedule: dict[str, Any], target: dict[str, Any], target_arn: str, payload: str, at: datetime
@@ -391,6 +431,7 @@ class Firer:
             self._pending.remove(invocation)
             self._version += 1
             self._run_async(invocation)
+            self._record({"k": "ran", "id": invocation.request_id, "attempt": invocation.attempt})
             ran += 1
 
     def _run_async(self, invocation: PendingInvocation) -> None:
@@ -412,7 +453,7 @@ class Firer:
         if invocation.attempt <= max_retries:
             # Lambda waits 1 minute before the first retry and 2 before the second.
             delay = timedelta(minutes=invocation.attempt)
-            self._pending.append(
+            self._add_pending(
                 PendingInvocation(
                     invocation.function,
                     invocation.event,
@@ -421,7 +462,6 @@ class Firer:
                     invocation.request_id,
                 )
             )
-            self._version += 1
             return
         self._on_failure(invocation, error, destination)
 

@@ -4,6 +4,9 @@
     ...  # requests to runtime.api_url; clock.advance(...); runtime.firer.run_due()
     runtime.stop()  # saves the snapshot; a new LocalRuntime on the same state_dir brings it all back
 
+A crash loses nothing acknowledged either: every write the embedded AWS or the firer answers for is in the
+journal first (`journal`, `journaling`), and a start replays the journal over the last snapshot.
+
 `start()` sets the process's clock (`parley.shared.clock.set_clock`) and the functions' environment
 (`os.environ`); `stop()` puts both back. One runtime per process at a time (moto's state is global).
 """
@@ -23,10 +26,11 @@ from parley.shared import clock as parley_clock
 from parley.shared.clock import Clock
 from parley.shared.names import METRICS_NAMESPACE, Env, local_names
 
-from . import aws, snapshot
+from . import aws, journaling, snapshot
 from .firer import Firer
 from .functions import FunctionRegistry
 from .http_front import HttpFront
+from .journal import Journal, read_entries
 
 log = logging.getLogger("parley.local.runtime")
 
@@ -107,6 +111,7 @@ class LocalRuntime:
         self._save_lock = threading.Lock()
         self._stop_saver = threading.Event()
         self._saver: threading.Thread | None = None
+        self.journal: Journal | None = None
         self._previous_env: dict[str, Any] = {}
         self._previous_clock: Clock | None = None
         self._started = False
@@ -126,6 +131,8 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         snapshot.ensure_private_dir(self.state_dir)
         saved = snapshot.read_snapshot(self.snapshot_path)  # fail before starting anything
+        since = snapshot.journal_from(saved)
+        journaled = read_entries(self.state_dir, since)
         self._previous_clock = parley_clock.get_clock()
         parley_clock.set_clock(self.clock)
         self.aws.start()
@@ -136,6 +143,14 @@ class LocalRuntime:
             if saved is not None:
                 self.firer.restore_state(snapshot.restore(self.aws, saved))
                 log.info("restored the snapshot %s", self.snapshot_path)
+            if journaled:
+                outcome = journaling.replay(
+                    journaled, self.aws.endpoint_url, self.aws.account, self.aws.region, self.firer
+                )
+                log.info("replayed the journal over it: %s", outcome)
+            self.journal = Journal.after(self.state_dir, since)
+            self.aws.attach_journal(self.journal)
+            self.firer.journal = self.journal
             self.front.start()
             # The X connect callback and short links (/l/{code}) are built on it (only now is the front's
             # port known), unless the user chose a base.
@@ -152,16 +167,31 @@ class LocalRuntime:
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop everything, saving the snapshot first (after the firer and the API are quiet)."""
-        self._shutdown(save=self._started)
+    def stop(self, *, save: bool = True) -> None:
+        """Stop everything, saving the snapshot first (after the firer and the API are quiet).
+        `save=False` leaves the disk as a crash would (tests): the last snapshot and the journal."""
+        self._shutdown(save=save and self._started)
 
     def save_snapshot(self) -> Path:
-        """Save now (the runtime also saves every few seconds when something changed, and on stop)."""
+        """Save now (the runtime also saves every few seconds when something changed, and on stop).
+
+        The DynamoDB tables are read and the journal rotated with the journaled writes held (~0.1 s for
+        3,000 items): the snapshot's tables are exactly the journal's earlier generations, and a write
+        that is not idempotent (an ADD to a counter) is never applied twice. The rest is read after,
+        while writes go on into the new generation; replaying those over it again changes nothing."""
         with self._save_lock:
             marks = (self.aws.changes, self.firer.version)
-            data = snapshot.capture(self.aws, self.firer.export_state())
+            journal = self.journal
+            if journal is None:
+                data = snapshot.capture(self.aws, self.firer.export_state())
+            else:
+                with journal.writes_held():
+                    tables = snapshot.capture_tables(self.aws)
+                    generation = journal.rotate()
+                data = snapshot.capture(self.aws, self.firer.export_state(), tables=tables, journal_from=generation)
             snapshot.write_atomically(self.snapshot_path, data)
+            if journal is not None:
+                journal.remove_before(generation)
             self._saved_marks = marks
         return self.snapshot_path
 
@@ -186,6 +216,11 @@ class LocalRuntime:
                 self.save_snapshot()
         finally:
             self._started = False
+            self.aws.attach_journal(None)
+            self.firer.journal = None
+            if self.journal is not None:
+                self.journal.close()
+                self.journal = None
             self.aws.stop()
             self._restore_environment()
             if self._previous_clock is not None:

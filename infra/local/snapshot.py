@@ -4,29 +4,31 @@
 holds: DynamoDB tables (definition, TTL setting, every item), Scheduler groups and schedules (every
 field needed to create them again), SSM parameters (SecureString values decrypted: the file is the
 user's alone), S3 buckets and objects, Secrets Manager secrets, SQS queues and the messages still in
-them, and the firer's pending asynchronous invocations.
+them, the firer's pending asynchronous invocations, and the journal generation from which to replay
+(`journal`: what was written after the snapshot; the two together are the state).
 
-Reads go through the API (scans are fine here: this is not a request path), except SQS messages,
-which are read from moto's in-process backend because a receive would consume them. Times of SQS
-messages (remaining delay, remaining invisibility) are kept relative to the runtime clock: a message
-that had 30 s left to wait has 30 s left after the restart, whatever the clock says then.
+Reads go through the API (scans are fine here: this is not a request path), except DynamoDB tables, read
+in this process so that the runtime can take them with the journaled writes held (`capture_tables`), and
+SQS messages, which a receive would consume. A message's delay and invisibility end at their own time on
+the runtime clock, never later than they had left when captured (`sqs_messages`): one due while the
+runtime was down is visible at once.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
+import copy
 import json
 import logging
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import aws
+from . import aws, sqs_messages
+from .journal import from_jsonable, fsync_dir, to_jsonable
 
 log = logging.getLogger("parley.local.snapshot")
 
@@ -68,34 +70,6 @@ def _gone(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in _GONE
 
 
-# --- JSON with bytes and datetimes ---------------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    return value
-
-
-def from_jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and isinstance(next(iter(value.values())), str):
-            if "$b64" in value:
-                return base64.b64decode(value["$b64"])
-            if "$dt" in value:
-                return datetime.fromisoformat(value["$dt"])
-        return {k: from_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [from_jsonable(v) for v in value]
-    return value
-
-
 # --- the file -----------------------------------------------------------------------------------
 
 
@@ -115,6 +89,7 @@ def write_atomically(path: Path, data: dict[str, Any]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
+        fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
@@ -137,11 +112,23 @@ def read_snapshot(path: Path) -> dict[str, Any] | None:
 # --- capture ------------------------------------------------------------------------------------
 
 
-def capture(embedded: aws.EmbeddedAws, firer_state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the embedded AWS holds that a restart must bring back, as JSON-ready data."""
-    return {
+def capture(
+    embedded: aws.EmbeddedAws,
+    firer_state: dict[str, Any] | None = None,
+    *,
+    tables: list[dict[str, Any]] | None = None,
+    journal_from: int | None = None,
+) -> dict[str, Any]:
+    """Everything the embedded AWS holds that a restart must bring back, as JSON-ready data.
+
+    `tables` (from `capture_tables`) and `journal_from` are taken together, with the journal's writes held,
+    by the runtime: then the DynamoDB state is exactly what the journal's earlier generations wrote, and its
+    later ones are replayed over it unchanged. The rest is read afterwards, while the system moves: what
+    changes meanwhile is also in the journal, and replaying those writes over it again changes nothing
+    (`journaling`)."""
+    data = {
         "version": FORMAT_VERSION,
-        "dynamodb": to_jsonable(_capture_dynamodb(embedded)),
+        "dynamodb": to_jsonable(tables if tables is not None else capture_tables(embedded)),
         "scheduler": to_jsonable(_capture_scheduler(embedded)),
         "ssm": to_jsonable(_capture_ssm(embedded)),
         "s3": to_jsonable(_capture_s3(embedded)),
@@ -149,25 +136,35 @@ def capture(embedded: aws.EmbeddedAws, firer_state: dict[str, Any] | None = None
         "sqs": to_jsonable(_capture_sqs(embedded)),
         "firer": firer_state or {},
     }
+    if journal_from is not None:
+        data["journal_from"] = journal_from
+    return data
 
 
-def _capture_dynamodb(embedded: aws.EmbeddedAws) -> list[dict[str, Any]]:
-    ddb = embedded.client("dynamodb")
+def journal_from(snapshot: dict[str, Any] | None) -> int:
+    """The first journal generation to replay over this snapshot (every one when there is none)."""
+    return int((snapshot or {}).get("journal_from") or 0)
+
+
+def capture_tables(embedded: aws.EmbeddedAws) -> list[dict[str, Any]]:
+    """DynamoDB tables (definition, TTL setting, every item), read from moto in this process: ~0.1 s for
+    3,000 items, against ~2-4 s through the API, so that the runtime can take it with the journaled writes
+    held. The same data a DescribeTable and a Scan give."""
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.utilities import dynamo_to_dict
+
+    backend = dynamodb_backends[embedded.account][embedded.region]
     tables = []
-    for page in ddb.get_paginator("list_tables").paginate():
-        for name in page.get("TableNames", []):
-            description = ddb.describe_table(TableName=name)["Table"]
-            ttl = ddb.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
-            items = []
-            for scan in ddb.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
-                items.extend(scan.get("Items", []))
-            tables.append(
-                {
-                    "definition": _table_definition(description),
-                    "ttl_attribute": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
-                    "items": items,
-                }
-            )
+    for table in list(backend.tables.values()):
+        description = copy.deepcopy(table.describe(base_key="Table")["Table"])
+        ttl = dict(table.ttl)
+        tables.append(
+            {
+                "definition": _table_definition(description),
+                "ttl_attribute": ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
+                "items": [dynamo_to_dict(item.attrs) for item in table.all_items()],
+            }
+        )
     return tables
 
 
@@ -336,25 +333,7 @@ def _capture_sqs(embedded: aws.EmbeddedAws) -> list[dict[str, Any]]:
                 continue
             raise
         queue = aws.in_process_queue(name, embedded.account, embedded.region)
-        messages = []
-        for message in list(queue._messages) if queue is not None else []:
-            messages.append(
-                {
-                    "id": message.id,
-                    "body": message.body,
-                    "message_attributes": message.message_attributes,
-                    "system_attributes": message.system_attributes,
-                    "sender_id": message.sender_id,
-                    "sent_timestamp": message.sent_timestamp,
-                    "approximate_first_receive_timestamp": message.approximate_first_receive_timestamp,
-                    "approximate_receive_count": message.approximate_receive_count,
-                    "deduplication_id": message.deduplication_id,
-                    "group_id": message.group_id,
-                    "sequence_number": message.sequence_number,
-                    "delay_remaining_ms": max(0.0, message.delayed_until - now_ms),
-                    "invisible_remaining_ms": max(0.0, message.visible_at - now_ms),
-                }
-            )
+        messages = [sqs_messages.to_json(m, now_ms) for m in list(queue._messages)] if queue is not None else []
         queues.append(
             {
                 "name": name,
@@ -402,8 +381,6 @@ def _restore_dynamodb(embedded: aws.EmbeddedAws, tables: list[dict[str, Any]]) -
 
 
 def _restore_sqs(embedded: aws.EmbeddedAws, queues: list[dict[str, Any]]) -> None:
-    from moto.sqs.models import Message
-
     sqs = embedded.client("sqs")
     existing = {u.rsplit("/", 1)[-1] for u in sqs.list_queues().get("QueueUrls", [])}
     missing = [q for q in queues if q["name"] not in existing]
@@ -425,26 +402,10 @@ def _restore_sqs(embedded: aws.EmbeddedAws, queues: list[dict[str, Any]]) -> Non
         backend_queue = aws.in_process_queue(queue["name"], embedded.account, embedded.region)
         if backend_queue is None:
             continue
-        restored = []
-        for data in queue["messages"]:
-            message = Message(data["id"], data["body"], data.get("system_attributes") or {})
-            message.message_attributes = data.get("message_attributes") or {}
-            message.sender_id = data.get("sender_id") or message.sender_id
-            message.sent_timestamp = data.get("sent_timestamp")
-            message.approximate_first_receive_timestamp = data.get("approximate_first_receive_timestamp")
-            message.approximate_receive_count = int(data.get("approximate_receive_count") or 0)
-            message.deduplication_id = data.get("deduplication_id")
-            message.group_id = data.get("group_id")
-            message.sequence_number = data.get("sequence_number")
-            message.delayed_until = now_ms + float(data.get("delay_remaining_ms") or 0)
-            message.visible_at = now_ms + float(data.get("invisible_remaining_ms") or 0)
-            restored.append(message)
-        with backend_queue._messages_lock:
-            backend_queue._messages.extend(restored)
-            backend_queue._messages_lock.notify_all()
+        restored = sqs_messages.put_back(backend_queue, queue["messages"], now_ms)
         embedded.note_change()
         if restored:
-            log.info("restored %d messages into %s", len(restored), queue["name"])
+            log.info("restored %d messages into %s", restored, queue["name"])
 
 
 def _restore_scheduler(embedded: aws.EmbeddedAws, data: dict[str, Any]) -> None:
