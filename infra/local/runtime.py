@@ -54,8 +54,9 @@ def function_environment(endpoint_url: str, *, account: str = aws.ACCOUNT, regio
 
 def allow_outbound(*urls: str) -> str | None:
     """Let parley's outbound fetcher reach these local peers (the local Bluesky network, a Mastodon mock),
-    although they are on loopback: their hosts join PARLEY_OUTBOUND_ALLOWED_HOSTS in this process's
-    environment. Returns the setting as it was (None: unset), for `outbound_allowed` to put back."""
+    although they are on loopback: their `host:port` join PARLEY_OUTBOUND_ALLOWED_HOSTS in this process's
+    environment (that port only, not the rest of loopback). Returns the setting as it was (None: unset),
+    for `outbound_allowed` to put back."""
     from urllib3.util import parse_url
 
     from parley.shared.config import get_settings
@@ -63,10 +64,16 @@ def allow_outbound(*urls: str) -> str | None:
     name = Env.OUTBOUND_ALLOWED_HOSTS.value
     before = os.environ.get(name)
     listed = [h.strip() for h in (before or "").split(",") if h.strip()]
-    hosts = [str(parse_url(url).host).strip("[]") for url in urls if url]
+    hosts = [_endpoint(parse_url(url)) for url in urls if url]  # that port only: not all of loopback
     os.environ[name] = ",".join(dict.fromkeys(listed + hosts))
     get_settings.cache_clear()
     return before
+
+
+def _endpoint(url: Any) -> str:
+    port = url.port or (443 if url.scheme == "https" else 80)
+    host = str(url.host)
+    return f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @contextmanager

@@ -150,11 +150,13 @@ def _answers(data: st.DataObject) -> Callable[[requests.PreparedRequest], tuple[
 def bluesky() -> BlueskyAdapter:
     session = {"did": "did:plc:a", "handle": "a.test", "accessJwt": "a", "refreshJwt": "r"}
     store = MemoryStore({**session, "identifier": "a.test", "service_url": BASE})
-    return BlueskyAdapter(Credential("a.test", "pw", BASE), store, clock=ManualClock(NOW))
+    return BlueskyAdapter(Credential("a.test", "pw", BASE), store, clock=ManualClock(NOW), http=requests.Session())
 
 
 def mastodon() -> MastodonAdapter:
-    return MastodonAdapter(Credential("brand", "t", BASE), MemoryStore(), ManualClock(NOW), limits_cache=LimitsCache())
+    return MastodonAdapter(
+        Credential("brand", "t", BASE), MemoryStore(), ManualClock(NOW), requests.Session(), limits_cache=LimitsCache()
+    )
 
 
 def x() -> XAdapter:

@@ -237,3 +237,15 @@ def test_a_fetch_of_a_refused_url_opens_no_connection(monkeypatch: pytest.Monkey
         outbound.fetch("GET", "http://127.0.0.1:8080\\@example.com/", allow=())
 
     assert connected == []
+
+
+def test_an_allow_list_entry_with_a_port_lets_that_port_only(dns: Callable[..., list[str]]) -> None:
+    dns(**{"peer.test": [["127.0.0.1"]]})
+    allow = ("127.0.0.1:2583", "peer.test:8443", "[::1]:9000")
+
+    assert check_url("http://127.0.0.1:2583/xrpc", allow=allow).addresses == ("127.0.0.1",)
+    assert check_url("https://peer.test:8443/", allow=allow).port == 8443
+    assert check_url("http://[::1]:9000/", allow=allow).port == 9000
+    for url in ("http://127.0.0.1:9001/", "https://peer.test/", "http://[::1]:9001/"):
+        with pytest.raises(OutboundRefused, match="loopback"):
+            check_url(url, allow=allow)

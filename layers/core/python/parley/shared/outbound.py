@@ -8,8 +8,9 @@ safe against server-side request forgery (SSRF):
   the cloud's metadata service, shared, multicast, reserved, unspecified, nor an IPv4-mapped, 6to4 or NAT64
   form of those), and on port 80 or 443. The connection goes to a checked address, so a rebinding DNS
   server gets no second question; the Host header, TLS SNI and the certificate check keep the name.
-- The allow-list (`PARLEY_OUTBOUND_ALLOWED_HOSTS`: names, addresses, networks; unset on AWS) lifts the
-  address and port rules for the local runtime's and the tests' peers on 127.0.0.1.
+- The allow-list (`PARLEY_OUTBOUND_ALLOWED_HOSTS`: names, addresses, networks, or `host:port` for one port
+  only; unset on AWS) lifts the address and port rules for the local runtime's and the tests' peers on
+  127.0.0.1.
 - Redirects are followed by hand, each checked as above; one to another origin drops the caller's headers
   but a harmless few, so credentials never travel where a redirect points.
 - A time budget holds for the whole fetch: every socket read waits at most for what is left of it, so a
@@ -128,8 +129,13 @@ def check_url(url: str, *, allow: Iterable[str] | None = None) -> Target:
     default_port = 443 if parts.scheme == "https" else 80
     port = parts.port or default_port
     addresses = _resolve(host, port)
-    names, networks = _allow_list(get_settings().outbound_allowed_hosts if allow is None else allow)
-    if host.rstrip(".") not in names and not all(_listed(a, networks) for a in addresses):
+    names, networks, endpoints = _allow_list(get_settings().outbound_allowed_hosts if allow is None else allow)
+    listed_endpoint = (host.rstrip(".").lower(), port) in endpoints or all((a, port) in endpoints for a in addresses)
+    if (
+        host.rstrip(".").lower() not in names
+        and not all(_listed(a, networks) for a in addresses)
+        and not listed_endpoint
+    ):
         for address in addresses:
             if not _listed(address, networks) and (reason := why_not_public(address)):
                 where = f"is {reason}" if address == host else f"resolves to {reason} ({address})"
@@ -186,15 +192,24 @@ def _resolve(host: str, port: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(answer[4][0]) for answer in answers))  # in the resolver's order, once
 
 
-def _allow_list(entries: Iterable[str]) -> tuple[set[str], list[_Network]]:
+def _allow_list(entries: Iterable[str]) -> tuple[set[str], list[_Network], set[tuple[str, int]]]:
+    """The allow-list's names, networks (an address is a network of one) and endpoints (`host:port`,
+    `[v6]:port`: that port only, as the local runtime lists its own peers)."""
     names: set[str] = set()
     networks: list[_Network] = []
-    for entry in (e.strip().lower().strip("[]") for e in entries):
+    endpoints: set[tuple[str, int]] = set()
+    for entry in (e.strip().lower() for e in entries):
         try:
-            networks.append(ipaddress.ip_network(entry, strict=False))  # an address is a network of one
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            continue
         except ValueError:
-            names.add(entry.rstrip("."))
-    return names, networks
+            pass
+        host, _, port = entry.rpartition(":")
+        if host and port.isdigit() and (":" not in host or host.startswith("[")):
+            endpoints.add((host.strip("[]").rstrip("."), int(port)))
+        else:
+            names.add(entry.strip("[]").rstrip("."))
+    return names, networks, endpoints
 
 
 def _listed(address: str, networks: list[_Network]) -> bool:
