@@ -27,7 +27,7 @@ from parley.shared import names
 CLI_ENV = tuple(
     env
     for env in names.FUNCTION_ENV[names.Function.API]
-    if env not in (names.Env.PUBLIC_BASE_URL, names.Env.CURSOR_KEY_SECRET)
+    if env not in (names.Env.PUBLIC_BASE_URL, names.Env.CURSOR_KEY_PARAMETER)
 )
 
 
