@@ -2,7 +2,7 @@
 their week, counted from every AWS call the local runtime makes and priced at us-east-1 list prices.
 
 Run: .venv/bin/python bench/cost.py [--posts 50 --channels 5 --interval-minutes 43.2 --react-every 5]
-Takes about 5-10 minutes (a full local Bluesky network with its AppView, ~10 s to start; then the
+Takes about 10-15 minutes (a full local Bluesky network with its AppView, ~10 s to start; then the
 runtime's clock is driven, not waited for).
 
 How: a LocalRuntime on a ManualClock (no firer thread) and a real local Bluesky network (PLC + PDS +
@@ -36,6 +36,7 @@ import io
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,7 +169,7 @@ class Price:
         return units * self.usd / self.per
 
     def label(self) -> str:
-        amount = f"${self.usd:.10f}".rstrip("0") if 0 < self.usd < 0.01 else f"${self.usd:.2f}"
+        amount = f"${self.usd:.10f}".rstrip("0") if round(self.usd, 2) != self.usd else f"${self.usd:.2f}"
         per = {1: "", 1000: "1,000 ", 10_000: "10,000 ", 1e6: "1M "}[self.per]
         return f"{amount} / {per}{self.unit}"
 
@@ -708,6 +709,7 @@ def bench(args: argparse.Namespace) -> Run:
         METER.on = False
         runtime.stop()
         network.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _stored() -> tuple[int, int]:
