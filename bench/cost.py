@@ -539,7 +539,7 @@ def _access_log_bytes(event: dict[str, Any], result: Any) -> int:
 
 def install_hooks(runtime: LocalRuntime) -> None:
     botocore.client.BaseClient._make_api_call = _metered_api_call  # type: ignore[method-assign]
-    requests.Session.send = _metered_send  # type: ignore[method-assign]
+    requests.Session.send = _metered_send  # type: ignore[method-assign,assignment]
     firer = runtime.firer
 
     def labelled(label: str, method: Callable[..., Any]) -> Callable[..., Any]:
@@ -559,7 +559,7 @@ def install_hooks(runtime: LocalRuntime) -> None:
             METER.fired[runtime.functions.name_of(target_arn) or target_arn] += 1
         hand_over(schedule, target, target_arn, *args)
 
-    firer._hand_over = counted_hand_over  # type: ignore[method-assign]
+    firer._hand_over = counted_hand_over  # type: ignore[method-assign,assignment]
 
 
 # --- driving the runtime ------------------------------------------------------------------------------
@@ -643,7 +643,11 @@ def bench(args: argparse.Namespace) -> Run:
         api.headers["Authorization"] = f"Bearer {issued.token}"
         channels = []
         for account in network.accounts[: args.channels]:
-            body = {"identifier": account.handle, "app_password": account.password, "service_url": network.pds_url}
+            body: dict[str, Any] = {
+                "identifier": account.handle,
+                "app_password": account.password,
+                "service_url": network.pds_url,
+            }
             answer = api.post(f"{runtime.api_url}/channels", json=body, timeout=60)
             answer.raise_for_status()
             channels.append((answer.json()["id"], account))
