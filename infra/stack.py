@@ -27,7 +27,7 @@ from parley.shared import names
 CLI_ENV = tuple(
     env
     for env in names.FUNCTION_ENV[names.Function.API]
-    if env not in (names.Env.PUBLIC_BASE_URL, names.Env.CURSOR_KEY_SECRET)
+    if env not in (names.Env.PUBLIC_BASE_URL, names.Env.CURSOR_KEY_PARAMETER)
 )
 
 
@@ -79,10 +79,12 @@ class ParleyStack(Stack):
             functions=functions.functions,
             queues=scheduling.queues,
             rest_api=api.rest_api,
+            dashboard=settings.wants_dashboard(self.node.try_get_context(settings.DASHBOARD_CONTEXT)),
         )
 
         CfnOutput(self, "ApiUrl", value=api.url, description="parley's API base URL")
-        CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
+        if monitoring.dashboard is not None:
+            CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn, description="Listening alerts")
         values = environment(data, scheduling, self, alerts, media, cursor_key) | {names.Env.PUBLIC_BASE_URL: base_url}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -41,7 +40,6 @@ from parley.shared.names import (
     Bucket,
     Queue,
     ScheduleGroup,
-    Secret,
     Topic,
     local_bucket_name,
     physical_name,
@@ -276,8 +274,9 @@ class EmbeddedAws:
         return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
 
     def create_resources(self) -> None:
-        """Queues (redrive, visibility), schedule groups, topics, the media bucket, the cursor key and, if the
-        store is there, the tables."""
+        """Queues (redrive, visibility), schedule groups, topics, the media bucket and, if the store is there,
+        the tables. (The cursor key is made by the API function on first use, as on AWS, and kept in the
+        snapshot with the other parameters.)"""
         sqs = self.client("sqs")
         for queue in redrive_order(list(Queue)):
             attributes = {
@@ -310,7 +309,6 @@ class EmbeddedAws:
             Bucket=local_bucket_name(Bucket.MEDIA, self.account),
             NotificationConfiguration=media_notification(self.queue_arn(physical_name(Queue.MEDIA_UPLOADS))),
         )
-        create_cursor_key(self.client("secretsmanager"))
         create_tables = _store_create_tables()
         if create_tables is not None:
             create_tables()
@@ -319,20 +317,6 @@ class EmbeddedAws:
 
     def schedules(self) -> list[dict[str, Any]]:
         return in_process_schedules(self.account, self.region)
-
-
-def create_cursor_key(secretsmanager: Any) -> None:
-    """The secret page cursors are signed with (infra/parley_cdk/cursor_key.py generates it on AWS): a random
-    value, made once; a restored snapshot puts back the one saved, so cursors given out before still work."""
-    try:
-        secretsmanager.create_secret(
-            Name=physical_name(Secret.CURSOR_KEY),
-            Description="Signs parley's page cursors (HMAC-SHA256)",
-            SecretString=secrets.token_urlsafe(48),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
-            raise
 
 
 def media_notification(queue_arn: str) -> dict[str, Any]:

@@ -461,7 +461,7 @@ def _restore_secrets(embedded: aws.EmbeddedAws, secrets: list[dict[str, Any]]) -
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
                 raise
-            # made at start (the cursor key, with a new value): the saved value wins, so that what was
-            # signed with it (cursors given out before the restart) still verifies
+            # already there (made at start, with another value): the saved value wins, so that what was
+            # made with it before the restart still works
             value = {k: secret[k] for k in ("SecretString", "SecretBinary") if k in secret}
             client.put_secret_value(SecretId=secret["Name"], **value)

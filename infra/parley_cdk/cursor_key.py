@@ -1,53 +1,37 @@
-"""The key page cursors are signed with (parley.shared.pagination, HMAC-SHA256): a Secrets Manager secret whose
-value CloudFormation generates at the first deploy, so that it is in no code, template or output. The
-functions that page (those names.FUNCTION_ENV tells where it is: the API) get its ARN in their environment
-and may GetSecretValue on it, nothing else; every other role has no access to it.
+"""The key page cursors are signed with (parley.shared.pagination, HMAC-SHA256): an SSM SecureString parameter
+of this deployment, `/parley/stacks/<stack name>/cursor-key` (names.cursor_key_parameter), under the
+AWS-managed key aws/ssm. The stack makes no resource for it: the API function, the one function that pages
+(the one names.FUNCTION_ENV tells where the key is), makes it on first use with a random value and a
+conditional create (`Overwrite=False`), so the first containers to start agree on one key. It alone may
+read and put that one parameter; no other role reaches it.
 
-Why a secret rather than an SSM SecureString like the channel credentials: CloudFormation cannot create a
-SecureString, so a function would have to create the key at run time (a write permission on it, and a race
-between the first cold starts), and it would outlive the stack. Generated here, it exists before any
-function runs and is gone with the stack.
+Why not a Secrets Manager secret CloudFormation generates (what parley had first): a secret costs $0.40 a
+month at rest, a standard parameter nothing (docs/deploy.md, "What it costs at rest"). What the secret gave
+is kept: the value is in no code, template or output, is encrypted at rest, and only the API reads it. What
+changes: the API may also put it (a role that can read the key gains nothing by replacing it: a new key
+only makes clients ask for a listing's first page again), and the parameter outlives the stack like the
+other parameters under /parley/ (a new stack of the same name signs with the same key).
 """
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Validations, aws_iam, aws_secretsmanager
+from aws_cdk import Aws, Stack, aws_iam
 from constructs import Construct
 
-from infra.parley_cdk.nag import acknowledge
 from parley.shared import names
 
-# The functions that page: they are told where the key is, and alone may read it.
-PAGING = frozenset(fn for fn, env in names.FUNCTION_ENV.items() if names.Env.CURSOR_KEY_SECRET in env)
-# Letters and digits only (no punctuation to quote anywhere): 64 of them are about 380 bits.
-LENGTH = 64
-READ = "secretsmanager:GetSecretValue"
+# The functions that page: they are told where the key is, and alone may read (and make) it.
+PAGING = frozenset(fn for fn, env in names.FUNCTION_ENV.items() if names.Env.CURSOR_KEY_PARAMETER in env)
+ACTIONS = ("ssm:GetParameter", "ssm:PutParameter")
 
 
 class CursorKey(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        self.secret = aws_secretsmanager.Secret(
-            self,
-            "Secret",
-            description="parley: the key page cursors are signed with (HMAC-SHA256); read by the API function",
-            generate_secret_string=aws_secretsmanager.SecretStringGenerator(
-                password_length=LENGTH, exclude_punctuation=True, include_space=False
-            ),
-            # Nothing but cursors in flight depends on it: a new stack makes a new key, and a client whose
-            # cursor is refused asks for the first page again.
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        acknowledge(
-            Validations.of(self.secret),
-            {
-                "AwsSolutions-SMG4": "The cursor key only signs page cursors (a new key merely makes clients"
-                " start a listing again), so rotation is left to the operator, who can put a new value, rather"
-                " than to a rotation function that would add a Lambda and a schedule.",
-            },
-        )
+        self.parameter_name = names.cursor_key_parameter(Stack.of(self).stack_name)
+        self.parameter_arn = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:parameter{self.parameter_name}"
 
-    def grant_read(self, function: names.Function, role: aws_iam.IRole) -> None:
-        """GetSecretValue on this one secret, for a function that pages; nothing for the others."""
+    def grant(self, function: names.Function, role: aws_iam.IRole) -> None:
+        """Get and put this one parameter, for a function that pages; nothing for the others."""
         if function in PAGING:
-            role.add_to_principal_policy(aws_iam.PolicyStatement(actions=[READ], resources=[self.secret.secret_arn]))
+            role.add_to_principal_policy(aws_iam.PolicyStatement(actions=list(ACTIONS), resources=[self.parameter_arn]))

@@ -236,7 +236,7 @@ def environment(
     if media is not None:
         values[names.Env.MEDIA_BUCKET] = media.bucket.bucket_name
     if cursor_key is not None:
-        values[names.Env.CURSOR_KEY_SECRET] = cursor_key.secret.secret_arn
+        values[names.Env.CURSOR_KEY_PARAMETER] = cursor_key.parameter_name
     return values
 
 
@@ -332,7 +332,7 @@ class Functions(Construct):
             if media is not None:
                 media.grant(function, role)
             if cursor_key is not None:
-                cursor_key.grant_read(function, role)
+                cursor_key.grant(function, role)
             acknowledge(
                 Validations.of(role),
                 {

@@ -1,4 +1,5 @@
-"""Monitoring: one dashboard and the alarms that need a person, sent to one SNS topic.
+"""Monitoring: the alarms that need a person, sent to one SNS topic, and one dashboard (unless the
+`dashboard` context value says false: settings.wants_dashboard).
 
 The functions emit their metrics as EMF through Powertools Metrics, which adds the dimension
 `service=parley` (POWERTOOLS_SERVICE_NAME) to every metric:
@@ -61,6 +62,7 @@ class Monitoring(Construct):
         functions: dict[names.Function, aws_lambda.Function],
         queues: dict[names.Queue, aws_sqs.Queue],
         rest_api: aws_apigateway.RestApi,
+        dashboard: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -149,6 +151,20 @@ class Monitoring(Construct):
         for alarm in self.alarms:
             alarm.add_alarm_action(action)
 
+        # The dashboard only shows (everything on it stays in CloudWatch's metrics either way); an account's
+        # first 3 are free, so it is made unless `-c dashboard=false` says otherwise (settings.wants_dashboard).
+        self.dashboard: aws_cloudwatch.Dashboard | None = None
+        if dashboard:
+            self._add_dashboard(functions, queues, rest_api, publish_queue, failures)
+
+    def _add_dashboard(
+        self,
+        functions: dict[names.Function, aws_lambda.Function],
+        queues: dict[names.Queue, aws_sqs.Queue],
+        rest_api: aws_apigateway.RestApi,
+        publish_queue: aws_sqs.Queue,
+        failures: aws_sqs.Queue,
+    ) -> None:
         self.dashboard = aws_cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(1))
         fns = list(functions.items())
         self.dashboard.add_widgets(
@@ -250,6 +266,7 @@ class Monitoring(Construct):
     def _add_engagement_widgets(self) -> None:
         """What the posts earn (parley.shared.emf): engagement seen by polls, clicks through short links
         and link previews, each by network (a bounded dimension, found with SEARCH)."""
+        assert self.dashboard is not None
 
         def by_network(metric: str) -> aws_cloudwatch.MathExpression:
             return aws_cloudwatch.MathExpression(

@@ -34,6 +34,20 @@ TRACING = aws_lambda.Tracing.DISABLED
 LOG_RETENTION = aws_logs.RetentionDays.ONE_MONTH
 LOG_LEVEL = "INFO"
 PUBLIC_BASE_URL_CONTEXT = "public_base_url"  # where /l/{code} is served; unset: no short links
+# `-c dashboard=false` leaves the CloudWatch dashboard out (docs/deploy.md, "What it costs at rest"): it is
+# free among an account's first 3 dashboards and $3 a month beyond them. The alarms stay either way.
+DASHBOARD_CONTEXT = "dashboard"
+_YES, _NO = frozenset({"true", "yes", "on", "1"}), frozenset({"false", "no", "off", "0"})
+
+
+def wants_dashboard(value: object) -> bool:
+    """The `dashboard` context value (a string from `-c`, a boolean from cdk.json; unset: True)."""
+    if value is None or isinstance(value, bool):
+        return value is not False
+    text = str(value).strip().lower()
+    if text in _YES | _NO:
+        return text in _YES
+    raise ValueError(f"context {DASHBOARD_CONTEXT}={value!r}: use true or false")
 
 
 def python_version() -> str:

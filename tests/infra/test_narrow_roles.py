@@ -18,10 +18,10 @@ from parley.connect import apps, credentials, providers, x_app
 from parley.shared import names
 from parley.team import members
 from parley.webhooks import endpoints
+from tests.infra.conftest import STACK_NAME
 from tests.infra.test_stack import (
     as_list,
     function_ids,
-    logical_id,
     resources,
     role_of_policy,
     statements,
@@ -147,6 +147,7 @@ def test_the_api_writes_parameters_only_under_the_channel_and_webhook_secret_pat
     assert written == {
         f"{PARAMETER_ARN}{PREFIX}/workspaces/*/channels/*",
         f"{PARAMETER_ARN}{PREFIX}/workspaces/*/webhooks/*",
+        f"{PARAMETER_ARN}{names.cursor_key_parameter(STACK_NAME)}",  # made on first use (parley.shared.pagination)
     }
     for resource, actions in granted.items():
         assert actions <= {"ssm:GetParameter", *SSM_WRITES}, resource
@@ -233,42 +234,34 @@ def test_the_api_only_reads_engagement_snapshots_and_never_touches_listening_act
 
 # The cursor key (issue 15 item 11: page cursors are signed with it)
 
-
-def cursor_key_id(template: Template) -> str:
-    return logical_id(template, "AWS::SecretsManager::Secret", "/CursorKey/Secret/Resource$")
+CURSOR_KEY = names.cursor_key_parameter(STACK_NAME)
 
 
-def test_the_cursor_key_is_generated_by_cloudformation_and_never_written_in_the_template(
+def test_the_cursor_key_is_no_resource_of_the_stack_so_its_value_is_in_no_template(
     template: Template, template_json: dict[str, Any]
 ) -> None:
-    properties = resources(template, "AWS::SecretsManager::Secret")[cursor_key_id(template)]["Properties"]
-
-    assert "SecretString" not in properties
-    generated = properties["GenerateSecretString"]
-    assert generated["PasswordLength"] >= 64  # letters and digits: more than the 32 bytes pagination requires
-    assert generated["ExcludePunctuation"] is True
-    assert all("SecretString" not in str(output) for output in template_json.get("Outputs", {}).values())
+    # The API function makes it on first use (parley.shared.pagination): nothing to generate or to leak here.
+    assert resources(template, "AWS::SecretsManager::Secret") == {}
+    assert resources(template, "AWS::SSM::Parameter") == {}
+    assert all(CURSOR_KEY not in str(output) for output in template_json.get("Outputs", {}).values())
 
 
-def test_only_the_functions_that_page_may_read_the_cursor_key_and_only_read_it(template: Template) -> None:
-    secret = cursor_key_id(template)
-    paging = {fn for fn, env in names.FUNCTION_ENV.items() if names.Env.CURSOR_KEY_SECRET in env}
+def test_only_the_functions_that_page_may_read_and_make_the_cursor_key(template: Template) -> None:
+    paging = {fn for fn, env in names.FUNCTION_ENV.items() if names.Env.CURSOR_KEY_PARAMETER in env}
     assert paging == {names.Function.API}
 
     for fn in names.Function:
-        granted = actions_by_resource(role_statements(template, fn), "secretsmanager")
-        assert granted == ({f"<{secret}>": {"secretsmanager:GetSecretValue"}} if fn in paging else {}), fn
-    # and no policy anywhere names it with any other action
-    for _, statement in statements(template):
-        if any(render(r) == f"<{secret}>" for r in as_list(statement["Resource"])):
-            assert as_list(statement["Action"]) == ["secretsmanager:GetSecretValue"], statement
+        for action in ("ssm:GetParameter", "ssm:PutParameter"):
+            assert allowed(template, fn, action, CURSOR_KEY) is (fn in paging), (fn, action)
+        assert not allowed(template, fn, "ssm:DeleteParameter", CURSOR_KEY), fn
+    granted = actions_by_resource(role_statements(template, names.Function.API), "ssm")
+    assert granted[PARAMETER_ARN + CURSOR_KEY] == {"ssm:GetParameter", "ssm:PutParameter"}
 
 
 def test_the_functions_that_page_are_told_where_the_cursor_key_is(template: Template) -> None:
-    secret = cursor_key_id(template)
     for fn, fn_id in function_ids(template).items():
         variables = resources(template, "AWS::Lambda::Function")[fn_id]["Properties"]["Environment"]["Variables"]
-        if names.Env.CURSOR_KEY_SECRET in names.FUNCTION_ENV[fn]:
-            assert variables[names.Env.CURSOR_KEY_SECRET.value] == {"Ref": secret}, fn
+        if names.Env.CURSOR_KEY_PARAMETER in names.FUNCTION_ENV[fn]:
+            assert variables[names.Env.CURSOR_KEY_PARAMETER.value] == CURSOR_KEY, fn
         else:
-            assert names.Env.CURSOR_KEY_SECRET.value not in variables, fn
+            assert names.Env.CURSOR_KEY_PARAMETER.value not in variables, fn

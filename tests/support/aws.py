@@ -24,7 +24,7 @@ def aws() -> Iterator[str]:
     """moto's server with parley's tables, queues and schedule group; the env points at it."""
     from moto.server import ThreadedMotoServer
 
-    from infra.local.aws import create_cursor_key, media_notification, redrive_order
+    from infra.local.aws import media_notification, redrive_order
     from parley import store
     from parley.shared import aws as parley_aws
     from parley.shared.config import Settings, get_settings
@@ -69,8 +69,7 @@ def aws() -> Iterator[str]:
     parley_aws.client("s3").put_bucket_notification_configuration(
         Bucket=settings.media_bucket, NotificationConfiguration=media_notification(uploads_arn)
     )
-    create_cursor_key(parley_aws.client("secretsmanager"))  # names.Secret.CURSOR_KEY, as the CDK app makes it
-    forget_cursor_key()
+    forget_cursor_key()  # the first page cursor makes the key in this moto (parley.shared.pagination)
     yield endpoint
     server.stop()
     for key, value in saved.items():

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from parley.shared import pagination
 from parley.shared.config import get_settings
@@ -148,21 +149,41 @@ def test_a_signed_cursor_that_holds_no_key_is_refused() -> None:
 # The cursor key
 
 
-class FakeSecrets:
-    def __init__(self, value: str) -> None:
-        self.value = value
-        self.calls: list[str] = []
+def _error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, "op")
 
-    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
-        self.calls.append(SecretId)
-        return {"Name": SecretId, "SecretString": self.value}
+
+class FakeSsm:
+    """Parameter Store as far as the cursor key goes: one SecureString, made only if absent."""
+
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+        self.calls: list[tuple[str, str]] = []
+        self.made_by_another: str | None = None  # made by another container between our read and our put
+
+    def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:
+        self.calls.append(("get", Name))
+        assert WithDecryption
+        if self.value is None:
+            raise _error("ParameterNotFound")
+        return {"Parameter": {"Name": Name, "Type": "SecureString", "Value": self.value}}
+
+    def put_parameter(self, Name: str, Value: str, Type: str, Overwrite: bool, Description: str) -> dict[str, Any]:
+        self.calls.append(("put", Name))
+        assert Type == "SecureString" and Overwrite is False and "cursor" in Description
+        if self.made_by_another is not None:
+            self.value = self.made_by_another
+        if self.value is not None:
+            raise _error("ParameterAlreadyExists")
+        self.value = Value
+        return {"Version": 1}
 
 
 @pytest.fixture
-def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecrets]:
-    fake = FakeSecrets("s" * 48)
-    monkeypatch.setenv(Env.CURSOR_KEY_SECRET.value, "parley-cursor-key")
-    monkeypatch.setattr(pagination.aws, "client", lambda service: fake if service == "secretsmanager" else None)
+def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSsm]:
+    fake = FakeSsm("s" * 48)
+    monkeypatch.setenv(Env.CURSOR_KEY_PARAMETER.value, "/parley/stacks/Parley/cursor-key")
+    monkeypatch.setattr(pagination.aws, "client", lambda service: fake if service == "ssm" else None)
     get_settings.cache_clear()
     pagination.forget_cursor_key()
     yield fake
@@ -170,34 +191,53 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSecrets]:
     get_settings.cache_clear()
 
 
-def test_the_cursor_key_is_read_once_per_process(secrets: FakeSecrets) -> None:
+def test_the_cursor_key_is_read_once_per_process(ssm: FakeSsm) -> None:
     cursor = pagination.encode_cursor(KEY, POSTS)
     assert pagination.decode_cursor(cursor, POSTS) == KEY
     assert pagination.decode_cursor(None, POSTS) is None
     assert cursor_key() == b"s" * 48
 
-    assert secrets.calls == ["parley-cursor-key"]
+    assert ssm.calls == [("get", "/parley/stacks/Parley/cursor-key")]
 
 
-def test_no_next_page_needs_no_key(secrets: FakeSecrets) -> None:
+def test_the_first_page_ever_makes_a_random_key_that_later_containers_read(ssm: FakeSsm) -> None:
+    ssm.value = None
+    cursor = pagination.encode_cursor(KEY, POSTS)
+    made = ssm.value
+    assert made is not None and len(made) >= pagination.MIN_KEY_BYTES and cursor_key() == made.encode()
+    assert [call for call, _ in ssm.calls] == ["get", "put"]
+
+    pagination.forget_cursor_key()  # another container
+    assert pagination.decode_cursor(cursor, POSTS) == KEY
+    assert [call for call, _ in ssm.calls] == ["get", "put", "get"]
+
+
+def test_a_container_that_loses_the_race_to_make_the_key_signs_with_the_winners(ssm: FakeSsm) -> None:
+    ssm.value, ssm.made_by_another = None, "w" * 64
+
+    assert cursor_key() == b"w" * 64
+    assert [call for call, _ in ssm.calls] == ["get", "put", "get"]
+
+
+def test_no_next_page_needs_no_key(ssm: FakeSsm) -> None:
     assert pagination.encode_cursor(None, POSTS) is None
-    assert secrets.calls == []
+    assert ssm.calls == []
 
 
-def test_a_short_key_is_not_used_and_not_shown(secrets: FakeSecrets) -> None:
-    secrets.value = "short-and-secret"
+def test_a_short_key_is_not_used_and_not_shown(ssm: FakeSsm) -> None:
+    ssm.value = "short-and-secret"
 
     with pytest.raises(RuntimeError) as raised:
         cursor_key()
     assert "short-and-secret" not in str(raised.value)
 
 
-def test_without_the_secrets_name_nothing_is_signed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(Env.CURSOR_KEY_SECRET.value, raising=False)
+def test_without_the_parameters_name_nothing_is_signed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(Env.CURSOR_KEY_PARAMETER.value, raising=False)
     get_settings.cache_clear()
     pagination.forget_cursor_key()
     try:
-        with pytest.raises(RuntimeError, match=Env.CURSOR_KEY_SECRET.value):
+        with pytest.raises(RuntimeError, match=Env.CURSOR_KEY_PARAMETER.value):
             pagination.encode_cursor(KEY, POSTS)
     finally:
         get_settings.cache_clear()

@@ -26,7 +26,7 @@ class Settings(BaseModel):
     media_bucket: str = ""
     webhook_queue_url: str = ""  # empty: no webhooks are sent (parley.webhooks)
     outbound_allowed_hosts: tuple[str, ...] = ()  # names, addresses, networks fetched although not public
-    cursor_key_secret: str = ""  # the secret whose value signs page cursors (empty: nothing can page)
+    cursor_key_parameter: str = ""  # the parameter whose value signs page cursors (empty: nothing can page)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -47,7 +47,7 @@ class Settings(BaseModel):
             public_base_url=env.get(Env.PUBLIC_BASE_URL, "").rstrip("/"),
             media_bucket=env.get(Env.MEDIA_BUCKET, ""),
             webhook_queue_url=env.get(Env.WEBHOOK_QUEUE_URL, ""),
-            cursor_key_secret=env.get(Env.CURSOR_KEY_SECRET, ""),
+            cursor_key_parameter=env.get(Env.CURSOR_KEY_PARAMETER, ""),
             outbound_allowed_hosts=tuple(
                 h.strip().lower() for h in env.get(Env.OUTBOUND_ALLOWED_HOSTS, "").split(",") if h.strip()
             ),

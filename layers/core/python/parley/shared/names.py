@@ -72,12 +72,6 @@ class Bucket(StrEnum):
     MEDIA = "media"  # uploaded images, private; lifecycle expires unused and retired ones (docs/media.md)
 
 
-class Secret(StrEnum):
-    """Secrets Manager secrets the stack generates (and the local runtime creates in moto)."""
-
-    CURSOR_KEY = "cursor-key"  # the HMAC key page cursors are signed with (parley.shared.pagination)
-
-
 class Env(StrEnum):
     """Environment variables read once by `parley.shared.config.Settings`."""
 
@@ -114,8 +108,9 @@ class Env(StrEnum):
     # Host names, addresses and networks (comma-separated) an outbound fetch (parley.shared.outbound) may
     # reach although they are not public: the local runtime's and the tests' peers on 127.0.0.1. Unset on AWS.
     OUTBOUND_ALLOWED_HOSTS = "PARLEY_OUTBOUND_ALLOWED_HOSTS"
-    # The Secrets Manager secret (its ARN on AWS, its name locally) whose value signs page cursors.
-    CURSOR_KEY_SECRET = "PARLEY_CURSOR_KEY_SECRET"
+    # The SSM parameter (SecureString, names.cursor_key_parameter) whose value signs page cursors; the API
+    # function makes it on first use (parley.shared.pagination).
+    CURSOR_KEY_PARAMETER = "PARLEY_CURSOR_KEY_PARAMETER"
 
 
 TABLE_ENV: dict[Table, Env] = {
@@ -159,9 +154,17 @@ FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for functio
 # The API builds URLs people open in a browser: the X connect callback, and short links (`/l/{code}`;
 # empty: links are left as they are), read at queue time. It alone pages (GET /posts, /inbox, a webhook's
 # log), so it alone is told where the cursor key is (and may read it).
-FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL, Env.CURSOR_KEY_SECRET)
+FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL, Env.CURSOR_KEY_PARAMETER)
 
 PARAMETER_PREFIX = f"/{APP}"
+LOCAL_DEPLOYMENT = "local"  # the local runtime's name where a stack's name goes
+
+
+def cursor_key_parameter(deployment: str) -> str:
+    """The SSM parameter whose value signs one deployment's page cursors (`deployment`: the stack's name on
+    AWS, LOCAL_DEPLOYMENT here): `/parley/stacks/<deployment>/cursor-key`."""
+    return f"{PARAMETER_PREFIX}/stacks/{deployment}/cursor-key"
+
 
 # How the publish path keeps time (docs/publishing-on-time.md explains the numbers).
 SCHEDULE_LEAD_SECONDS = 90  # a schedule fires this long before publish_at; Scheduler may be 60 s late
@@ -176,7 +179,7 @@ PUBLISH_MAX_RECEIVES = 5  # then the message goes to the failures queue and the 
 MAX_ATTEMPTS = 5
 
 
-def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket | Secret) -> str:
+def physical_name(kind: Table | Queue | Function | ScheduleGroup | Topic | Bucket) -> str:
     """The fixed name the local runtime uses (AWS names come from CloudFormation)."""
     return f"{APP}-{kind.value}"
 
@@ -206,7 +209,7 @@ def local_names(*, endpoint_url: str, account: str, region: str, public_base_url
         Env.PUBLIC_BASE_URL.value: public_base_url,
         Env.TOKENS_FUNCTION_ARN.value: (f"arn:aws:lambda:{region}:{account}:function:{physical_name(Function.TOKENS)}"),
         Env.MEDIA_BUCKET.value: local_bucket_name(Bucket.MEDIA, account),
-        Env.CURSOR_KEY_SECRET.value: physical_name(Secret.CURSOR_KEY),
+        Env.CURSOR_KEY_PARAMETER.value: cursor_key_parameter(LOCAL_DEPLOYMENT),
     }
     return env
 
