@@ -21,6 +21,7 @@ from parley.networks.base import Credential, PermanentNetworkError
 from parley.networks.bluesky import BlueskyAdapter
 from parley.networks.boundary import MAX_PEER_TEXT
 from parley.networks.mastodon import LimitsCache, MastodonAdapter
+from parley.shared import outbound_requests
 from parley.shared.config import get_settings
 from parley.shared.names import Env
 from parley.store import ChannelRecord
@@ -154,3 +155,37 @@ def test_a_peers_error_text_comes_back_short_and_plain(instance: str, monkeypatc
     reason = refused.value.reason
     assert "refused" in reason and len(reason) < MAX_PEER_TEXT + 100
     assert not any(ord(c) < 32 for c in reason)
+
+
+class SeeOther(BaseHTTPRequestHandler):
+    """POST /go answers 303 to /landed, as a server does after a form; GET /landed answers 200."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        SEEN.append((0, self.path, {k.lower(): v for k, v in self.headers.items()}))
+        self.send_response(303)
+        self.send_header("Location", "/landed")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        SEEN.append((0, self.path, {k.lower(): v for k, v in self.headers.items()}))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_see_other_after_a_post_is_a_get_without_the_posts_body_headers(monkeypatch: pytest.MonkeyPatch) -> None:
+    allow(monkeypatch, "127.0.0.1")
+    SEEN.clear()
+    with serving(SeeOther) as base:
+        answer = outbound_requests.session().post(f"{base}/go", json={"status": "hello"}, timeout=5)
+
+    assert answer.status_code == 200 and answer.text == "ok"
+    (_, _, posted), (_, landed_path, landed) = SEEN
+    assert posted["content-length"] != "0" and landed_path == "/landed"
+    assert "content-length" not in landed and "content-type" not in landed

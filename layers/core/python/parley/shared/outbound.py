@@ -179,7 +179,7 @@ def fetch(
             return response
         if response.status == 303 or (response.status in (301, 302) and method == "POST"):
             method, body = ("HEAD" if method == "HEAD" else "GET"), None  # as browsers do
-            sent = {k: v for k, v in sent.items() if k.lower() != "content-type"}
+            sent = {k: v for k, v in sent.items() if k.lower() not in ("content-type", "content-length")}
         url = urljoin(url, location)
     raise OutboundFailed(f"{url}: more than {MAX_REDIRECTS} redirects")
 
