@@ -16,13 +16,8 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI
-from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.types import EventHandlerInstance
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -38,20 +33,20 @@ from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
 from parley.http import metrics as metrics_routes
 from parley.http import oauth_connect as oauth_connect_routes
+from parley.http import posts as post_routes
 from parley.http import team as team_routes
 from parley.http import webhooks as webhook_routes
 from parley.http import workspace as workspace_routes
 from parley.http import x_connect as x_connect_routes
-from parley.http.fields import Cursor, Limit, PathId, QueryTime, reason_for
+from parley.http.fields import PathId, reason_for
 from parley.http.problems import field_of, pointer, problem
-from parley.http.schemas import ConnectChannel, CreatePost, EditChannel, EditPost
+from parley.http.schemas import ConnectChannel, EditChannel
 from parley.listening import watches
 from parley.networks.base import Credential, InvalidCredential, PermanentNetworkError, TransientNetworkError
 from parley.networks.capabilities import capabilities
-from parley.publishing import disconnect, holds, posts
-from parley.publishing.deliveries import State
+from parley.publishing import disconnect, holds
 from parley.scheduling.wiring import arming as _arming
-from parley.shared import aws, clock
+from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.errors import (
     BadRequest,
@@ -62,7 +57,6 @@ from parley.shared.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from parley.shared.names import Table
 from parley.shared.observability import logger
 from parley.team import members, tokens
 
@@ -354,116 +348,9 @@ def disconnect_channel(
     return disconnect.disconnect(_caller(), _arming(), channel_id, cancel_scheduled=cancel_scheduled)
 
 
-# ---- posts ------------------------------------------------------------------------------------
-
-
-def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
-    principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
-    body = request["body"]
-    draft = posts.PostDraft(
-        text=body["text"],
-        channel_ids=body["channels"],
-        publish_at=body["publish_at"],
-        time_zone=body.get("time_zone"),
-        campaign=body.get("campaign"),
-        overrides={n: o["text"] for n, o in (body.get("overrides") or {}).items() if o.get("text") is not None},
-        media=list(body.get("media") or []),
-        media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
-        link_card=body.get("link_card"),
-    )
-    return posts.create_post(principal, _arming(), draft)
-
-
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[workspace_id, key]",  # keys are per workspace
-    payload_validation_jmespath="body",  # the same key with another body is refused
-    expires_after_seconds=24 * 3600,
-)
-
-
-def _create_once() -> Any:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().tables[Table.IDEMPOTENCY], boto3_client=aws.client("dynamodb")
-    )
-    return idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY)(
-        _idempotent_create
-    )
-
-
-@app.post("/posts", summary="Queue a post on one or more channels")
-def create_post(
-    body: CreatePost,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", description="Retries with the same key return the first answer"),
-    ] = None,
-) -> Response[dict[str, Any]]:
-    principal = _caller()
-    principal.require(members.Role.EDITOR)
-    request = {
-        "workspace_id": principal.workspace_id,
-        "member_id": principal.member_id,
-        "role": principal.role.value,
-        "key": idempotency_key,
-        "body": body.model_dump(),
-    }
-    if idempotency_key:
-        if len(idempotency_key) > 255:
-            raise ValidationFailed(FieldProblem("Idempotency-Key", "at most 255 characters"))
-        IDEMPOTENCY.register_lambda_context(app.lambda_context)
-        created = _create_once()(request=request)
-    else:
-        created = _idempotent_create(request)
-    return Response(201, "application/json", body=created, headers={"Location": f"/posts/{created['id']}"})
-
-
-@app.get("/posts", summary="Posts by publish time, newest first (filter by status and time range)")
-def list_posts(
-    status: Annotated[State | None, Query(description="Posts with a delivery in this state")] = None,
-    since: QueryTime = None,  # publish_at >= since
-    until: QueryTime = None,  # publish_at < until
-    limit: Limit = 25,
-    cursor: Cursor = None,
-) -> dict[str, Any]:
-    principal = _caller()
-    query = posts.PostQuery(status=status, since=since, until=until, limit=limit, cursor=cursor)
-    return posts.list_posts(principal, query)
-
-
-@app.get("/posts/<post_id>", summary="A post and its deliveries")
-def get_post(post_id: PathId) -> dict[str, Any]:
-    return posts.get_post(_caller(), post_id)
-
-
-@app.get("/posts/<post_id>/deliveries", summary="A post's deliveries, one per channel, with their states")
-def get_deliveries(post_id: PathId) -> dict[str, Any]:
-    return {"items": posts.get_post(_caller(), post_id)["deliveries"]}
-
-
-@app.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
-def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
-    changes = posts.PostChanges(
-        text=body.text,
-        publish_at=body.publish_at,
-        time_zone=body.time_zone,
-        campaign=body.campaign,
-        overrides={network: o.text for network, o in (body.overrides or {}).items() if o.text is not None} or None,
-    )
-    return posts.edit_post(_caller(), _arming(), post_id, changes)
-
-
-@app.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
-def cancel_post(post_id: PathId) -> dict[str, Any]:
-    return posts.cancel_post(_caller(), _arming(), post_id)
-
-
-@app.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
-def publish_now(post_id: PathId) -> dict[str, Any]:
-    return posts.publish_now(_caller(), _arming(), post_id)
-
-
 # ---- inbox, workspace settings and approved answers (parley.http.inbox, .workspace, .answers) ---
 
+app.include_router(post_routes.router)
 app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)
