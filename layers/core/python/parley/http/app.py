@@ -27,6 +27,7 @@ import parley
 from parley.connect import channels, health
 from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
+from parley.http import approval as approval_routes
 from parley.http import contract
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
@@ -351,6 +352,7 @@ def disconnect_channel(
 # ---- inbox, workspace settings and approved answers (parley.http.inbox, .workspace, .answers) ---
 
 app.include_router(post_routes.router)
+app.include_router(approval_routes.router)  # drafts checked on demand, approval (docs/approval.md)
 app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)

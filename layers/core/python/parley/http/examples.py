@@ -86,6 +86,7 @@ def _post(*deliveries: dict[str, Any], **changes: Any) -> dict[str, Any]:
         "media_overrides": {},
         "link_card": None,
         "link_card_missing": None,
+        "history": [{"at": "2029-12-20T14:03:11.482000+00:00", "action": "scheduled", "by": MEMBER}],
     } | changes
 
 
@@ -425,6 +426,27 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         ],
         "next_cursor": None,
     },
+}
+# Drafts checked on demand and approval (http/approval.py, docs/approval.md).
+_WAITING = [{"at": CREATED, "action": "submitted", "by": "mem_01m8zg3q7k2v9x4t6b8n0c5cnt"}]
+_COUNTS = {"graphemes": 312, "bytes": 318, "weighted": 312, "limit": 300, "counted_as": "graphemes", "byte_limit": 3000}
+_TOO_LONG = {"field": "text", "reason": "Bluesky: 312 graphemes; Bluesky allows at most 300"}
+SUCCESS |= {
+    ("post", "/posts/validate", 200): {
+        "ok": False,
+        "publish_at": "2030-01-15T09:00:00Z",
+        "problems": [],
+        "channels": [
+            {"channel_id": CHANNEL, "network": "bluesky", "ok": False, "problems": [_TOO_LONG], "counts": _COUNTS}
+        ],
+    },
+    ("post", f"{_P}/approve", 200): _post(history=[*_WAITING, {"at": LATER, "action": "approved", "by": MEMBER}]),
+    ("post", f"{_P}/reject", 200): _post(
+        _delivery(state="draft"),
+        history=[*_WAITING, {"at": LATER, "action": "rejected", "by": MEMBER, "comment": "Wait for the launch"}],
+    ),
+    ("get", "/workspace/approval", 200): {"required": True},
+    ("put", "/workspace/approval", 200): {"required": False},
 }
 # The text alternatives of a 200 (CSV, an HTML page), by (method, path).
 TEXT: dict[tuple[str, str], str] = {

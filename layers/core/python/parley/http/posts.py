@@ -33,13 +33,13 @@ def _caller() -> members.Principal:
     return principal
 
 
-def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
-    principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
-    body = request["body"]
-    draft = posts.PostDraft(
+def draft_of(body: dict[str, Any]) -> posts.PostDraft:
+    """A POST /posts body (also POST /posts/validate's) as the core takes it."""
+    return posts.PostDraft(
         text=body["text"],
         channel_ids=body["channels"],
-        publish_at=body["publish_at"],
+        publish_at=body.get("publish_at"),
+        status=body.get("status"),
         time_zone=body.get("time_zone"),
         campaign=body.get("campaign"),
         overrides={n: o["text"] for n, o in (body.get("overrides") or {}).items() if o.get("text") is not None},
@@ -47,7 +47,11 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
         media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
         link_card=body.get("link_card"),
     )
-    return posts.create_post(principal, _arming(), draft)
+
+
+def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
+    principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
+    return posts.create_post(principal, _arming(), draft_of(request["body"]))
 
 
 IDEMPOTENCY = IdempotencyConfig(
@@ -66,7 +70,7 @@ def _create_once() -> Any:
     )
 
 
-@router.post("/posts", summary="Queue a post on one or more channels")
+@router.post("/posts", summary="Queue a post on one or more channels, or store a draft (no publish_at)")
 def create_post(
     body: CreatePost,
     idempotency_key: Annotated[
@@ -75,7 +79,7 @@ def create_post(
     ] = None,
 ) -> Response[dict[str, Any]]:
     principal = _caller()
-    principal.require(members.Role.EDITOR)
+    principal.require(members.Role.CONTRIBUTOR)  # a contributor's post waits for approval (docs/approval.md)
     request = {
         "workspace_id": principal.workspace_id,
         "member_id": principal.member_id,

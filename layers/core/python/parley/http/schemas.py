@@ -202,9 +202,13 @@ class CreatePost(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="Channel ids to publish on",
     )
-    publish_at: PublishAt = Field(
+    publish_at: PublishAt | None = Field(
+        default=None,
         description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
-        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone",
+        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone. Absent: a draft (docs/approval.md)",
+    )
+    status: Literal["draft"] | None = Field(
+        default=None, description='"draft": stored and editable, not queued, even with a publish_at'
     )
     time_zone: Zone | None = Field(default=None, description="IANA zone for a publish_at without an offset")
     campaign: Name | None = Field(default=None, description="Its campaign (utm_campaign of its short links)")
@@ -249,3 +253,24 @@ class EditPost(BaseModel):
         if self.text is None and self.publish_at is None and self.campaign is None and not self.overrides:
             raise ValueError("give at least one of text, overrides, publish_at, campaign")
         return self
+
+
+class RejectPost(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"comment": "Too early: wait for the launch"}]}
+    )
+
+    comment: str = text_field(1000, "Why, for the post's writer (kept in its history)", min_length=1)
+
+    @field_validator("comment")
+    @classmethod
+    def some_words(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("say why the post is rejected")
+        return value
+
+
+class ApprovalSetting(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [{"required": False}]})
+
+    required: bool = Field(description="true (the default): contributors' posts wait for an editor's approval")

@@ -8,6 +8,8 @@ crash — have exactly one winner. The loser gets `LostRace` and does nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -15,11 +17,13 @@ from typing import Any, Literal
 from parley.shared import clock
 from parley.shared.errors import LostRace
 from parley.shared.names import LEASE_SECONDS
-from parley.store import Condition, DeliveryRecord, UpdateError
+from parley.store import Condition, DeliveryRecord, TransactWriteError, UpdateError, transaction
 from parley.store.keys import DeliveryKey
 
 
 class State(StrEnum):
+    DRAFT = "draft"  # not armed: no time yet, or not submitted (parley.publishing.drafts)
+    PENDING_APPROVAL = "pending_approval"  # armed: approved in time, or cancelled as missed (publishing.approval)
     SCHEDULED = "scheduled"
     HELD = "held"
     PUBLISHING = "publishing"
@@ -30,11 +34,13 @@ class State(StrEnum):
 
 
 FINAL = frozenset({State.PUBLISHED, State.FAILED, State.CANCELLED})
-EDITABLE = frozenset({State.SCHEDULED, State.HELD})
+EDITABLE = frozenset({State.SCHEDULED, State.HELD, State.PENDING_APPROVAL, State.DRAFT})
 # What has not gone out and has no attempt under way: what a hold or a cancel acts on. A retry waiting
 # for its next attempt is one (its schedule is named by its attempt: scheduling.arming.schedule_name);
 # `publishing` is not: the attempt may be going out right now.
-PENDING = frozenset({State.SCHEDULED, State.HELD, State.RETRYING})
+PENDING = frozenset({State.SCHEDULED, State.HELD, State.RETRYING, State.DRAFT, State.PENDING_APPROVAL})
+# Why a delivery that waited for approval ended cancelled when its time came (docs/approval.md).
+MISSED_APPROVAL = "missed_approval"
 
 # DESIGN.md's table; each function below enforces its row with a condition.
 TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
@@ -53,6 +59,16 @@ TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
         (State.PUBLISHING, State.FAILED),
         (State.RETRYING, State.FAILED),
         (State.PUBLISHING, State.PUBLISHING),  # takeover of an expired lease
+        # drafts and approval (docs/approval.md)
+        (State.DRAFT, State.SCHEDULED),  # a time given by whoever may publish
+        (State.DRAFT, State.HELD),  # ... while the workspace or the channel is held
+        (State.DRAFT, State.PENDING_APPROVAL),  # a contributor submits it (armed for its time)
+        (State.DRAFT, State.CANCELLED),
+        (State.PENDING_APPROVAL, State.SCHEDULED),  # approved before its time
+        (State.PENDING_APPROVAL, State.HELD),  # approved while held
+        (State.PENDING_APPROVAL, State.DRAFT),  # rejected: back to its writer
+        (State.PENDING_APPROVAL, State.CANCELLED),  # cancelled, or its time came first (missed_approval)
+        (State.SCHEDULED, State.PENDING_APPROVAL),  # a contributor edited an approved post
     }
 )
 
@@ -66,7 +82,7 @@ def new_delivery(
     *,
     network: str,
     text: str,
-    publish_at: datetime,
+    publish_at: datetime | None,  # None: a draft without a time
     publish_key: str,
     state: State = State.SCHEDULED,
 ) -> DeliveryRecord:
@@ -236,13 +252,34 @@ def edit(
     publish_at: datetime | None = None,
     publish_key: str | None = None,
     link_card: dict[str, Any] | Literal[False] | None = False,
+    back_to_approval: bool = False,
 ) -> DeliveryRecord:
     """Change the text, the time or the link card (None: no card; False: keep it) of a delivery that has
-    not gone out; its state stays what it was."""
+    not gone out; its state stays what it was, but for a scheduled one a contributor changed
+    (`back_to_approval`): it goes back to `pending_approval` in the same write."""
     state = State(record.state)
     if state not in EDITABLE:
         raise LostRace(f"delivery {record.post_id}.{record.channel_id} is {state}")
-    actions: list[object] = [DeliveryRecord.updated_at.set(clock.now())]
+    if back_to_approval and state == State.SCHEDULED:
+        changes = _edits(text, publish_at, publish_key, link_card)
+        return _transition(record, State.PENDING_APPROVAL, DeliveryRecord.state == state.value, by, changes)
+    actions = [DeliveryRecord.updated_at.set(clock.now()), *_edits(text, publish_at, publish_key, link_card)]
+    try:
+        record.update(actions=actions, condition=DeliveryRecord.state == state.value)  # type: ignore[arg-type]
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            raise LostRace(f"delivery {record.post_id}.{record.channel_id} is no longer {state}") from exc
+        raise
+    return record
+
+
+def _edits(
+    text: str | None,
+    publish_at: datetime | None,
+    publish_key: str | None,
+    link_card: dict[str, Any] | Literal[False] | None,
+) -> list[object]:
+    actions: list[object] = []
     if text is not None:
         actions.append(DeliveryRecord.text.set(text))
     if link_card is not False:
@@ -253,13 +290,53 @@ def edit(
             DeliveryRecord.publish_key.set(publish_key),
             DeliveryRecord.due_at.set(publish_at),
         ]
+    return actions
+
+
+@dataclass
+class Move:
+    """One delivery's part of `move_together`: to a state, with what else changes (its time, its text)."""
+
+    record: DeliveryRecord
+    to: State
+    actions: list[Any] = field(default_factory=list)
+
+
+def move_together(moves: list[Move], *, by: str, also: Callable[[Any], None] | None = None) -> None:
+    """The deliveries of one post leave a draft or an approval together: one transaction, each write
+    conditional on the state (and due time) the caller read, so that of two racing actors (two editors
+    approving, an approval and the firing of its time) exactly one wins and the other gets `LostRace`.
+    `also` adds the post's own update to the same transaction."""
+    now = clock.now()
     try:
-        record.update(actions=actions, condition=DeliveryRecord.state == state.value)  # type: ignore[arg-type]
-    except UpdateError as exc:
-        if _is_condition_failure(exc):
-            raise LostRace(f"delivery {record.post_id}.{record.channel_id} is no longer {state}") from exc
-        raise
-    return record
+        with transaction() as write:
+            for move in moves:
+                record, frm = move.record, State(move.record.state)
+                if (frm, move.to) not in TRANSITIONS:
+                    raise ValueError(f"no transition {frm} -> {move.to}")
+                condition = DeliveryRecord.state == frm.value
+                if frm == State.PENDING_APPROVAL:
+                    condition &= DeliveryRecord.due_at == record.due_at  # the time it was approved for
+                entry = {"at": now.isoformat(), "from": frm.value, "to": move.to.value, "by": by}
+                actions = [
+                    DeliveryRecord.state.set(move.to.value),
+                    DeliveryRecord.state_key.set(state_key(record.workspace_id, move.to)),
+                    DeliveryRecord.updated_at.set(now),
+                    DeliveryRecord.history.set(DeliveryRecord.history.append([entry])),  # type: ignore[arg-type]
+                    *move.actions,
+                ]
+                write.update(record, actions=actions, condition=condition)
+            if also is not None:
+                also(write)
+    except TransactWriteError as exc:
+        raise LostRace(f"post {moves[0].record.post_id} changed meanwhile") from exc
+
+
+def miss_approval(record: DeliveryRecord, *, due_at: datetime, by: str) -> DeliveryRecord:
+    """Its time came while it waited for approval: cancelled, never published. Conditional on still waiting
+    for this very time, so an approval that lands first wins and this loses (and the other way round)."""
+    condition = (DeliveryRecord.state == State.PENDING_APPROVAL.value) & (DeliveryRecord.due_at == due_at)
+    return _transition(record, State.CANCELLED, condition, by, [DeliveryRecord.failure_reason.set(MISSED_APPROVAL)])
 
 
 def lease_expired(record: DeliveryRecord, now: datetime) -> bool:

@@ -8,38 +8,38 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from parley.connect.channels import get_channel, text_limits
+from parley.connect.channels import get_channel
 from parley.links import short_links
 from parley.media import link_cards, post_media
-from parley.networks.registry import check_text
-from parley.publishing import deliveries, holds, quotas
+from parley.publishing import approval, checks, deliveries, drafts, holds, quotas
 from parley.publishing.deliveries import EDITABLE, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.shared.timeparse import parse_publish_at
-from parley.store import ChannelRecord, DeliveryRecord, PostRecord
+from parley.store import DeliveryRecord, PostRecord
 from parley.store import transaction as store_transaction
 from parley.store.keys import DeliveryKey
 from parley.team.members import Principal, Role
 
-MAX_CHANNELS = 20
+MAX_CHANNELS = checks.MAX_CHANNELS
 MAX_PAGE = 100
-NETWORK_NAMES = {"bluesky": "Bluesky", "mastodon": "Mastodon", "x": "X"}
+_check_text, _channels = checks.check_text, checks.channels  # the queue-time rules live in publishing.checks
 
 
 @dataclass(frozen=True)
 class PostDraft:
     text: str
     channel_ids: list[str]
-    publish_at: str
+    publish_at: str | None  # None (or status "draft"): a draft (parley.publishing.drafts)
     time_zone: str | None = None
     campaign: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)  # network -> its own text
     media: list[str] = field(default_factory=list)  # media ids (parley.media.post_media)
     media_overrides: dict[str, list[str]] = field(default_factory=dict)  # network -> its own media ids
     link_card: dict[str, str | None] | None = None  # fields given by the marketer (parley.media.link_cards)
+    status: str | None = None  # "draft": stored, not queued, even with a time
 
 
 @dataclass(frozen=True)
@@ -68,81 +68,18 @@ def publish_key(publish_at: datetime, post_id: str) -> str:
     return f"{publish_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
 
 
-def _check_text(text: str, channels: list[ChannelRecord], overrides: dict[str, str] | None = None) -> None:
-    """Each network's rules on the text it will get (its override, or the post's text)."""
-    overrides = overrides or {}
-    if not text.strip():
-        raise ValidationFailed(FieldProblem("text", "must not be empty"))
-    problems = []
-    networks = {c.network for c in channels}
-    for network in sorted(set(overrides) - networks):
-        problems.append(FieldProblem(f"overrides.{network}", f"no channel of this post is on {network}"))
-    rules = {(c.network, text_limits(c)) for c in channels}  # a Mastodon instance may set its own limit
-    for network, limits in sorted(rules, key=lambda rule: (rule[0], str(rule[1]))):
-        field_name = f"overrides.{network}.text" if network in overrides else "text"
-        network_text = overrides.get(network, text)
-        if not network_text.strip():
-            problems.append(FieldProblem(field_name, "must not be empty"))
-            continue
-        for problem in check_text(network, short_links.preview(network, network_text), mastodon_limits=limits):
-            reason = f"{NETWORK_NAMES.get(network, network)}: {problem.reason}"
-            problems.append(FieldProblem(field_name if problem.field == "text" else problem.field, reason))
-    if problems:
-        raise ValidationFailed(problems)
-
-
-def _channels(workspace_id: str, channel_ids: list[str]) -> list[ChannelRecord]:
-    if not channel_ids:
-        raise ValidationFailed(FieldProblem("channels", "name at least one channel"))
-    if len(set(channel_ids)) != len(channel_ids):
-        raise ValidationFailed(FieldProblem("channels", "a channel is named twice"))
-    if len(channel_ids) > MAX_CHANNELS:
-        raise ValidationFailed(FieldProblem("channels", f"at most {MAX_CHANNELS} channels per post"))
-    channels = [get_channel(workspace_id, cid) for cid in channel_ids]
-    for channel in channels:
-        if channel.status != "active":
-            raise ValidationFailed(
-                FieldProblem("channels", f"channel {channel.channel_id} is {channel.status}: reconnect it first")
-            )
-    return channels
-
-
 def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
     """Validate everything, then arm the deliveries, then write post and deliveries in one transaction.
 
     Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
     does nothing; the other order could leave a delivery that nothing will ever publish."""
-    principal.require(Role.EDITOR)
+    principal.require(Role.CONTRIBUTOR)
+    if draft.publish_at is None or draft.status == "draft":
+        return post_view(*drafts.create_draft(principal, draft))
     now = clock.now()
-    channels = _channels(principal.workspace_id, draft.channel_ids)
-    problems: list[FieldProblem] = []
-    try:
-        _check_text(draft.text, channels, draft.overrides)
-    except ValidationFailed as exc:
-        problems += exc.problems
-    try:
-        publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now)
-    except ValidationFailed as exc:
-        problems += exc.problems
-    else:
-        problems += quotas.check(principal.workspace_id, channels, publish_at)
-    attached = None
-    if draft.media or draft.media_overrides:
-        try:
-            attached = post_media.resolve(principal.workspace_id, channels, draft.media, draft.media_overrides)
-        except ValidationFailed as exc:
-            problems += exc.problems
-    problems += post_media.required_images(channels, draft.media, draft.media_overrides)  # Instagram's
-    card_outcome = link_cards.CardOutcome(None)
-    try:
-        card_outcome = link_cards.card_outcome(
-            draft.text, draft.overrides, draft.link_card, attached is not None and attached.everywhere
-        )
-    except ValidationFailed as exc:
-        problems += exc.problems
+    checked = checks.check(principal.workspace_id, draft, now)
+    channels, publish_at, attached, card_outcome = checked.channels, checked.publish_at, checked.attached, checked.card
     card = card_outcome.card
-    if problems:
-        raise ValidationFailed(problems)
 
     post_id = "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
@@ -163,6 +100,8 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         link_card=card,
         link_card_missing=card_outcome.missing_because,
     )
+    waits = not approval.may_publish(principal)  # a contributor's post waits for an editor (docs/approval.md)
+    post.history = [approval.entry("submitted" if waits else "scheduled", principal.member_id)]  # type: ignore[list-item]
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
     texts = {c.channel_id: draft.overrides.get(c.network, draft.text) for c in channels}
     shorten = _shortener(principal.workspace_id, post_id, draft.campaign)
@@ -173,7 +112,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             text=shorten(c.channel_id, c.network, texts[c.channel_id]),
             publish_at=publish_at,
             publish_key=key,
-            state=State.HELD if held or c.paused_since is not None else State.SCHEDULED,
+            state=approval.first_state(waits, held or c.paused_since is not None),
         )
         for c in channels
     ]
@@ -182,13 +121,15 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         record.link_card = card if not record.media_ids else None  # an image wins over a card
     if attached is not None:
         post_media.mark_in_use(attached, records)  # before anything can publish them
-    for record in (r for r in records if r.state == State.SCHEDULED.value):
+    for record in (r for r in records if r.state in approval.ARMED):
         # At least a second of delay: the transaction below lands before the message is received.
         arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
     with store_transaction() as transaction:
         transaction.save(post, condition=PostRecord.post_id.does_not_exist())
         for record in records:
             transaction.save(record, condition=DeliveryRecord.channel_id.does_not_exist())
+    if waits:
+        approval.requested(post)
     return short_links.note(post_view(post, records), list(texts.values()))
 
 
@@ -227,11 +168,16 @@ def get_post(principal: Principal, post_id: str) -> dict[str, Any]:
 # A retry's earlier attempt may have reached the network unanswered; the next one looks for it first, by
 # what it sent: its text cannot change (its time can).
 TRIED_TEXT_STAYS = "an attempt was made (it may have gone out): its text cannot change, its time can"
+HELD_STAYS = "held: an editor changes it (a contributor's change would need approval)"
 
 
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostChanges) -> dict[str, Any]:
-    principal.require(Role.EDITOR)
+    principal.require(Role.CONTRIBUTOR)
     post, records = _load(principal, post_id)
+    if drafts.is_draft(records):
+        changed, unchanged = drafts.edit_draft(principal, arming, post, records, changes)
+        return Outcome(get_post(principal, post_id), changed, unchanged).to_dict()
+    back = not approval.may_publish(principal)  # a contributor's change goes back to approval
     editable = [r for r in records if r.state in EDITABLE]
     if not editable:
         raise Conflict("nothing to edit: every delivery has gone out or ended", {"deliveries": _states(records)})
@@ -270,6 +216,9 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
                 {"channel_id": record.channel_id, "state": record.state, "reason": TRIED_TEXT_STAYS}
             )
             continue
+        if back and record.state == State.HELD.value:
+            outcome.unchanged.append({"channel_id": record.channel_id, "state": record.state, "reason": HELD_STAYS})
+            continue
         try:
             new_text = overrides.get(record.network, base_text) if text_changed else None
             new_text = shorten(record.channel_id, record.network, new_text) if new_text else None
@@ -283,6 +232,7 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
                 publish_at=new_time,
                 publish_key=new_key,
                 link_card=card,
+                back_to_approval=back,
             )
         except LostRace:
             fresh = deliveries.get(DeliveryKey.of(record)) or record
@@ -290,7 +240,7 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
                 {"channel_id": record.channel_id, "state": fresh.state, "reason": "already " + fresh.state}
             )
             continue
-        if new_time is not None and record.state == State.SCHEDULED.value:
+        if new_time is not None and record.state in approval.ARMED:
             arming.arm(PublishMessage(DeliveryKey.of(record), new_time), attempt=0, replacing=True)
         outcome.changed.append(record.channel_id)
     if not outcome.changed:
@@ -312,7 +262,10 @@ def edit_post(principal: Principal, arming: Arming, post_id: str, changes: PostC
         )
     if new_time is not None and new_key is not None:
         post_actions += [PostRecord.publish_at.set(new_time), PostRecord.publish_key.set(new_key)]
+    post_actions.append(approval.note(approval.entry("resubmitted" if back else "edited", principal.member_id)))
     post.update(actions=post_actions)  # type: ignore[arg-type]
+    if back:
+        approval.requested(post)
     outcome.post = get_post(principal, post_id)
     if text_changed:
         short_links.note(outcome.post, [base_text, *overrides.values()])
@@ -333,8 +286,9 @@ def _card_after_edit(post: PostRecord, text: str, overrides: dict[str, Any]) -> 
 
 
 def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    principal.require(Role.EDITOR)
+    principal.require(Role.CONTRIBUTOR)
     _, records = _load(principal, post_id)
+    approval.may_cancel(principal, records)
     outcome = Outcome(post={})
     for record in records:
         try:
@@ -417,10 +371,11 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
     listing = Listing(ws, "posts", filters)
     start = decode_cursor(query.cursor, listing)
 
+    timed = since is not None or until is not None  # else drafts without a time ("draft#...") are listed too
     if state is not None:
         page = DeliveryRecord.by_state.query(
             deliveries.state_key(ws, state),
-            DeliveryRecord.publish_key.between(low, high),
+            DeliveryRecord.publish_key.between(low, high) if timed else None,
             scan_index_forward=False,
             limit=query.limit,
             last_evaluated_key=start,
@@ -432,7 +387,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
     else:
         posts_page = PostRecord.by_publish_at.query(
             ws,
-            PostRecord.publish_key.between(low, high),
+            PostRecord.publish_key.between(low, high) if timed else None,
             scan_index_forward=False,
             limit=query.limit,
             last_evaluated_key=start,
@@ -474,14 +429,13 @@ def delivery_view(record: DeliveryRecord) -> dict[str, Any]:
 
 
 def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]:
-    states = {r.state for r in records}
     return {
         "id": post.post_id,
         "text": post.text,
         "overrides": {n: {"text": t} for n, t in post.overrides.as_dict().items()} if post.overrides else {},
         "publish_at": _iso(post.publish_at),
         "campaign": post.campaign,
-        "status": states.pop() if len(states) == 1 else "mixed",
+        "status": approval.post_status(records),
         "created_by": post.created_by,
         "created_at": _iso(post.created_at),
         "updated_at": _iso(post.updated_at),
@@ -492,4 +446,5 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         else {},
         "link_card": post.link_card.as_dict() if post.link_card else None,
         "link_card_missing": post.link_card_missing,  # a link and no card: why, and what to do
+        "history": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in post.history or []],
     }

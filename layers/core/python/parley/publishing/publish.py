@@ -28,8 +28,8 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
-from parley.publishing import deliveries, webhook_events
-from parley.publishing.deliveries import FINAL, State
+from parley.publishing import approval, deliveries, webhook_events
+from parley.publishing.deliveries import FINAL, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock
 from parley.shared.errors import LostRace
@@ -86,10 +86,11 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     record = deliveries.get(message.key)
     if record is None:
         return Outcome("missing", "no such delivery (its post was never written)")
-    if record.state in FINAL or record.state == State.HELD.value:
+    if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
         webhook_events.delivery_ended(record)  # a repeat after a crash: its webhooks may not have been told
         return Outcome(record.state, "nothing to do")
-    if record.state in (State.SCHEDULED.value, State.RETRYING.value) and record.due_at != message.due_at:
+    waits = record.state == State.PENDING_APPROVAL.value
+    if (waits or record.state in (State.SCHEDULED.value, State.RETRYING.value)) and record.due_at != message.due_at:
         # An edit moved it; make sure the current time is armed (a duplicate is harmless: the lease).
         arming.arm(PublishMessage(message.key, record.due_at), attempt=int(record.attempt or 0))
         return Outcome(record.state, "stale message: re-armed for the current time")
@@ -100,6 +101,11 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if wait > MAX_WAIT_IN_FUNCTION:
         arming.hand_over(message)  # arrived early (a clock or a queue hiccup): never publish early
         return Outcome(record.state, "early: handed back to the queue")
+    if waits:  # its time came while it waited for approval: cancelled, unless an approval lands first
+        clock.get_clock().sleep(max(wait, 0))
+        if approval.miss(record, due_at=message.due_at, by=by):
+            return Outcome(State.CANCELLED.value, MISSED_APPROVAL)
+        return handle_due(message, arming, by)  # approved meanwhile: read it again and publish it
     ready = _prepared(record)  # while the message waits for its second, not after it
     clock.get_clock().sleep(wait)
     return attempt(record, arming, due_at=message.due_at, by=by, ready=ready)
@@ -301,9 +307,9 @@ def settle(key: DeliveryKey, arming: Arming) -> Outcome:
     if record is None:
         return Outcome("missing", "no such delivery")
     now = clock.now()
-    if record.state in FINAL or record.state == State.HELD.value:
+    if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
         return Outcome(record.state, "already settled")
-    if record.state in (State.SCHEDULED.value, State.RETRYING.value):
+    if record.state in (State.SCHEDULED.value, State.RETRYING.value, State.PENDING_APPROVAL.value):
         arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))
         return Outcome(record.state, "re-armed")
     if not deliveries.lease_expired(record, now):

@@ -1,11 +1,12 @@
 """What a delivery's end tells the workspace's webhooks (parley.webhooks): post.published per channel,
-delivery.failed per channel, and post.failed once every delivery of a post has ended without one going out.
+delivery.failed per channel, post.failed once every delivery of a post has ended without one going out, and
+post.missed_approval once when a post's time came while it waited for approval (parley.publishing.approval).
 Emitted after the state change, and again whenever a repeat of the publish message finds the delivery ended
 (so a crash between the two loses nothing; the event's id makes the repeat the same event)."""
 
 from __future__ import annotations
 
-from parley.publishing.deliveries import FINAL, State
+from parley.publishing.deliveries import FINAL, MISSED_APPROVAL, State
 from parley.store import DeliveryRecord
 from parley.store.keys import DeliveryKey
 from parley.webhooks.events import EventType, emit
@@ -21,6 +22,10 @@ def delivery_ended(record: DeliveryRecord) -> None:
     elif record.state == State.FAILED.value:
         emit(key.workspace_id, EventType.DELIVERY_FAILED, key.id, common | {"reason": record.failure_reason})
         _post_failed(record)
+    elif record.state == State.CANCELLED.value and record.failure_reason == MISSED_APPROVAL:
+        # once per post (the event's id is the post's), whichever of its deliveries is cancelled first
+        at = record.publish_at.isoformat() if record.publish_at else None
+        emit(key.workspace_id, EventType.POST_MISSED_APPROVAL, key.post_id, {"post_id": key.post_id, "publish_at": at})
 
 
 def _post_failed(record: DeliveryRecord) -> None:

@@ -48,6 +48,8 @@ class WorkspaceRecord(Model):
     campaigns: MapAttribute[str, Any] = MapAttribute(null=True)
     # How many members are admins: a workspace always keeps one (parley.team.members); absent: not yet counted.
     admin_count = NumberAttribute(null=True)
+    # A contributor's posts wait for an editor's approval (parley.publishing.approval); absent: on.
+    approval_required = BooleanAttribute(null=True)
 
 
 class MemberRecord(Model):
@@ -142,8 +144,8 @@ class PostRecord(Model):
     text = UnicodeAttribute()
     overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own text
     channel_ids = ListAttribute(of=UnicodeAttribute)
-    publish_at = UTCDateTimeAttribute()
-    publish_key = UnicodeAttribute()  # "<publish_at ISO>#<post_id>": time-ordered, unique
+    publish_at = UTCDateTimeAttribute(null=True)  # None: a draft without a time (parley.publishing.drafts)
+    publish_key = UnicodeAttribute()  # "<publish_at ISO>#<post_id>" (a draft without a time: "draft#...")
     campaign = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -152,6 +154,7 @@ class PostRecord(Model):
     media_overrides: MapAttribute[str, Any] = MapAttribute(null=True)  # network -> its own list of media ids
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
     link_card_missing = UnicodeAttribute(null=True)  # a link and no card: why (parley.media.link_cards)
+    history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
 
     by_publish_at = PublishAtIndex()
 
@@ -178,9 +181,9 @@ class DeliveryRecord(Model):
     text = UnicodeAttribute()  # what goes out on this channel (edited only while still editable)
     state = UnicodeAttribute()
     state_key = UnicodeAttribute()
-    publish_at = UTCDateTimeAttribute()  # what the marketer asked for
+    publish_at = UTCDateTimeAttribute(null=True)  # what the marketer asked for (None: a draft without a time)
     publish_key = UnicodeAttribute()
-    due_at = UTCDateTimeAttribute()  # when the pending attempt is due (publish_at, or a retry's time)
+    due_at = UTCDateTimeAttribute(null=True)  # when the pending attempt is due (publish_at, or a retry's time)
     attempt = NumberAttribute(default=0)  # attempts started
     lease_until = UTCDateTimeAttribute(null=True)
     lease_token = UnicodeAttribute(null=True)

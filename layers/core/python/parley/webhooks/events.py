@@ -25,6 +25,10 @@ class EventType(StrEnum):
     INBOX_ITEM = "inbox.item"  # a reply or a mention reached the inbox
     ALERT_SPIKE = "alert.spike"  # listening saw a spike (mentions, or the negative share)
     CHANNEL_NEEDS_REAUTH = "channel.needs_reauth"  # a channel's network refused its credentials
+    APPROVAL_REQUESTED = "post.approval_requested"  # a contributor's post waits for an editor
+    POST_APPROVED = "post.approved"  # an editor approved it: scheduled for its time
+    POST_REJECTED = "post.rejected"  # an editor rejected it, with a comment: back to its writer as a draft
+    POST_MISSED_APPROVAL = "post.missed_approval"  # its time came while it waited: not published
 
 
 EVENT_DESCRIPTIONS = {
@@ -34,6 +38,10 @@ EVENT_DESCRIPTIONS = {
     EventType.INBOX_ITEM: "a reply or a mention reached the inbox",
     EventType.ALERT_SPIKE: "listening saw a spike of mentions or of negative replies",
     EventType.CHANNEL_NEEDS_REAUTH: "a channel must be connected again",
+    EventType.APPROVAL_REQUESTED: "a contributor's post waits for an editor's approval",
+    EventType.POST_APPROVED: "an editor approved a post: it is scheduled for its time",
+    EventType.POST_REJECTED: "an editor rejected a post (the comment): it is a draft again",
+    EventType.POST_MISSED_APPROVAL: "a post's time came while it waited for approval: it was not published",
 }
 
 

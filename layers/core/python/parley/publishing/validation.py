@@ -1,0 +1,72 @@
+"""`POST /posts/validate`: what queueing a post would refuse, per channel, and the counts a composer shows
+live, without writing anything. The rules are queueing's own (`checks.problems`, run on one channel at a
+time), so that no rule has a second copy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from parley.connect.channels import get_channel, text_limits
+from parley.links import short_links
+from parley.media import link_cards
+from parley.networks import counts
+from parley.publishing import checks
+from parley.shared import clock
+from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
+from parley.shared.timeparse import parse_publish_at
+from parley.team.members import Principal, Role
+
+if TYPE_CHECKING:
+    from parley.publishing.posts import PostDraft
+
+
+def validate(principal: Principal, draft: PostDraft) -> dict[str, Any]:
+    """Per channel: its problems (field and reason, as POST /posts would answer them) and its text's counts.
+    Without a `publish_at`, the time's rules (the past, the quotas) are not checked, and `publish_at` says so."""
+    principal.require(Role.CONTRIBUTOR)
+    checks.channel_count(draft.channel_ids)  # the request's own shape: 422, as POST /posts
+    post_problems: list[FieldProblem] = []
+    publish_at = None
+    if draft.publish_at:
+        try:
+            publish_at = parse_publish_at(draft.publish_at, draft.time_zone, clock.now())
+        except ValidationFailed as exc:
+            post_problems += exc.problems
+    if draft.link_card:  # the fields given; a card fetched from the page is made when it is queued
+        try:
+            link_cards.card_outcome(draft.text, draft.overrides, draft.link_card, images_everywhere=False)
+        except ValidationFailed as exc:
+            post_problems += exc.problems
+    per_channel = [_channel(principal.workspace_id, draft, channel_id, publish_at) for channel_id in draft.channel_ids]
+    ok = not post_problems and all(c["ok"] for c in per_channel)
+    return {
+        "ok": ok,
+        "publish_at": publish_at.isoformat().replace("+00:00", "Z") if publish_at else None,
+        "problems": [_problem(p) for p in post_problems],
+        "channels": per_channel,
+    }
+
+
+def _channel(workspace_id: str, draft: PostDraft, channel_id: str, publish_at: Any) -> dict[str, Any]:
+    try:
+        channel = get_channel(workspace_id, channel_id)
+    except NotFound:
+        problem = FieldProblem("channels", f"no channel {channel_id} in this workspace")
+        return {"channel_id": channel_id, "network": None, "ok": False, "problems": [_problem(problem)], "counts": None}
+    problems = [p for p in [checks.inactive(channel)] if p is not None]
+    problems += checks.problems(workspace_id, draft, [channel], publish_at, with_card=False).problems
+    text = draft.overrides.get(channel.network, draft.text)
+    counted = counts.count(
+        channel.network, short_links.preview(channel.network, text), mastodon_limits=text_limits(channel)
+    )
+    return {
+        "channel_id": channel_id,
+        "network": channel.network,
+        "ok": not problems,
+        "problems": [_problem(p) for p in problems],
+        "counts": counted.to_dict(),
+    }
+
+
+def _problem(problem: FieldProblem) -> dict[str, str]:
+    return {"field": problem.field, "reason": problem.reason}
