@@ -4,10 +4,12 @@ revoked; every route checks the role and a 403 names the one it needs (moto behi
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import boto3
 import pytest
 
+from parley.shared import clock
 from parley.shared.errors import Conflict
 from parley.store import MemberRecord, TokenRecord, WorkspaceRecord, create_tables
 from parley.team import members, tokens
@@ -35,10 +37,13 @@ def test_an_invited_member_gets_a_token_once_and_acts_with_their_role(ws: Worksp
     cy = ApiClient(token["secret"])
     me = cy.call("GET", "/me")
     assert me.status == 200 and me.body["id"] == answer.body["id"] and me.body["workspace"]["id"] == ws.id
-    # a contributor prepares (media) but does not publish
+    # a contributor prepares (media, posts that wait for an editor's approval) but does not publish
     media = cy.call("POST", "/media", {"content_type": "image/png", "size": 100, "alt": "A shop"})
     assert media.status == 201, media.body
-    refused = cy.call("POST", "/posts", {"text": "Hi", "channels": [ws.channel_id], "publish_at": "2030-01-01T09:00Z"})
+    when = (clock.now() + timedelta(days=1)).isoformat()
+    waiting = cy.call("POST", "/posts", {"text": "Hi", "channels": [ws.channel_id], "publish_at": when})
+    assert waiting.status == 201 and waiting.body["status"] == "pending_approval", waiting.body
+    refused = cy.call("POST", f"/posts/{waiting.body['id']}/approve")
     assert refused.status == 403, refused.body
     assert refused.body["needed_role"] == "editor" and refused.body["role"] == "contributor"
     assert "editor" in refused.body["detail"]
