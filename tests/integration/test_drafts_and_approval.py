@@ -176,6 +176,12 @@ def test_validate_answers_per_channel_with_queueings_own_reasons_and_counts_and_
     assert count_posts(team.ws) == before
 
 
+def test_validate_reports_an_image_that_is_not_the_workspaces(team: Team) -> None:
+    answer = team.contributor.call("POST", "/posts/validate", body(team, media=["m_01m8zgb2xw5c0r7y3k9d4f6hta"]))
+    assert answer.status == 200, answer.body
+    assert answer.body["channels"][0]["problems"][0]["field"].startswith("media")
+
+
 def test_validate_checks_the_time_when_given(team: Team) -> None:
     answer = team.contributor.call("POST", "/posts/validate", body(team, publish_at="2020-01-01T00:00:00Z"))
     assert answer.status == 200

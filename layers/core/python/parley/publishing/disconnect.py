@@ -27,7 +27,7 @@ from parley.team.members import Principal, Role
 
 # What a disconnect can cancel (as a cancel does), what it ends as failed (a retry waiting: it would find
 # the channel gone), and what it must wait for: an attempt under way.
-CANCELLABLE = (State.SCHEDULED, State.HELD)
+CANCELLABLE = (State.SCHEDULED, State.HELD, State.PENDING_APPROVAL, State.DRAFT)  # drafts: docs/approval.md
 WAITING_TO_RETRY = (State.RETRYING,)
 UNDER_WAY = (State.PUBLISHING,)
 DISCONNECTED = "the channel was disconnected"
@@ -43,8 +43,9 @@ def _on_channel(workspace_id: str, channel_id: str, states: tuple[State, ...]) -
     ]
 
 
-def _brief(record: DeliveryRecord) -> dict[str, str]:
-    return {"post_id": record.post_id, "state": record.state, "publish_at": record.publish_at.isoformat()}
+def _brief(record: DeliveryRecord) -> dict[str, str | None]:
+    at = record.publish_at.isoformat() if record.publish_at else None  # a draft may have no time
+    return {"post_id": record.post_id, "state": record.state, "publish_at": at}
 
 
 def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_scheduled: bool) -> dict[str, Any]:

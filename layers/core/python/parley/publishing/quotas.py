@@ -40,7 +40,8 @@ DAILY_POSTS: dict[str, int] = {
     # 24 hours (threads_publishing_limit's config.quota_total).
     "threads": 250,
 }
-COUNTED = (State.SCHEDULED, State.HELD, State.PUBLISHING, State.RETRYING, State.PUBLISHED)
+# a post waiting for approval too: an approval sends it without checking again (docs/approval.md)
+COUNTED = (State.SCHEDULED, State.HELD, State.PUBLISHING, State.RETRYING, State.PUBLISHED, State.PENDING_APPROVAL)
 
 
 # Networks that say their own limit through their API: asked at queue time when reachable, the documented

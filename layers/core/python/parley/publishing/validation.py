@@ -54,7 +54,10 @@ def _channel(workspace_id: str, draft: PostDraft, channel_id: str, publish_at: A
         problem = FieldProblem("channels", f"no channel {channel_id} in this workspace")
         return {"channel_id": channel_id, "network": None, "ok": False, "problems": [_problem(problem)], "counts": None}
     problems = [p for p in [checks.inactive(channel)] if p is not None]
-    problems += checks.problems(workspace_id, draft, [channel], publish_at, with_card=False).problems
+    try:
+        problems += checks.problems(workspace_id, draft, [channel], publish_at, with_card=False).problems
+    except NotFound as exc:  # an image that is not the workspace's: POST /posts answers 404, here it is said
+        problems.append(FieldProblem("media", str(exc)))
     text = draft.overrides.get(channel.network, draft.text)
     counted = counts.count(
         channel.network, short_links.preview(channel.network, text), mastodon_limits=text_limits(channel)
