@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from infra.local.functions import FunctionRegistry
+from infra.local.lambda_events import sqs_record
 from parley.connect import adapters, credentials
 from parley.networks.base import Credential
 from parley.publishing import approval, deliveries
@@ -21,6 +23,7 @@ from parley.scheduling.wiring import arming
 from parley.shared import clock
 from parley.shared.config import get_settings
 from parley.shared.errors import Conflict, LostRace
+from parley.shared.names import Env, Function
 from parley.store import ChannelRecord, PostRecord
 from parley.store.keys import DeliveryKey
 from parley.team import members, tokens
@@ -341,3 +344,50 @@ def test_a_contributor_cancels_a_waiting_post_but_not_an_approved_one(team: Team
     team.ws.editor.call("POST", f"/posts/{approved['id']}/approve")
     assert team.contributor.call("DELETE", f"/posts/{approved['id']}").status == 403
     assert PostRecord.get(team.ws.id, approved["id"]).history
+
+
+def test_a_pending_post_through_the_publish_function_never_reaches_the_network(team: Team, net: FaultyNetwork) -> None:
+    post = team.contributor.call("POST", "/posts", body(team, publish_at=at(30))).body
+    key = DeliveryKey(team.ws.id, post["id"], team.ws.channel_id)
+    record = deliveries.get(key)
+    assert record is not None and record.due_at is not None
+    clock.get_clock().set(record.due_at - timedelta(seconds=1))  # type: ignore[attr-defined]
+    message = {"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": PublishMessage(key, record.due_at).to_json()}
+    event = {"Records": [sqs_record(message, "arn:aws:sqs:eu-west-1:123456789012:publish", "eu-west-1")]}
+    functions = FunctionRegistry()
+    for _ in range(2):  # and its duplicate
+        assert functions.invoke(Function.PUBLISH, event, clock=clock.get_clock()) == {"batchItemFailures": []}
+    assert net.creates == 0 and not net.posted
+    final = deliveries.get(key)
+    assert final is not None and final.state == State.CANCELLED.value and final.failure_reason == "missed_approval"
+
+
+@pytest.fixture
+def hooked(team: Team, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")
+    get_settings.cache_clear()
+    events = ["post.approval_requested", "post.approved", "post.rejected", "post.missed_approval"]
+    answer = team.ws.admin.call("POST", "/webhooks", {"url": "http://127.0.0.1:9/hook", "events": events})
+    assert answer.status == 201, answer.body
+    yield str(answer.body["id"])
+    get_settings.cache_clear()
+
+
+def test_webhooks_are_told_of_requests_approvals_rejections_and_missed_approvals(team: Team, hooked: str) -> None:
+    rejected = team.contributor.call("POST", "/posts", body(team, publish_at=at(30))).body
+    team.ws.editor.call("POST", f"/posts/{rejected['id']}/reject", {"comment": "Not yet"})
+    team.contributor.call("PATCH", f"/posts/{rejected['id']}", {"publish_at": at(40)})
+    team.ws.editor.call("POST", f"/posts/{rejected['id']}/approve")
+    missed = team.contributor.call("POST", "/posts", body(team, publish_at=at(50))).body
+    fire(missed["id"], team)
+    log = team.ws.admin.call("GET", f"/webhooks/{hooked}/deliveries").body["items"]
+    assert sorted(d["event_type"] for d in log) == sorted(
+        [
+            "post.approval_requested",
+            "post.rejected",
+            "post.approval_requested",
+            "post.approved",
+            "post.approval_requested",
+            "post.missed_approval",
+        ]
+    )

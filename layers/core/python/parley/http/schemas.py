@@ -242,7 +242,11 @@ class EditPost(BaseModel):
     overrides: Annotated[dict[Literal["bluesky", "mastodon", "x"], TextOverride], Field(min_length=1)] | Omitted = (
         Field(default=None, description="Per-network texts to set (others are kept; images cannot change)")
     )
-    publish_at: PublishAt | Omitted = None
+    publish_at: PublishAt | Omitted = Field(
+        default=None,
+        description="The new time; on a draft, its scheduling, checked as POST /posts checks (a contributor's, "
+        "with approval on: its submission for approval)",
+    )
     time_zone: Zone | Omitted = None
     campaign: Name | Omitted = None
 

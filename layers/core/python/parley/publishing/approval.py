@@ -98,7 +98,7 @@ def post_status(records: list[DeliveryRecord]) -> str:
 def requested(post: PostRecord) -> None:
     """Tell the workspace's webhooks that a post waits for approval (each submission its own event)."""
     data = {"post_id": post.post_id, "publish_at": _iso(post.publish_at), "by": _last_by(post)}
-    emit(post.workspace_id, EventType.APPROVAL_REQUESTED, f"{post.post_id}@{post.updated_at.isoformat()}", data)
+    emit(post.workspace_id, EventType.APPROVAL_REQUESTED, _subject(post), data)
 
 
 def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
@@ -149,7 +149,7 @@ def approve(principal: Principal, arming: Arming, post_id: str) -> None:
             arming.arm(PublishMessage(key, move.record.due_at), attempt=0)  # armed already: the same schedule
         else:
             arming.cancel(key, attempt=0)  # held: a person resumes it
-    emit(post.workspace_id, EventType.POST_APPROVED, f"{post_id}@{line['at']}", _event(post, line))
+    emit(post.workspace_id, EventType.POST_APPROVED, _subject(post, 1), _event(post, line))
 
 
 def reject(principal: Principal, arming: Arming, post_id: str, comment: str) -> None:
@@ -166,7 +166,7 @@ def reject(principal: Principal, arming: Arming, post_id: str, comment: str) -> 
         raise _lost(principal, post_id, "rejected") from exc
     for move in moves:
         arming.cancel(DeliveryKey.of(move.record), attempt=0)  # a draft is not armed (a stray firing: nothing to do)
-    emit(post.workspace_id, EventType.POST_REJECTED, f"{post_id}@{line['at']}", _event(post, line))
+    emit(post.workspace_id, EventType.POST_REJECTED, _subject(post, 1), _event(post, line))
 
 
 def miss(record: DeliveryRecord, *, due_at: datetime, by: str) -> bool:
@@ -204,6 +204,12 @@ def _lost(principal: Principal, post_id: str, doing: str) -> Conflict:
         return Conflict(f"not {doing}: its time came first and it was cancelled ({MISSED_APPROVAL})")
     states = [{"channel_id": r.channel_id, "state": r.state} for r in records]
     return Conflict(f"not {doing}: the post changed meanwhile; read it again", {"deliveries": states})
+
+
+def _subject(post: PostRecord, added: int = 0) -> str:
+    """What an approval event is about: the post at this line of its history (`added`: lines written since
+    `post` was read), so each submission, approval and rejection is its own event and a repeat is the same."""
+    return f"{post.post_id}#{len(post.history or []) + added}"
 
 
 def _event(post: PostRecord, line: dict[str, str]) -> dict[str, Any]:
