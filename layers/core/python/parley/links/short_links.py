@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -195,3 +196,21 @@ def for_publish(network: str, text: str) -> tuple[str, tuple[tuple[int, int, str
         last = match.end()
     out.append(text[last:])
     return "".join(out), tuple(spans)
+
+
+def shortener(workspace_id: str, post_id: str, campaign: str | None) -> Callable[[str, str, str], str]:
+    """Rewrites a post's deliveries' links to short links (`shorten`); the campaign's preset is read once."""
+    preset = campaign_preset(workspace_id, campaign) if base_url() else {}
+
+    def shorten_one(channel_id: str, network: str, text: str) -> str:
+        return shorten(
+            text,
+            workspace_id=workspace_id,
+            post_id=post_id,
+            channel_id=channel_id,
+            network=network,
+            campaign=campaign,
+            preset=preset,
+        )
+
+    return shorten_one

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -75,6 +75,11 @@ TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
 
 def state_key(workspace_id: str, state: State) -> str:
     return f"{workspace_id}#{state.value}"
+
+
+def publish_key(publish_at: datetime, post_id: str) -> str:
+    """The sort key of a post by its time: UTC, so that keys compare as times do."""
+    return f"{publish_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
 
 
 def new_delivery(

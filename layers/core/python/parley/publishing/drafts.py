@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from parley.connect.channels import get_channel
+from parley.links import short_links
+from parley.media import post_media
 from parley.publishing import approval, checks, deliveries, holds
 from parley.publishing.deliveries import Move, State
 from parley.scheduling import Arming, PublishMessage
@@ -42,8 +44,6 @@ def is_draft(records: list[DeliveryRecord]) -> bool:
 def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, list[DeliveryRecord]]:
     """Store a draft: its channels must be the workspace's (404), its time, if any, a valid one; nothing
     else is checked until it is scheduled (POST /posts/validate checks it on demand). Nothing is armed."""
-    from parley.publishing.posts import publish_key
-
     principal.require(Role.CONTRIBUTOR)
     checks.channel_count(draft.channel_ids)
     channels = [get_channel(principal.workspace_id, cid) for cid in draft.channel_ids]
@@ -52,7 +52,7 @@ def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, li
     now = clock.now()
     publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now) if draft.publish_at else None
     post_id = "p_" + ids.new_id()
-    key = publish_key(publish_at, post_id) if publish_at else draft_key(now, post_id)
+    key = deliveries.publish_key(publish_at, post_id) if publish_at else draft_key(now, post_id)
     given_card = {k: v for k, v in (draft.link_card or {}).items() if v}
     post = PostRecord(
         principal.workspace_id,
@@ -136,8 +136,7 @@ def schedule(
     """Every queue-time rule on the draft as it will go out (`checks.check`: one 422 with every problem),
     then armed, then its deliveries and the post updated in one transaction (two racing schedules: one
     wins, the other gets 409 and re-arms what won)."""
-    from parley.media import post_media
-    from parley.publishing import posts
+    from parley.publishing.posts import PostDraft  # here, not at the top: posts imports this module
 
     if not waiting:
         raise Conflict("nothing to schedule: the post is not a draft")
@@ -145,7 +144,7 @@ def schedule(
     overrides = {**(post.overrides.as_dict() if post.overrides else {}), **(changes.overrides or {})}
     text = changes.text if changes.text is not None else post.text
     campaign = changes.campaign or post.campaign
-    draft = posts.PostDraft(
+    draft = PostDraft(
         text=text,
         channel_ids=[r.channel_id for r in waiting],
         publish_at=changes.publish_at,
@@ -159,8 +158,8 @@ def schedule(
     checked = checks.check(ws, draft, clock.now(), post_id=post_id)
     waits = not approval.may_publish(principal)
     held = holds.is_held(ws)
-    key = posts.publish_key(checked.publish_at, post_id)
-    shorten = posts._shortener(ws, post_id, campaign)
+    key = deliveries.publish_key(checked.publish_at, post_id)
+    shorten = short_links.shortener(ws, post_id, campaign)
     card = checked.card.card
     moves = []
     for record, channel in zip(waiting, checked.channels, strict=True):

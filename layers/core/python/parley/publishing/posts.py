@@ -3,9 +3,8 @@ edits and cancels act on the deliveries that have not gone out and say which cha
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from parley.connect.channels import get_channel
@@ -26,6 +25,8 @@ from parley.team.members import Principal, Role
 MAX_CHANNELS = checks.MAX_CHANNELS
 MAX_PAGE = 100
 _check_text, _channels = checks.check_text, checks.channels  # the queue-time rules live in publishing.checks
+publish_key = deliveries.publish_key  # a post's and its deliveries' key by time
+_shortener = short_links.shortener
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,6 @@ class Outcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"post": self.post, "changed": self.changed, "unchanged": self.unchanged}
-
-
-def publish_key(publish_at: datetime, post_id: str) -> str:
-    """The sort key of a post by its time: UTC, so that keys compare as times do."""
-    return f"{publish_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{post_id}"
 
 
 def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
@@ -131,24 +127,6 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     if waits:
         approval.requested(post)
     return short_links.note(post_view(post, records), list(texts.values()))
-
-
-def _shortener(workspace_id: str, post_id: str, campaign: str | None) -> Callable[[str, str, str], str]:
-    """Rewrites a delivery's links to short links (parley.links.short_links); the preset is read once."""
-    preset = short_links.campaign_preset(workspace_id, campaign) if short_links.base_url() else {}
-
-    def shorten(channel_id: str, network: str, text: str) -> str:
-        return short_links.shorten(
-            text,
-            workspace_id=workspace_id,
-            post_id=post_id,
-            channel_id=channel_id,
-            network=network,
-            campaign=campaign,
-            preset=preset,
-        )
-
-    return shorten
 
 
 def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
