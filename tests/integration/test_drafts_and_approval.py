@@ -391,3 +391,16 @@ def test_webhooks_are_told_of_requests_approvals_rejections_and_missed_approvals
             "post.missed_approval",
         ]
     )
+
+
+def test_disconnecting_a_channel_names_and_cancels_its_drafts_and_waiting_posts(team: Team) -> None:
+    draft = team.contributor.call("POST", "/posts", body(team)).body
+    waiting = team.contributor.call("POST", "/posts", body(team, publish_at=at(30))).body
+    refused = team.ws.admin.call("DELETE", f"/channels/{team.ws.channel_id}")
+    assert refused.status == 409
+    named = {(d["post_id"], d["publish_at"] is None) for d in refused.body["deliveries"]}
+    assert named == {(draft["id"], True), (waiting["id"], False)}
+    done = team.ws.admin.call("DELETE", f"/channels/{team.ws.channel_id}?cancel_scheduled=true")
+    assert done.status == 200, done.body
+    assert sorted(done.body["cancelled_posts"]) == sorted([draft["id"], waiting["id"]])
+    assert not [s for s in schedules() if waiting["id"] in s]
