@@ -97,7 +97,8 @@ def group_by_day(
         days.setdefault(local_day(at, zone), []).append(entry)
     out = []
     for day, items in sorted(days.items()):
-        start, end = day_start(day, zone), day_start(day + timedelta(days=1), zone)
+        # as UTC instants: subtracting two times of one ZoneInfo gives wall-clock hours, not elapsed ones
+        start, end = day_start(day, zone).astimezone(UTC), day_start(day + timedelta(days=1), zone).astimezone(UTC)
         out.append({"date": day.isoformat(), "entries": items, "free_slots": free(start, end)})
     return out
 
