@@ -61,7 +61,12 @@ def test_the_autumn_change_in_new_york_makes_a_25_hour_day() -> None:
         "2026-11-02T05:00:00+00:00",  # 00:00 EST on the 2nd
     )
     seen: list[timedelta] = []
-    days = group_by_day(times, NEW_YORK, date(2026, 11, 1), date(2026, 11, 2), lambda s, e: seen.append(e - s) or [])
+
+    def free(start: datetime, end: datetime) -> list[dict[str, Any]]:
+        seen.append(end - start)
+        return []
+
+    days = group_by_day(times, NEW_YORK, date(2026, 11, 1), date(2026, 11, 2), free)
     assert ids(days[0]) == ["2026-11-01T05:30:00+00:00", "2026-11-01T06:30:00+00:00", "2026-11-02T04:30:00+00:00"]
     assert ids(days[1]) == ["2026-11-02T05:00:00+00:00"]
     assert seen == [timedelta(hours=25), timedelta(hours=24)]
