@@ -280,3 +280,24 @@ def test_a_removed_members_feed_stops(ws: Workspace) -> None:
     read_feed(token)
     assert ws.admin.call("DELETE", f"/members/{member.member_id}").status == 204
     assert ApiClient().call("GET", f"/calendar.ics?token={token}").status == 404
+
+
+def test_a_page_is_one_query_per_state_on_the_by_state_index_and_no_scan(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pynamodb.connection.base import Connection
+
+    store_month(ws, [ws.channel_id], 120)
+    sent: list[tuple[str, str | None]] = []
+    dispatch = Connection.dispatch
+
+    def counted(self: Connection, operation_name: str, operation_kwargs: dict[str, Any]) -> Any:
+        sent.append((operation_name, operation_kwargs.get("IndexName")))
+        return dispatch(self, operation_name, operation_kwargs)
+
+    monkeypatch.setattr(Connection, "dispatch", counted)
+    answer = ws.viewer.call("GET", "/calendar?from=2026-03-01&to=2026-04-01&limit=50")
+    assert answer.status == 200
+    queries = [index for name, index in sent if name == "Query"]
+    assert queries == ["by_state"] * len(State)
+    assert not [name for name, _ in sent if name == "Scan"]
