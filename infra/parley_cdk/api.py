@@ -5,7 +5,8 @@ There is no API Gateway authorizer: the API function authenticates every request
 bearer token and reads the tokens table once), so a revoked token stops working at once and every read
 and write is scoped by the token's workspace and role; `/openapi.json`, `/docs`, `/l/{code}`,
 `/channels/{network}/consent` and `/channels/{network}/callback` (X, LinkedIn, Facebook, Instagram, Threads)
-are public.
+are public, and so is `/calendar.ics`, which a calendar app reads with the member's feed token in its URL
+(calendar apps send no headers; the function looks the token up itself: parley.team.feeds).
 """
 
 from __future__ import annotations
@@ -68,13 +69,15 @@ class Api(Construct):
                 "AwsSolutions-APIG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
                 " and /openapi.json, /docs and the connect consent links and callbacks (their one-time OAuth"
-                " state and the starting browser's cookie are the proof) are public.",
+                " state and the starting browser's cookie are the proof) and the calendar feed (a member's"
+                " read-only feed token in its URL, looked up by its hash) are public.",
                 "AwsSolutions-APIG6": "Access logs record every request; execution logging would need an"
                 " account-wide API Gateway CloudWatch role that one app should not impose on the account.",
                 "AwsSolutions-COG4": "The API function authenticates every request itself (hashed bearer"
                 " token looked up in the tokens table, scoped by workspace and role, revocation immediate),"
                 " and /openapi.json, /docs and the connect consent links and callbacks (their one-time OAuth"
-                " state and the starting browser's cookie are the proof) are public.",
+                " state and the starting browser's cookie are the proof) and the calendar feed (a member's"
+                " read-only feed token in its URL, looked up by its hash) are public.",
             },
         )
 

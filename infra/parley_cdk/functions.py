@@ -72,6 +72,8 @@ _PUBLISHING_TABLES: dict[names.Table, Access | Exactly] = {
 # The API's calls on the tokens table (parley.team.tokens): the check of every request reads a token by its
 # hash and stamps `last_used_at` at most once a minute; issuing puts a new one; listing, finding by id and
 # revoking query the two indexes and update `revoked_at`. Tokens are never deleted (a revoked one is kept).
+# Members' calendar feed tokens are kept in the same table (parley.store.feed_models): read by key, put, and
+# revoked with an update, in transactions of these same actions.
 API_TOKEN_ACCESS = Exactly(
     item=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"), index=("dynamodb:Query",)
 )

@@ -28,6 +28,7 @@ from parley.connect import channels, health
 from parley.connect import providers as oauth_providers
 from parley.http import answers as answer_routes
 from parley.http import approval as approval_routes
+from parley.http import calendar as calendar_routes
 from parley.http import contract
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
@@ -84,6 +85,7 @@ app.enable_swagger(path="/docs")
 # the consent links and the callbacks: the OAuth state (and, at the callback, its browser's cookie) is the proof
 PUBLIC_PATHS: tuple[str, ...] = ("/openapi.json", "/docs", "/channels/x/consent", "/channels/x/callback")
 PUBLIC_PATHS += oauth_providers.public_paths()  # LinkedIn, Facebook, Instagram, Threads (parley.connect)
+PUBLIC_PATHS += ("/calendar.ics",)  # calendar apps send no headers: its feed token is the proof (parley.team.feeds)
 PUBLIC_TEMPLATES = ("/channels/{network}/consent", "/channels/{network}/callback")  # as the document names them
 
 
@@ -363,3 +365,4 @@ app.include_router(media_routes.router)
 app.include_router(metrics_routes.router)
 app.include_router(team_routes.router)
 app.include_router(webhook_routes.router)
+app.include_router(calendar_routes.router)

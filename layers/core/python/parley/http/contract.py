@@ -80,13 +80,18 @@ CALLS_A_NETWORK = {("post", "/channels"), ("post", "/inbox/{item_id}/reply")}
 STARTS_A_CONNECTION = {("get", "/channels/x/connect"), ("get", "/channels/{network}/connect")}
 # Reads of what only its owner or an admin may see (403).
 OWNER_OR_ADMIN_READS = {("get", "/members/{member_id}/tokens")}
-# Creations whose body names other resources (channels, media): 404 when one is missing.
-NAMES_RESOURCES = {("post", "/posts"), ("post", "/listeners")}
+# Creations whose body names other resources (channels, media), and reads filtered by one (a channel): 404 when
+# one is missing.
+NAMES_RESOURCES = {("post", "/posts"), ("post", "/listeners"), ("get", "/calendar")}
+# Operations on a thing that may not exist yet: 404 when it does not (revoking a calendar feed never made).
+MAY_BE_ABSENT = {("delete", "/me/calendar-feed")}
 
 # The OAuth callbacks: public (the state, from the browser holding its cookie, is the proof), an HTML page for a
 # browser, JSON otherwise. The consent links (connect_url): public too, a redirect or a refusal.
 CALLBACK_ANSWERS = (400, 403, 404, 409, 422, 424, 429, 503)
 CONSENT_ANSWERS = (400, 409, 422, 429)
+# Public paths with answers of their own: the calendar feed (its token unknown, revoked or replaced: 404).
+PUBLIC_ANSWERS: dict[str, tuple[int, ...]] = {"/calendar.ics": (404, 422, 429)}
 
 JSON = "application/json"
 HTML = "text/html"
@@ -147,6 +152,10 @@ SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
     ("delete", "/members/{member_id}/tokens/{token_id}"): {204: {"description": "Revoked"}},
     ("post", "/webhooks"): _created("Registered: the endpoint, and its signing secret (shown once)"),
     ("delete", "/webhooks/{webhook_id}"): {204: {"description": "Deleted, with its secret"}},
+    ("post", "/me/calendar-feed"): {
+        201: {"description": "The feed, with its URL (shown once; the previous one stops)"}
+    },
+    ("delete", "/me/calendar-feed"): {204: {"description": "Revoked: its URL answers 404"}},
     ("get", "/channels/x/consent"): _CONSENT,
     ("get", "/channels/{network}/consent"): _CONSENT,
 }
@@ -239,6 +248,11 @@ TAGS: list[tuple[str, tuple[str, ...], str]] = [
     ("listeners", ("/listeners",), "Hashtags, keywords and mentions watched on a channel"),
     ("metrics", ("/metrics", "/campaigns"), "Engagement, clicks and campaigns; JSON or CSV"),
     ("workspace", ("/workspace",), "Hold and resume everything queued; alerts on spikes"),
+    (
+        "calendar",
+        ("/calendar", "/me/calendar-feed"),
+        "Deliveries by local day, and the iCalendar feed for calendar apps",
+    ),
     ("team", ("/members", "/me"), "Members, their roles (admin, editor, contributor, viewer) and their API tokens"),
     ("webhooks", ("/webhooks",), "Endpoints told of events (signed, Standard Webhooks), their health and log"),
 ]
@@ -287,8 +301,10 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
 
     statuses: set[int] = set()
     if public:
-        operation["security"] = []  # the OAuth state (and its browser's cookie) is the proof
-        statuses |= set(CONSENT_ANSWERS if path.endswith("/consent") else CALLBACK_ANSWERS)
+        operation["security"] = []  # the OAuth state (and its browser's cookie), or a feed's token, is the proof
+        statuses |= set(
+            PUBLIC_ANSWERS.get(path) or (CONSENT_ANSWERS if path.endswith("/consent") else CALLBACK_ANSWERS)
+        )
     else:
         statuses |= {401, 429}
     if "{" in path:
@@ -307,6 +323,8 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
     if (method, path) in STARTS_A_CONNECTION:
         statuses |= {403, 409}
     if (method, path) in NAMES_RESOURCES:
+        statuses.add(404)
+    if (method, path) in MAY_BE_ABSENT:
         statuses.add(404)
     if (method, path) in OWNER_OR_ADMIN_READS:
         statuses.add(403)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.http import calendar_examples
 from parley.http.problem_examples import IDS, WORKSPACE
 from parley.metrics.views import COUNTERS, to_csv
 from parley.networks.capabilities import capabilities
@@ -463,6 +464,10 @@ TEXT: dict[tuple[str, str], str] = {
     "<dl><dt>Workspace</dt><dd>Acme</dd><dt>Started by</dt><dd>Grace Hopper</dd><dt>Network</dt><dd>LinkedIn</dd>"
     "<dt>Account</dt><dd>Acme Outdoor</dd></dl><p>You can close this page.</p></body></html>",
 }
+
+
+SUCCESS |= calendar_examples.SUCCESS
+TEXT[("get", "/calendar.ics")] = calendar_examples.ICS
 
 
 def success(method: str, path: str, status: int, media_type: str) -> dict[str, Any] | None:

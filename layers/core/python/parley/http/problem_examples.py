@@ -76,6 +76,8 @@ def problem(status: int, method: str, path: str, *, cursor: bool = False) -> dic
         named = [p for p in _NOT_FOUND if "{" + p + "}" in path] or ["channel_id"]  # or one the body names
         parameter = named[-1]
         detail = _NOT_FOUND[parameter].format(IDS[parameter])
+    if status == 404 and path in _OWN_NOT_FOUND:
+        detail = _OWN_NOT_FOUND[path]
     if status == 403 and method == "get":
         detail = "only the member themselves or an admin may see this"
     body["detail"] = detail
@@ -95,6 +97,18 @@ def problem(status: int, method: str, path: str, *, cursor: bool = False) -> dic
         summary, body["detail"] = "The cursor is not one this listing gave out", pagination.DETAIL
         body["errors"] = [{"field": "cursor", "reason": pagination.REASON}]
     return {"summary": summary, "value": body}
+
+
+# What a 404 says on paths that name no id of their own (parley.team.feeds).
+_OWN_NOT_FOUND = {
+    "/calendar.ics": "no calendar feed has this token: it was revoked or replaced, or never existed",
+    "/me/calendar-feed": "you have no calendar feed",
+}
+# A query field each of these is often refused for, and why.
+_QUERY_FIELDS = {
+    "/calendar": ("tz", "unknown time zone 'Europe/Pariss' (use an IANA name such as Europe/Paris)"),
+    "/calendar.ics": ("token", "Field required"),
+}
 
 
 # How a connection's state is refused at its consent link and at its callback (parley.connect.states).
@@ -138,6 +152,9 @@ def _bad_field(method: str, path: str) -> dict[str, str]:
     if path in _BODY_FIELDS and method != "get":
         field, reason = _BODY_FIELDS[path]
         return {"field": field, "pointer": "/" + field, "reason": reason}
+    if path in _QUERY_FIELDS:
+        field, reason = _QUERY_FIELDS[path]
+        return {"field": field, "reason": reason}
     parameters = [p for p in IDS if "{" + p + "}" in path]
     if parameters:
         return {"field": parameters[-1], "reason": "is not a parley id (letters, digits, '_' and '-', 1-100 of them)"}

@@ -2,6 +2,7 @@
 idempotency table)."""
 
 from parley.store.campaign_models import CampaignRecord
+from parley.store.feed_models import FeedRecord
 from parley.store.models import (
     ALL_MODELS,
     ActivityRecord,
@@ -42,6 +43,7 @@ __all__ = [
     "Condition",
     "DeleteError",
     "DeliveryRecord",
+    "FeedRecord",
     "InboxRecord",
     "LinkRecord",
     "MediaRecord",

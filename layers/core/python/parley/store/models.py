@@ -25,6 +25,7 @@ from pynamodb.models import Model
 from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
+from parley.store.feed_models import FeedRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
 
@@ -462,6 +463,7 @@ def bind(settings: Settings | None = None) -> None:
     for table, model in ALL_MODELS.items():
         model.Meta.table_name = settings.tables[table]
         model._connection = None  # PynamoDB caches the connection with the old name
+    FeedRecord.Meta.table_name, FeedRecord._connection = settings.tables[Table.TOKENS], None  # shares the table
 
 
 def create_tables(settings: Settings | None = None) -> None:
