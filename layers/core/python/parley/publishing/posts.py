@@ -107,14 +107,19 @@ def _channels(workspace_id: str, channel_ids: list[str]) -> list[ChannelRecord]:
     return channels
 
 
-def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
-    """Validate everything, then arm the deliveries, then write post and deliveries in one transaction.
+@dataclass(frozen=True)
+class CheckedPost:
+    """A draft that passed every check queueing runs: what writing it needs."""
 
-    Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
-    does nothing; the other order could leave a delivery that nothing will ever publish."""
-    principal.require(Role.EDITOR)
-    now = clock.now()
-    channels = _channels(principal.workspace_id, draft.channel_ids)
+    channels: list[ChannelRecord]
+    publish_at: datetime
+    attached: post_media.PostMedia | None
+    card_outcome: link_cards.CardOutcome
+
+
+def check_post(workspace_id: str, draft: PostDraft, now: datetime) -> CheckedPost:
+    """Every rule queueing a post applies, nothing written (also `POST /posts/import`'s per-row check)."""
+    channels = _channels(workspace_id, draft.channel_ids)
     problems: list[FieldProblem] = []
     try:
         _check_text(draft.text, channels, draft.overrides)
@@ -125,11 +130,11 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     except ValidationFailed as exc:
         problems += exc.problems
     else:
-        problems += quotas.check(principal.workspace_id, channels, publish_at)
+        problems += quotas.check(workspace_id, channels, publish_at)
     attached = None
     if draft.media or draft.media_overrides:
         try:
-            attached = post_media.resolve(principal.workspace_id, channels, draft.media, draft.media_overrides)
+            attached = post_media.resolve(workspace_id, channels, draft.media, draft.media_overrides)
         except ValidationFailed as exc:
             problems += exc.problems
     problems += post_media.required_images(channels, draft.media, draft.media_overrides)  # Instagram's
@@ -140,9 +145,22 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         )
     except ValidationFailed as exc:
         problems += exc.problems
-    card = card_outcome.card
     if problems:
         raise ValidationFailed(problems)
+    return CheckedPost(channels, publish_at, attached, card_outcome)
+
+
+def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[str, Any]:
+    """Validate everything, then arm the deliveries, then write post and deliveries in one transaction.
+
+    Arming first: if the write then fails, a schedule fires for a delivery that does not exist and
+    does nothing; the other order could leave a delivery that nothing will ever publish."""
+    principal.require(Role.EDITOR)
+    now = clock.now()
+    checked = check_post(principal.workspace_id, draft, now)
+    channels, publish_at, attached = checked.channels, checked.publish_at, checked.attached
+    card_outcome = checked.card_outcome
+    card = card_outcome.card
 
     post_id = "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
