@@ -3,7 +3,7 @@ are all or nothing (or partial), idempotent per file, and take 1,000 rows (docs/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from parley.publishing import posts
+from parley.publishing import imports, posts
+from parley.scheduling.wiring import arming
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.store import DeliveryRecord, MediaRecord, PostRecord
+from parley.team import tokens
 from tests.integration.test_api_posts import Workspace, count_posts, make_workspace, schedules
 from tests.support.api import Answer
 from tests.support.images import png
@@ -191,3 +193,26 @@ def test_a_media_url_on_a_private_address_is_refused(ws: Workspace) -> None:
     answer = send(ws, body, "?dry_run=true")
     (error,) = answer.body["errors"]
     assert error["column"] == "media_urls" and "not fetched" in error["reason"]
+
+
+def ticking(seconds: list[float]) -> Callable[[], float]:
+    """A request's remaining time that the test sets: each call reads the next value."""
+    return lambda: seconds.pop(0) if len(seconds) > 1 else seconds[0]
+
+
+def test_all_or_nothing_out_of_time_cancels_what_it_wrote_and_says_how_big_a_part_fits(ws: Workspace) -> None:
+    editor = tokens.authenticate(f"Bearer {ws.editor.token}")
+    data = (HEADER + good_rows(ws, 5)).encode()
+    with pytest.raises(imports.ImportTooLarge) as caught:
+        imports.import_csv(editor, arming(), data, time_left=ticking([20.0, 20.0, 1.0]))
+    assert caught.value.written == 2 and len(caught.value.cancelled) == 2
+    assert {d.state for d in deliveries(ws)} == {"cancelled"}
+
+
+def test_partial_out_of_time_reports_the_lines_it_did_not_write(ws: Workspace) -> None:
+    editor = tokens.authenticate(f"Bearer {ws.editor.token}")
+    data = (HEADER + good_rows(ws, 4)).encode()
+    answer = imports.import_csv(editor, arming(), data, partial=True, time_left=ticking([20.0, 1.0]))
+    assert [c["line"] for c in answer["created"]] == [2]
+    assert [(e["line"], e["column"]) for e in answer["errors"]] == [(3, None), (4, None), (5, None)]
+    assert "time ran out" in answer["errors"][0]["reason"] and count_posts(ws) == 1

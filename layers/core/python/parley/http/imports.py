@@ -56,7 +56,13 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         dry_run=body["dry_run"],
         partial=body["partial"],
         form_check=form_check,
+        time_left=_time_left,
     )
+
+
+def _time_left() -> float:
+    """The request's remaining seconds (the function's timeout, below API Gateway's 29 s)."""
+    return float(router.lambda_context.get_remaining_time_in_millis()) / 1000
 
 
 IDEMPOTENCY = IdempotencyConfig(
@@ -111,6 +117,19 @@ def import_posts(
     else:
         answer = _run(request)
     return Response(200 if dry_run else 201, "application/json", body=answer)
+
+
+@router.exception_handler(imports.ImportTooLarge)
+def _too_large(exc: imports.ImportTooLarge) -> Response[dict[str, Any]]:
+    """413: nothing imported (what was written in the time is cancelled); send the file in parts."""
+    part = max(1, exc.written // 2)
+    detail = (
+        f"Nothing was imported: only {exc.written} of the file's {exc.rows} rows could be written in one request's "
+        f"time, and they were cancelled (`cancelled`). Send the file in parts of about {part} rows "
+        "(`parley posts import` does), or import with partial=true."
+    )
+    extra = {"cancelled": exc.cancelled, "written": exc.written}
+    return problem(413, detail, instance=PATH, extra=extra)
 
 
 @router.exception_handler(imports.ImportRefused)

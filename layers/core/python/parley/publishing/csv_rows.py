@@ -80,13 +80,19 @@ def decode(data: bytes) -> str:
         ) from None
 
 
-def dialect_of(text: str) -> type[csv.Dialect] | csv.Dialect:
-    """The separator, sniffed from the header line (its cells are known names, so it cannot mislead)."""
+class _Sheet(csv.excel):
+    """What spreadsheets write: `"` quotes, doubled inside a quoted cell; the separator is sniffed."""
+
+
+def dialect_of(text: str) -> type[csv.Dialect]:
+    """The separator, sniffed from the header line (its cells are known names, so it cannot mislead). Only the
+    separator: a header has no quotes, so what the sniffer would guess of quoting is taken from Excel's."""
     header = text.split("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(header, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
     except csv.Error:
-        return csv.excel  # one column, or nothing to tell: commas
+        delimiter = ","  # one column, or nothing to tell: commas
+    return type("Sheet", (_Sheet,), {"delimiter": delimiter})
 
 
 def canonical(header: str) -> str:

@@ -8,6 +8,7 @@ the file's earlier rows filled, a race) cancels the posts this file already crea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from parley.publishing import csv_rows, import_media, posts
 from parley.publishing.csv_rows import Row, RowProblem
 from parley.scheduling import Arming
 from parley.shared import clock
-from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
+from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ParleyError, ValidationFailed
 from parley.shared.observability import logger
 from parley.store import ChannelRecord
 from parley.team.members import Principal, Role
@@ -35,6 +36,19 @@ _COLUMN_OF = {
     "media": "media_urls",
     "link_card": "link",
 }
+
+
+# Seconds a request keeps in hand when it stops writing: to cancel what it wrote (all or nothing) and answer.
+RESERVE_SECONDS = 3.0
+
+
+class ImportTooLarge(ParleyError):
+    """All or nothing, and the request's time ran out before every row was written: what was written was
+    cancelled. `written` rows fitted: a part of about that many goes through (the CLI sends parts)."""
+
+    def __init__(self, written: int, rows: int, cancelled: list[str]) -> None:
+        super().__init__(f"{written} of {rows} rows were written before the request's time ran out")
+        self.written, self.rows, self.cancelled = written, rows, cancelled
 
 
 class ImportRefused(ValidationFailed):
@@ -149,8 +163,10 @@ def import_csv(
     dry_run: bool = False,
     partial: bool = False,
     form_check: FormCheck | None = None,
+    time_left: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
-    """Check every row, then (unless a dry run) write the good ones: all of them, or none unless `partial`."""
+    """Check every row, then (unless a dry run) write the good ones: all of them, or none unless `partial`.
+    `time_left`: the request's remaining seconds (the Lambda context's); writing stops in time to answer."""
     principal.require(Role.EDITOR)
     rows = csv_rows.read(data)
     index = ChannelIndex(list_channels(principal.workspace_id))
@@ -174,7 +190,7 @@ def import_csv(
         raise ImportRefused(outcome.errors)
     if not good:
         raise ImportRefused(outcome.errors)  # partial, and not one good row
-    _write(principal, arming, good, outcome, partial=partial)
+    _write(principal, arming, good, outcome, partial=partial, time_left=time_left)
     return outcome.to_dict()
 
 
@@ -185,8 +201,13 @@ def _write(
     outcome: Outcome,
     *,
     partial: bool,
+    time_left: Callable[[], float] | None,
 ) -> None:
-    for row, draft in good:
+    started = time.monotonic()
+    for number, (row, draft) in enumerate(good):
+        if time_left is not None and time_left() < _reserve(started, number, partial):
+            _out_of_time(principal, arming, good[number:], outcome, partial=partial, rows=len(good))
+            return
         try:
             created = posts.create_post(principal, arming, draft)
         except ValidationFailed as exc:  # checked a moment ago: a quota this file filled, a channel just paused
@@ -203,6 +224,30 @@ def _write(
         if not partial:
             cancelled = _cancel(principal, arming, outcome)
             raise ImportRefused(outcome.errors, cancelled)
+
+
+def _reserve(started: float, written: int, partial: bool) -> float:
+    """Time to keep for the answer, and (all or nothing) to cancel the posts written so far: a cancel costs
+    about what a write did."""
+    per_row = (time.monotonic() - started) / written if written else 0.0
+    return RESERVE_SECONDS + (0.0 if partial else per_row * written)
+
+
+def _out_of_time(
+    principal: Principal,
+    arming: Arming,
+    left: list[tuple[Row, posts.PostDraft]],
+    outcome: Outcome,
+    *,
+    partial: bool,
+    rows: int,
+) -> None:
+    if partial:
+        reason = "not written: the request's time ran out; import this line again (in a smaller file)"
+        outcome.errors += [RowProblem(row.line, None, reason) for row, _ in left]
+        return
+    written = len(outcome.created)
+    raise ImportTooLarge(written, rows, _cancel(principal, arming, outcome))
 
 
 def _cancel(principal: Principal, arming: Arming, outcome: Outcome) -> list[str]:
