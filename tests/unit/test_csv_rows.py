@@ -123,3 +123,13 @@ def test_check_fields_map_to_the_csv_columns() -> None:
     assert imports.column_of("media[1]") == "media_urls"
     assert imports.column_of("overrides.x.text") == "text"
     assert imports.column_of("publish_at") == "publish_at"
+
+
+def test_parts_keep_rows_whole_and_map_their_lines_to_the_file() -> None:
+    text = HEADER + 'A,ch_1,,\n\n"B\nstill B",ch_1,,\nC,ch_1,,\nD,ch_1,,'
+    first, second = csv_rows.parts(text.encode(), 2)
+    assert first.body.decode() == HEADER + 'A,ch_1,,\n"B\nstill B",ch_1,,\n'
+    assert first.lines == {2: 2, 3: 4}  # the blank line 3 of the file is left out
+    assert [r.text for r in read(first.body)] == ["A", "B\nstill B"]
+    assert second.lines == {2: 6, 3: 7} and [r.text for r in read(second.body)] == ["C", "D"]
+    assert [p.lines for p in second.halves()] == [{2: 6}, {2: 7}]

@@ -190,3 +190,52 @@ def with_link(text: str, link: str | None) -> str:
     if not link or link in text:
         return text
     return f"{text.rstrip()} {link}" if text.strip() else link
+
+
+@dataclass(frozen=True)
+class Part:
+    """Some of a file's rows with its header, as the file has them: a request of its own (`parley posts import`
+    sends a large file in parts so that each fits a request's time). `lines` maps each row's first line in the
+    part to its line in the file."""
+
+    header: str
+    rows: tuple[tuple[int, str], ...]  # (the row's first line in the file, its text as in the file)
+
+    @property
+    def body(self) -> bytes:
+        return (self.header + "".join(text for _, text in self.rows)).encode("utf-8")
+
+    @property
+    def lines(self) -> dict[int, int]:
+        line = self.header.count("\n") + 1
+        found = {}
+        for file_line, text in self.rows:
+            found[line] = file_line
+            line += text.count("\n")
+        return found
+
+    def halves(self) -> list[Part]:
+        middle = len(self.rows) // 2
+        return [Part(self.header, self.rows[:middle]), Part(self.header, self.rows[middle:])]
+
+
+def parts(data: bytes, size: int) -> list[Part]:
+    """The file's rows (blank ones left out) in parts of `size`, each with the header; file-wide problems raise
+    ValidationFailed as `read` does (the server reads each part again: this split only keeps rows whole)."""
+    read(data)  # the same refusals as one request would give (encoding, header, size)
+    text = decode(data)
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), dialect_of(text))
+    next(reader)
+    header_end = reader.line_num
+    if not lines[header_end - 1].endswith(("\n", "\r")):
+        lines[header_end - 1] += "\r\n"
+    rows: list[tuple[int, str]] = []
+    start = header_end + 1
+    for cells in reader:
+        line, start = start, reader.line_num + 1
+        if any(c.strip() for c in cells):
+            row_text = "".join(lines[line - 1 : reader.line_num])
+            rows.append((line, row_text if row_text.endswith(("\n", "\r")) else row_text + "\r\n"))
+    header = "".join(lines[:header_end])
+    return [Part(header, tuple(rows[i : i + size])) for i in range(0, len(rows), size)]
