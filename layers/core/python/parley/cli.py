@@ -196,9 +196,16 @@ class Api:
                     raise click.ClickException(f"{self.url} cannot be reached: {exc}") from exc
             else:
                 if answer.status_code not in (409, 429, 502, 503, 504) or attempt == 3 or method != "POST":
-                    return answer.status_code, (answer.json() if answer.content else None)
+                    return answer.status_code, _json(answer)
             time.sleep(2**attempt)  # safe to repeat: a dry run stores nothing, a keyed import answers once
         raise AssertionError("unreachable")
+
+
+def _json(answer: Any) -> Any:
+    try:
+        return answer.json() if answer.content else None
+    except ValueError:  # not parley's answer (a proxy's error page): its start, to show
+        return {"detail": answer.text[:200]}
 
 
 @dataclass
