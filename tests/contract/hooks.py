@@ -16,6 +16,7 @@ from typing import Any
 
 import schemathesis
 
+IMPORT_COLUMNS = ("text", "channels", "publish_at", "time_zone", "media_urls", "alt_texts", "link", "utm_campaign")
 # Operation (METHOD path, regex) -> the fields whose refusal is such a reason, with the reason's words
 SEMANTIC: list[tuple[str, dict[str, str]]] = [
     # A cursor is only what a previous page of the same listing gave out; made-up base64url is refused by its
@@ -27,6 +28,9 @@ SEMANTIC: list[tuple[str, dict[str, str]]] = [
     # publish_at must be in the future (the clock) and exist in its zone (DST gaps); texts and media are
     # judged by each target channel's network (graphemes, weighted characters, images per network).
     (r"(POST /posts|PATCH /posts/\{post_id\})", {"publish_at": "", "text": "", "overrides": "", "media": ""}),
+    # A CSV import's body is a file the schema can only call text/csv: its header and each row are judged as
+    # POST /posts judges a post (parley.publishing.csv_rows, .imports), a refusal naming the line's column.
+    (r"POST /posts/import", dict.fromkeys(("file", "header", "row", "Idempotency-Key", *IMPORT_COLUMNS), "")),
     # A credential is checked by the network it is for (here: a made-up handle on a made-up server).
     (r"POST /channels", {"identifier": "", "app_password": "", "access_token": "", "service_url": ""}),
     # A webhook's URL must resolve to public addresses only (DNS; here nothing but loopback resolves).

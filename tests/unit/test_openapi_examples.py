@@ -86,6 +86,9 @@ def test_every_request_body_has_valid_examples(method: str, path: str, media_typ
     ).values():
         found.append(media["value"])
     assert found, f"{method.upper()} {path}: its body ({body.get('title')}) has no example"
+    if media_type != "application/json":  # a file (text/csv): a text, read by its own parser's tests
+        assert body.get("type") == "string" and all(isinstance(e, str) and e for e in found)
+        return
     model = _models().get(str(body.get("title")))
     assert model is not None, f"no pydantic model named {body.get('title')}"
     for example in found:

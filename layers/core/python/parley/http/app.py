@@ -30,6 +30,7 @@ from parley.http import answers as answer_routes
 from parley.http import approval as approval_routes
 from parley.http import calendar as calendar_routes
 from parley.http import contract
+from parley.http import imports as import_routes
 from parley.http import inbox as inbox_routes
 from parley.http import listeners as listener_routes
 from parley.http import media as media_routes
@@ -99,6 +100,8 @@ def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:
     if not event.body:
         return None
     media_type = (event.headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if event.path == import_routes.PATH:  # the one route whose body is a file: CSV
+        return _admit_csv(event.body, bool(event.is_base64_encoded), media_type, event.path)
     if media_type != "application/json" and not media_type.endswith("+json"):
         return problem(415, "The body must be JSON (Content-Type: application/json).", instance=event.path)
     try:
@@ -106,6 +109,16 @@ def _admit(app: APIGatewayRestResolver) -> Response[dict[str, Any]] | None:
         json.loads(raw.decode("utf-8"))
     except (UnicodeError, binascii.Error, ValueError):
         return problem(400, "The body is not UTF-8 JSON.", instance=event.path)
+    return None
+
+
+def _admit_csv(body: str, is_base64: bool, media_type: str, path: str) -> Response[dict[str, Any]] | None:
+    if media_type != import_routes.MEDIA_TYPE:
+        return problem(415, "The body must be a CSV file (Content-Type: text/csv).", instance=path)
+    try:
+        (base64.b64decode(body, validate=True) if is_base64 else body.encode()).decode("utf-8")
+    except (UnicodeError, binascii.Error, ValueError):
+        return problem(400, "The body is not UTF-8: save the sheet as 'CSV UTF-8'.", instance=path)
     return None
 
 
@@ -353,6 +366,7 @@ def disconnect_channel(
 
 # ---- inbox, workspace settings and approved answers (parley.http.inbox, .workspace, .answers) ---
 
+app.include_router(import_routes.router)  # before the posts' routes: /posts/import is no post id
 app.include_router(post_routes.router)
 app.include_router(approval_routes.router)  # drafts checked on demand, approval (docs/approval.md)
 app.include_router(inbox_routes.router)

@@ -50,6 +50,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
                     "field": {"type": "string", "description": "The field, e.g. `text` or `overrides.x.text`"},
                     "pointer": {"type": "string", "description": "The field as a JSON pointer, e.g. `/text`"},
                     "reason": {"type": "string"},
+                    "line": {"type": "integer", "description": "A CSV import's line (the header is line 1)"},
+                    "column": {"type": "string", "description": "A CSV import's column (empty: the whole row)"},
                 },
             },
         },
@@ -156,9 +158,31 @@ SUCCESS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
         201: {"description": "The feed, with its URL (shown once; the previous one stops)"}
     },
     ("delete", "/me/calendar-feed"): {204: {"description": "Revoked: its URL answers 404"}},
+    ("post", "/posts/import"): {
+        201: {"description": "Imported: the post created per line (partial: and the lines refused, each with why)"},
+        200: {
+            "description": "Dry run (`dry_run=true`): the lines that would be imported and each refusal; nothing stored"
+        },
+    },
     ("get", "/channels/x/consent"): _CONSENT,
     ("get", "/channels/{network}/consent"): _CONSENT,
 }
+# Bodies that are files, not JSON (Powertools declares JSON bodies only): their media type and what they hold.
+FILE_BODIES: dict[tuple[str, str], tuple[str, str]] = {
+    ("post", "/posts/import"): (
+        "text/csv",
+        "A CSV file (UTF-8, with or without a BOM; `,` `;` or tab): a header line naming the columns text, channels, "
+        "publish_at, time_zone, media_urls, alt_texts, link, utm_campaign (any case), then one post a line; "
+        "at most 1,000 rows (docs/import.md)",
+    ),
+}
+FILE_EXAMPLES = {
+    "text/csv": "text,channels,publish_at,time_zone\r\n"
+    "Spring sale starts today,@acme.bsky.social,2026-03-02 09:00,Europe/Berlin\r\n"
+    '"Two lines,\r\nquoted",@acme.bsky.social|ch_01m8zg3q7k2v9x4t6b8n0c5dre,next_slot,\r\n'
+    "A draft for later,@acme.bsky.social,,\r\n"
+}
+WHY_NOT_CSV = {400: "The body is not UTF-8", 415: "The body is not CSV (Content-Type: text/csv)"}
 TEXT_ALTERNATIVES: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): "text/csv",  # ?format=csv
     ("get", "/channels/x/callback"): HTML,  # Accept: text/html
@@ -284,6 +308,14 @@ def declare(document: dict[str, Any], public_paths: tuple[str, ...]) -> dict[str
 
 
 def _declare_operation(method: str, path: str, operation: dict[str, Any], *, public: bool) -> None:
+    if (method, path) in FILE_BODIES:
+        media_type, description = FILE_BODIES[(method, path)]
+        schema = {"type": "string", "contentMediaType": media_type}
+        operation["requestBody"] = {
+            "required": True,
+            "description": description,
+            "content": {media_type: {"schema": schema, "examples": {"a week": {"value": FILE_EXAMPLES[media_type]}}}},
+        }
     responses: dict[str, Any] = operation.setdefault("responses", {})
     ok = responses.pop("200", None) or {"description": "OK"}
     responses.pop("422", None)  # Powertools' own 422 shape; parley's is a Problem, declared below where it applies
@@ -332,6 +364,8 @@ def _declare_operation(method: str, path: str, operation: dict[str, Any], *, pub
         cursor = status == 400 and pages
         example = {"problem": problem_examples.problem(status, method, path, cursor=cursor)}
         why = WHY_CURSOR if cursor else WHY[status]
+        if (method, path) in FILE_BODIES:
+            why = WHY_NOT_CSV.get(status, why)
         responses[str(status)] = {
             "description": why,
             "content": {PROBLEM: {"schema": PROBLEM_REF, "examples": example}},

@@ -303,6 +303,21 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
     )
     | {"short_links": "on"},
     ("get", "/posts", 200): {"items": [_post()], "next_cursor": None},
+    ("post", "/posts/import", 201): {
+        "dry_run": False,
+        "rows": 3,
+        "created": [
+            {"line": 2, "post_id": "p_01m8zg9y4c2x6v8b0n3m5k7j9h"},
+            {"line": 4, "post_id": "p_01m8zgb0a2c4e6g8j0k2m4p6r8"},
+        ],
+        "errors": [{"line": 3, "column": "publish_at", "reason": "2025-01-05T08:00:00+00:00 is in the past"}],
+    },
+    ("post", "/posts/import", 200): {
+        "dry_run": True,
+        "rows": 3,
+        "valid_lines": [2, 4],
+        "errors": [{"line": 3, "column": "channels", "reason": "no channel acme.tset (an id or a handle)"}],
+    },
     ("get", _P, 200): _post(PUBLISHED),
     ("get", f"{_P}/deliveries", 200): {"items": [PUBLISHED]},
     ("patch", _P, 200): {

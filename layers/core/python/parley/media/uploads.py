@@ -242,6 +242,37 @@ def _keep_checked(settings: Settings, record: MediaRecord, data: bytes) -> str:
     return key
 
 
+def create_checked(principal: Principal, data: bytes, verdict: Verdict, alt: str | None = None) -> MediaRecord:
+    """A `ready` media record for bytes judged here rather than uploaded (an image fetched from a URL by a
+    CSV import: parley.media.fetched), stored as a check stores what it accepted; unused, it expires."""
+    principal.require(Role.CONTRIBUTOR)
+    if verdict.status != READY:
+        raise ValidationFailed(FieldProblem("media", verdict.reason or "not an image parley takes"))
+    now = clock.now()
+    kind = filetype.guess(data)
+    content_type = kind.mime if kind is not None else "application/octet-stream"
+    record = MediaRecord(
+        "m_" + ids.new_id(),
+        workspace_id=principal.workspace_id,
+        object_key="",
+        content_type=content_type,
+        declared_size=len(data),
+        size=len(data),
+        width=verdict.width,
+        height=verdict.height,
+        alt=alt or None,
+        status=READY,
+        created_by=principal.member_id,
+        created_at=now,
+        checked_at=now,
+        expires_at=_epoch(now + timedelta(days=MEDIA_UNUSED_DAYS)),  # unless a post uses it
+    )
+    settings = get_settings()
+    record.object_key = _keep_checked(settings, record, data)
+    record.save(condition=MediaRecord.media_id.does_not_exist())
+    return record
+
+
 def discard_upload(record: MediaRecord, settings: Settings | None = None) -> None:
     """Delete what the presigned POST wrote: once the media is settled, nothing reads that key again."""
     if record.upload_key is None:

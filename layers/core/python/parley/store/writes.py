@@ -16,8 +16,11 @@ __all__ = ["Action", "Condition", "DeleteError", "PutError", "TransactWriteError
 
 
 def transaction() -> TransactWrite:
-    """A TransactWriteItems of up to 100 conditional writes: all of them happen, or none."""
-    from pynamodb.connection import Connection
+    """A TransactWriteItems of up to 100 conditional writes: all of them happen, or none. On the models' own
+    connection (reset by `bind`): a new one per transaction would build a botocore client each time, a third
+    of a second per queued post (a CSV import queues hundreds)."""
     from pynamodb.transactions import TransactWrite  # only where posts are queued: cold imports stay lean
 
-    return TransactWrite(connection=Connection())
+    from parley.store.models import PostRecord
+
+    return TransactWrite(connection=PostRecord._get_connection().connection)
