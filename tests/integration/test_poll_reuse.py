@@ -1,0 +1,174 @@
+"""A poll keeps the channel's adapter (its credential and session) in the container between runs, while the
+channel record says it may: against DynamoDB, SSM and Scheduler (moto's server), with a stand-in listener
+(what is read from the network is not the point; what is read from SSM is)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+
+from parley.connect import adapters, credentials, kept_adapters
+from parley.listening import poll, watches
+from parley.networks.base import Adapter, Conversation, Credential, Found, InvalidCredential, NetworkError
+from parley.scheduling.polls import PollScheduler
+from parley.shared import aws as parley_aws
+from parley.shared import clock, ids
+from parley.shared.config import get_settings
+from parley.store import ChannelRecord, DeliveryRecord
+
+
+class _Listener:
+    def __init__(self) -> None:
+        self.refuse: NetworkError | None = None
+
+    def read_conversation(self, remote_id: str, own_id: str) -> Conversation | None:
+        if self.refuse is not None:
+            raise self.refuse
+        return Conversation({"like": 1}, [])
+
+    def read_mentions(self, since: str | None) -> Found:
+        return Found([], None, 1)
+
+
+@pytest.fixture
+def manual_clock() -> Iterator[clock.ManualClock]:
+    previous = clock.get_clock()
+    manual = clock.ManualClock(previous.now())
+    clock.set_clock(manual)
+    yield manual
+    clock.set_clock(previous)
+
+
+@pytest.fixture
+def reads(aws: str, manual_clock: clock.ManualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """What each poll read from SSM (credentials) and which adapters it made."""
+    seen: dict[str, Any] = {"credentials": 0, "adapters": 0, "listener": _Listener()}
+    load = credentials.load_credential
+
+    def counted(name: str) -> Credential:
+        seen["credentials"] += 1
+        return load(name)
+
+    def factory(network: str, credential: Credential, sessions: Any) -> Adapter:
+        seen["adapters"] += 1
+        return cast(Adapter, object())
+
+    monkeypatch.setattr(credentials, "load_credential", counted)
+    monkeypatch.setattr(poll, "listener_for", lambda network, adapter: seen["listener"])
+    adapters.set_factory(factory)
+    kept_adapters.forget_all()
+    yield seen
+    adapters.set_factory(None)
+    kept_adapters.forget_all()
+
+
+def _channel(network: str = "bluesky") -> ChannelRecord:
+    workspace_id, channel_id = "ws_" + ids.new_id(), "ch_" + ids.new_id()
+    parameter = credentials.credential_parameter(get_settings().parameter_prefix, workspace_id, channel_id)
+    credentials.save_credential(parameter, Credential("brand.test", "app-password", "https://pds.test"))
+    record = ChannelRecord(
+        workspace_id,
+        channel_id,
+        network=network,
+        handle="brand.test",
+        remote_id="did:plc:brand",
+        service_url="https://pds.test",
+        credential_parameter=parameter,
+        created_at=clock.now(),
+        created_by="m",
+    )
+    record.save()
+    now = clock.now()
+    published = DeliveryRecord(
+        "p_" + ids.new_id(),
+        channel_id,
+        workspace_id=workspace_id,
+        network=network,
+        text="t",
+        state="published",
+        state_key=f"{workspace_id}#published",
+        publish_at=now,
+        publish_key="k",
+        due_at=now,
+        remote_id="at://did:plc:brand/app.bsky.feed.post/x",
+        published_at=now,
+        updated_at=now,
+    )
+    assert watches.watch(published, _polls(), timedelta(days=7))
+    return record
+
+
+def _polls() -> PollScheduler:
+    return PollScheduler(get_settings(), parley_aws.client("scheduler"))
+
+
+def _poll(channel: ChannelRecord, manual_clock: clock.ManualClock) -> poll.PollResult:
+    manual_clock.advance(3600)  # the next look is due (the firer is not running here)
+    result = poll.run(channel.workspace_id, channel.channel_id, _polls())
+    assert result.polled == 1
+    return result
+
+
+def test_a_warm_poll_reads_neither_the_credential_nor_the_session(
+    reads: dict[str, Any], manual_clock: clock.ManualClock
+) -> None:
+    channel = _channel()
+    for _ in range(3):
+        _poll(channel, manual_clock)
+    assert (reads["credentials"], reads["adapters"]) == (1, 1)
+    assert kept_adapters.kept(channel.workspace_id, channel.channel_id)
+
+
+def test_a_reconnected_channel_is_read_again(reads: dict[str, Any], manual_clock: clock.ManualClock) -> None:
+    channel = _channel()
+    _poll(channel, manual_clock)
+    manual_clock.advance(60)
+    channel.update(actions=[ChannelRecord.credential_set_at.set(clock.now())])  # what a reconnect does
+    _poll(channel, manual_clock)
+    _poll(channel, manual_clock)
+    assert (reads["credentials"], reads["adapters"]) == (2, 2)
+
+
+@pytest.mark.parametrize("status", ["needs_reauth", "paused"])
+def test_a_channel_that_is_not_active_keeps_nothing(
+    reads: dict[str, Any], manual_clock: clock.ManualClock, status: str
+) -> None:
+    channel = _channel()
+    _poll(channel, manual_clock)
+    channel.update(actions=[ChannelRecord.status.set(status)])
+    _poll(channel, manual_clock)
+    assert not kept_adapters.kept(channel.workspace_id, channel.channel_id)
+    _poll(channel, manual_clock)
+    assert (reads["credentials"], reads["adapters"]) == (3, 3)  # read from SSM every time, as before
+
+
+def test_a_channel_that_is_gone_is_forgotten(reads: dict[str, Any], manual_clock: clock.ManualClock) -> None:
+    channel = _channel()
+    _poll(channel, manual_clock)
+    channel.delete()  # a disconnect deletes its watches first; one claimed before it ran finds no channel
+    _poll(channel, manual_clock)
+    assert not kept_adapters.kept(channel.workspace_id, channel.channel_id)
+    assert reads["credentials"] == 1
+
+
+def test_a_refused_credential_is_read_again_at_the_next_poll(
+    reads: dict[str, Any], manual_clock: clock.ManualClock
+) -> None:
+    channel = _channel()
+    _poll(channel, manual_clock)
+    reads["listener"].refuse = InvalidCredential("Bluesky refused the app password")
+    _poll(channel, manual_clock)
+    assert not kept_adapters.kept(channel.workspace_id, channel.channel_id)
+    reads["listener"].refuse = None
+    _poll(channel, manual_clock)
+    assert (reads["credentials"], reads["adapters"]) == (2, 2)
+
+
+def test_the_oauth_networks_adapters_are_not_kept(reads: dict[str, Any], manual_clock: clock.ManualClock) -> None:
+    channel = _channel("linkedin")  # token upkeep renews its token in SSM behind the adapter's back
+    _poll(channel, manual_clock)
+    _poll(channel, manual_clock)
+    assert reads["credentials"] == 2
