@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 
-from parley.connect import adapters, credentials, kept_adapters
+from parley.connect import adapters, credentials, health, kept_adapters
 from parley.listening import poll, watches
 from parley.networks.base import Adapter, Conversation, Credential, Found, InvalidCredential, NetworkError
 from parley.scheduling.polls import PollScheduler
@@ -172,3 +172,27 @@ def test_the_oauth_networks_adapters_are_not_kept(reads: dict[str, Any], manual_
     _poll(channel, manual_clock)
     _poll(channel, manual_clock)
     assert reads["credentials"] == 2
+
+
+def test_the_last_poll_is_written_at_most_once_an_hour(reads: dict[str, Any], manual_clock: clock.ManualClock) -> None:
+    channel = _channel()
+    _poll(channel, manual_clock)
+    first = clock.now()
+    assert ChannelRecord.get(channel.workspace_id, channel.channel_id).last_polled_at == first
+
+    for minutes in (1, 30, 59):  # polls within the hour leave it
+        read = ChannelRecord.get(channel.workspace_id, channel.channel_id)
+        assert not health.note_polled(read, first + timedelta(minutes=minutes))
+    assert ChannelRecord.get(channel.workspace_id, channel.channel_id).last_polled_at == first
+
+    _poll(channel, manual_clock)  # an hour after it: moved
+    assert ChannelRecord.get(channel.workspace_id, channel.channel_id).last_polled_at == clock.now()
+
+
+def test_a_stale_read_does_not_move_a_newer_last_poll(aws: str, manual_clock: clock.ManualClock) -> None:
+    channel = _channel()
+    stale = ChannelRecord.get(channel.workspace_id, channel.channel_id)
+    assert health.note_polled(stale, clock.now())
+    # a concurrent run read the record before that write: the condition keeps the newer time
+    assert not health.note_polled(stale, clock.now() + timedelta(minutes=5))
+    assert ChannelRecord.get(channel.workspace_id, channel.channel_id).last_polled_at == clock.now()

@@ -44,7 +44,7 @@ def run(workspace_id: str, channel_id: str, polls: PollScheduler) -> PollResult:
             kept_adapters.forget(workspace_id, channel_id)
         if channel is not None:
             _read(channel, claimed, result)
-            health.note(workspace_id, channel_id, polled_at=now)
+            health.note_polled(channel, now)  # at most once an hour
     result.polled = len(claimed)
     if result.new_items:
         try:
