@@ -196,3 +196,15 @@ def test_a_stale_read_does_not_move_a_newer_last_poll(aws: str, manual_clock: cl
     # a concurrent run read the record before that write: the condition keeps the newer time
     assert not health.note_polled(stale, clock.now() + timedelta(minutes=5))
     assert ChannelRecord.get(channel.workspace_id, channel.channel_id).last_polled_at == clock.now()
+
+
+def test_unchanged_counters_are_not_written_again(reads: dict[str, Any], manual_clock: clock.ManualClock) -> None:
+    channel = _channel()
+    manual_clock.advance(3600)
+    (watch,) = watches.due(channel.workspace_id, channel.channel_id, clock.now())
+    assert watches.save_counters(watch, {"like": 1, "reply": 0})
+    (again,) = watches.due(channel.workspace_id, channel.channel_id, clock.now())
+    assert not watches.save_counters(again, {"like": 1, "reply": 0})
+    assert watches.save_counters(again, {"like": 2, "reply": 0})
+    (stored,) = watches.due(channel.workspace_id, channel.channel_id, clock.now())
+    assert stored.counters is not None and stored.counters.as_dict() == {"like": 2, "reply": 0}

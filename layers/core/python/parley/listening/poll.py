@@ -77,7 +77,7 @@ def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult
         result.network_calls += conversation.calls if conversation is not None else 1
         if conversation is None:
             continue
-        watch.update(actions=[WatchRecord.counters.set(conversation.counters)])
+        watches.save_counters(watch, conversation.counters)
         engagement_snapshots.record(watch, channel.network, conversation.counters)
         for found in conversation.replies:
             _file(channel, found, watch.post_id, result)
