@@ -4,6 +4,7 @@ channel record says it may: against DynamoDB, SSM and Scheduler (moto's server),
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, cast
@@ -208,3 +209,26 @@ def test_unchanged_counters_are_not_written_again(reads: dict[str, Any], manual_
     assert watches.save_counters(again, {"like": 2, "reply": 0})
     (stored,) = watches.due(channel.workspace_id, channel.channel_id, clock.now())
     assert stored.counters is not None and stored.counters.as_dict() == {"like": 2, "reply": 0}
+
+
+def test_the_network_calls_are_a_field_of_the_poll_done_line_not_a_metric(
+    reads: dict[str, Any],
+    manual_clock: clock.ManualClock,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from functions.poll.handler import lambda_handler
+    from tests.support.api import FakeContext
+
+    channel = _channel()
+    manual_clock.advance(3600)
+    capsys.readouterr()
+    with caplog.at_level(logging.INFO):
+        lambda_handler(
+            {"workspace_id": channel.workspace_id, "channel_id": channel.channel_id}, cast(Any, FakeContext())
+        )
+
+    (done,) = [r for r in caplog.records if r.getMessage() == "poll done"]
+    assert (done.__dict__["polled"], done.__dict__["network_calls"]) == (1, 2)  # the thread and the mentions
+    emitted = capsys.readouterr().out  # the EMF line the metrics flush prints
+    assert '"Engagement"' in emitted and '"PollNetworkCalls"' not in emitted
