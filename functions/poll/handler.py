@@ -18,5 +18,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     workspace_id, channel_id = str(event["workspace_id"]), str(event["channel_id"])
     logger.append_keys(channel_id=channel_id)
     result = poll.run(workspace_id, channel_id, polls())
-    logger.info("poll done", extra={"polled": result.polled, "new": len(result.new_items)})
+    logger.info(
+        "poll done",
+        extra={"polled": result.polled, "new": len(result.new_items), "network_calls": result.network_calls},
+    )
     return {"polled": result.polled, "new": len(result.new_items), "next_poll": result.next_poll}

@@ -90,7 +90,9 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         description="Settles deliveries whose publish attempt failed outside the publish function",
     ),
     names.Function.POLL: FunctionSettings(
-        memory_mb=512,
+        # Mostly waiting on the network: half the memory, about 40% fewer GB-seconds a poll in bench/cost.py's
+        # model (docs/deploy.md); a run of POLL_MAX_WATCHES_PER_RUN stays well inside its timeout.
+        memory_mb=256,
         timeout=Duration.seconds(names.POLL_TIMEOUT_SECONDS),
         description="Polls one channel's watched posts for replies, mentions and counters",
     ),

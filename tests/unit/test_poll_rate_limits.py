@@ -40,8 +40,7 @@ def test_a_rate_limit_stops_the_runs_calls_while_a_plain_failure_moves_on(
     monkeypatch: pytest.MonkeyPatch, retry_at: datetime | None, expected: int
 ) -> None:
     listener = LimitedListener(retry_at)
-    monkeypatch.setattr(poll.credentials, "load_credential", lambda name: None)
-    monkeypatch.setattr(poll, "adapter_for", lambda network, credential, sessions: None)
+    monkeypatch.setattr(poll.kept_adapters, "adapter_for_channel", lambda channel: None)
     monkeypatch.setattr(poll, "listener_for", lambda network, adapter: listener)
     monkeypatch.setattr(poll, "_read_mentions", lambda channel, listener, result: listener.read_mentions(None))
     channel = ChannelRecord("ws", "ch", network="mastodon", remote_id="1", credential_parameter="/p/cred")

@@ -71,3 +71,8 @@ def set_factory(factory: AdapterFactory | None) -> None:
     """Tests swap in a fake network here (unit tests only)."""
     global _factory
     _factory = factory or default_factory
+
+
+def current_factory() -> AdapterFactory:
+    """What makes adapters now (an adapter kept by `kept_adapters` is used only with the factory that made it)."""
+    return _factory

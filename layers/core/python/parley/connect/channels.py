@@ -116,6 +116,8 @@ def _reconnect(record: ChannelRecord, account: Account, credential: Credential) 
             ChannelRecord.service_url.set(credential.service_url),
             ChannelRecord.status.set(ACTIVE),
             ChannelRecord.status_reason.remove(),
+            # a poll's adapter kept in a container (connect.kept_adapters) is made again with the new one
+            ChannelRecord.credential_set_at.set(clock.now()),
         ]
     )
     return record

@@ -4,7 +4,7 @@ renewed by themselves, when it last published and was last read."""
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from parley.connect import credentials
@@ -13,6 +13,10 @@ from parley.connect.providers import OAUTH_NETWORKS, PROVIDERS
 from parley.shared import clock
 from parley.shared.timeparse import network_time
 from parley.store import Action, ChannelRecord, UpdateError
+
+# `last_polled_at` is moved at most this often: a poll runs every few minutes, and a write each time was
+# the channel table's share of a poll's cost (docs/deploy.md, "What 1,000 posts cost").
+POLLED_AT_EVERY = timedelta(hours=1)
 
 # How each kind of credential lasts, where it is not a token with an expiry
 LASTING = {
@@ -54,6 +58,23 @@ def note(
     # gone meanwhile, or a hiccup: health is a courtesy, never a reason to fail the publish or the poll
     with contextlib.suppress(UpdateError):
         ChannelRecord(workspace_id, channel_id).update(actions=actions, condition=ChannelRecord.channel_id.exists())
+
+
+def note_polled(channel: ChannelRecord, now: datetime) -> bool:
+    """Remember a poll for the health view, at most once an hour: only when the stored time (the record the
+    poll read) is an hour old or none. The write's condition holds it to that against a concurrent run.
+    True when it wrote."""
+    last = channel.last_polled_at
+    if last is not None and now - last < POLLED_AT_EVERY:
+        return False
+    older = ChannelRecord.last_polled_at.does_not_exist() | (ChannelRecord.last_polled_at <= now - POLLED_AT_EVERY)
+    try:
+        ChannelRecord(channel.workspace_id, channel.channel_id).update(
+            actions=[ChannelRecord.last_polled_at.set(now)], condition=ChannelRecord.channel_id.exists() & older
+        )
+    except UpdateError:  # gone meanwhile, another run wrote it, or a hiccup: health is a courtesy
+        return False
+    return True
 
 
 def _token(channel: ChannelRecord) -> tuple[datetime | None, bool]:

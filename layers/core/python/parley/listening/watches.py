@@ -151,6 +151,16 @@ def claim(item: WatchRecord, now: datetime) -> bool:
     return True
 
 
+def save_counters(watch: WatchRecord, counters: dict[str, Any]) -> bool:
+    """The post's counters at this poll, on its watch item; unchanged ones (most polls of a quiet post) are
+    not written again: the item already says so. True when it wrote."""
+    stored = watch.counters.as_dict() if watch.counters is not None else None
+    if stored == counters:
+        return False
+    watch.update(actions=[WatchRecord.counters.set(counters)])
+    return True
+
+
 def rearm(workspace_id: str, channel_id: str, polls: PollScheduler) -> datetime | None:
     """After a run: arm the channel's poll for its earliest due watch, or remove the `#poll` item when
     nothing is watched. Conditional on the `armed_for` read here; a lost write is read again."""

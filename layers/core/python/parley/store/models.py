@@ -112,6 +112,7 @@ class ChannelRecord(Model):
     remote_id = UnicodeAttribute()  # the account's id on the network (Bluesky: its DID)
     service_url = UnicodeAttribute()
     credential_parameter = UnicodeAttribute()  # SSM SecureString name; the secret itself is never here
+    credential_set_at = UTCDateTimeAttribute(null=True)  # when a reconnect last replaced it (kept_adapters)
     status = UnicodeAttribute(default="active")  # active | needs_reauth | paused
     status_reason = UnicodeAttribute(null=True)  # why it is not active, as the network said
     time_zone = UnicodeAttribute(default="UTC")
