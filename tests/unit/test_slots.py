@@ -3,7 +3,9 @@ Europe/Berlin, with the manual clock as the reference time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,15 +19,15 @@ NY, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 
 
 @pytest.fixture
-def manual() -> ManualClock:
+def manual() -> Iterator[ManualClock]:
     previous = clock.get_clock()
     manual = ManualClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))  # a Monday
     clock.set_clock(manual)
-    yield manual  # type: ignore[misc]
+    yield manual
     clock.set_clock(previous)
 
 
-def problems(rules: list[dict[str, object]], zone: str = "UTC") -> dict[str, str]:
+def problems(rules: list[dict[str, Any]], zone: str = "UTC") -> dict[str, str]:
     with pytest.raises(ValidationFailed) as caught:
         slots.parse(zone, rules)
     return {p.field: p.reason for p in caught.value.problems}
@@ -95,5 +97,10 @@ def test_slots_keep_their_local_time_across_a_dst_change(manual: ManualClock) ->
     manual.set(datetime(2026, 3, 27, 0, 0, tzinfo=UTC))
     weekly = slots.parse("Europe/Berlin", [{"days": list(slots.DAYS), "at": ["09:00"]}])
     found = slots.between(weekly, clock.now(), datetime(2026, 3, 31, tzinfo=UTC))
-    assert [s.astimezone(BERLIN).strftime("%d %H:%M") for s in found] == ["27 09:00", "28 09:00", "29 09:00", "30 09:00"]
+    assert [s.astimezone(BERLIN).strftime("%d %H:%M") for s in found] == [
+        "27 09:00",
+        "28 09:00",
+        "29 09:00",
+        "30 09:00",
+    ]
     assert [s.hour for s in found] == [8, 8, 7, 7]  # CET, then CEST

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.http import queue_examples
 from parley.http.problem_examples import IDS, WORKSPACE
 from parley.metrics.views import COUNTERS, to_csv
 from parley.networks.capabilities import capabilities
@@ -426,6 +427,7 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         "next_cursor": None,
     },
 }
+SUCCESS |= queue_examples.SUCCESS
 # The text alternatives of a 200 (CSV, an HTML page), by (method, path).
 TEXT: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): to_csv(SUMMARY),

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from parley.http.fields import Cursor, Limit, PathId, QueryTime
 from parley.http.schemas import CreatePost, EditPost
-from parley.publishing import posts
+from parley.publishing import posts, queue_posts
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws
@@ -47,6 +47,8 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
         media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
         link_card=body.get("link_card"),
     )
+    if draft.publish_at == queue_posts.NEXT_SLOT:
+        return queue_posts.create_queued(principal, _arming(), draft)
     return posts.create_post(principal, _arming(), draft)
 
 
@@ -130,7 +132,7 @@ def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
 
 @router.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
 def cancel_post(post_id: PathId) -> dict[str, Any]:
-    return posts.cancel_post(_caller(), _arming(), post_id)
+    return queue_posts.cancel_post(_caller(), _arming(), post_id)  # its slots in the queue are free again
 
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")

@@ -202,9 +202,10 @@ class CreatePost(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="Channel ids to publish on",
     )
-    publish_at: PublishAt = Field(
+    publish_at: PublishAt | Literal["next_slot"] = Field(
         description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
-        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone",
+        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone; or `next_slot`: the next free "
+        "slot of each channel's posting times (docs/queue.md)",
     )
     time_zone: Zone | None = Field(default=None, description="IANA zone for a publish_at without an offset")
     campaign: Name | None = Field(default=None, description="Its campaign (utm_campaign of its short links)")

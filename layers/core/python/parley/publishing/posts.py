@@ -40,6 +40,8 @@ class PostDraft:
     media: list[str] = field(default_factory=list)  # media ids (parley.media.post_media)
     media_overrides: dict[str, list[str]] = field(default_factory=dict)  # network -> its own media ids
     link_card: dict[str, str | None] | None = None  # fields given by the marketer (parley.media.link_cards)
+    post_id: str | None = None  # given by the queue (parley.publishing.queue_posts): its slots are claimed for it
+    delivery_times: dict[str, datetime] = field(default_factory=dict)  # channel -> its own slot (else publish_at)
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     if problems:
         raise ValidationFailed(problems)
 
-    post_id = "p_" + ids.new_id()
+    post_id = draft.post_id or "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
     post = PostRecord(
         principal.workspace_id,
@@ -171,8 +173,8 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             DeliveryKey(principal.workspace_id, post_id, c.channel_id),
             network=c.network,
             text=shorten(c.channel_id, c.network, texts[c.channel_id]),
-            publish_at=publish_at,
-            publish_key=key,
+            publish_at=(at := draft.delivery_times.get(c.channel_id, publish_at)),
+            publish_key=publish_key(at, post_id),
             state=State.HELD if held or c.paused_since is not None else State.SCHEDULED,
         )
         for c in channels
@@ -184,7 +186,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         post_media.mark_in_use(attached, records)  # before anything can publish them
     for record in (r for r in records if r.state == State.SCHEDULED.value):
         # At least a second of delay: the transaction below lands before the message is received.
-        arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
+        arming.arm(PublishMessage(DeliveryKey.of(record), record.publish_at), attempt=0, minimum_delay=1)
     with store_transaction() as transaction:
         transaction.save(post, condition=PostRecord.post_id.does_not_exist())
         for record in records:

@@ -84,9 +84,9 @@ def parse(time_zone: str, rules: list[dict[str, Any]], field: str = "times") -> 
                 first = min(twice).strftime("%H:%M")
                 problems.append(FieldProblem(f"{where}.at", f"{name} {first} is already named by another rule"))
             day |= set(times)
-    for day, ats_of_day in days.items():
+    for weekday, ats_of_day in days.items():
         if len(ats_of_day) > MAX_TIMES_PER_DAY:
-            problems.append(FieldProblem(field, f"{DAYS[day]}: at most {MAX_TIMES_PER_DAY} times a day"))
+            problems.append(FieldProblem(field, f"{DAYS[weekday]}: at most {MAX_TIMES_PER_DAY} times a day"))
     if problems:
         raise ValidationFailed(problems)
     return Weekly(time_zone, {d: tuple(sorted(ts)) for d, ts in days.items() if ts})

@@ -21,6 +21,7 @@ from parley.store.models import (
     bind,
     create_tables,
 )
+from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 from parley.store.writes import (
     Action,
@@ -49,6 +50,7 @@ __all__ = [
     "OAuthStateRecord",
     "PostRecord",
     "PutError",
+    "QueueRecord",
     "SnapshotRecord",
     "TokenRecord",
     "TransactWriteError",

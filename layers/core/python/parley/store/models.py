@@ -25,6 +25,7 @@ from pynamodb.models import Model
 from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
+from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
 
@@ -450,6 +451,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.WEBHOOKS: WebhookRecord,
     Table.WEBHOOK_DELIVERIES: WebhookDeliveryRecord,
     Table.CAMPAIGNS: CampaignRecord,
+    Table.QUEUE: QueueRecord,
 }
 
 
