@@ -159,6 +159,14 @@ def test_cancelling_a_queued_post_frees_its_slot_for_the_next_add(ws: Workspace)
     assert add(ws.editor, [ws.channel_id])["publish_at"] == at(11)
 
 
+def test_a_queued_post_given_a_time_of_its_own_frees_its_slot(ws: Workspace) -> None:
+    set_times(ws.editor, ws.channel_id, ["09:00", "10:00"])
+    first = add(ws.editor, [ws.channel_id])
+    edited = ws.editor.call("PATCH", f"/posts/{first['id']}", {"publish_at": at(20, day=9)})
+    assert edited.status == 200, edited.body
+    assert add(ws.editor, [ws.channel_id])["publish_at"] == at(9)
+
+
 def test_queue_lists_filled_and_free_slots_and_pages(ws: Workspace) -> None:
     set_times(ws.editor, ws.channel_id, ["09:00", "12:00", "15:00"])
     post = add(ws.editor, [ws.channel_id], "Hello queue")

@@ -127,7 +127,7 @@ def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
         campaign=body.campaign,
         overrides={network: o.text for network, o in (body.overrides or {}).items() if o.text is not None} or None,
     )
-    return posts.edit_post(_caller(), _arming(), post_id, changes)
+    return queue_posts.edit_post(_caller(), _arming(), post_id, changes)  # a new time frees its queue slots
 
 
 @router.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")

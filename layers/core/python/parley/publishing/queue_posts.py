@@ -136,6 +136,17 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
     return outcome
 
 
+def edit_post(principal: Principal, arming: Arming, post_id: str, changes: posts.PostChanges) -> dict[str, Any]:
+    """posts.edit_post; a delivery given a time of its own leaves its slot in the queue (free again)."""
+    if changes.publish_at is None:
+        return posts.edit_post(principal, arming, post_id, changes)
+    _, before = _load(principal, post_id)
+    outcome = posts.edit_post(principal, arming, post_id, changes)
+    times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"])}
+    queue.release_slots(principal.workspace_id, post_id, times)
+    return outcome
+
+
 # --- reordering ---------------------------------------------------------------------------------------------
 
 
