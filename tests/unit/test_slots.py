@@ -104,3 +104,9 @@ def test_slots_keep_their_local_time_across_a_dst_change(manual: ManualClock) ->
         "30 09:00",
     ]
     assert [s.hour for s in found] == [8, 8, 7, 7]  # CET, then CEST
+
+
+def test_upcoming_stops_at_the_last_year_a_time_may_have() -> None:
+    weekly = slots.parse("UTC", [{"days": list(slots.DAYS), "at": ["09:00"]}])
+    found = list(slots.upcoming(weekly, datetime(9998, 12, 30, tzinfo=UTC)))
+    assert found == [datetime(9998, 12, 30, 9, tzinfo=UTC), datetime(9998, 12, 31, 9, tzinfo=UTC)]

@@ -15,7 +15,7 @@ from parley.connect.channels import get_channel
 from parley.publishing import deliveries, holds, posts, queue, slots
 from parley.publishing.deliveries import EDITABLE, State, state_key
 from parley.scheduling import Arming, PublishMessage
-from parley.shared import clock, ids
+from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
 from parley.shared.pagination import Listing, decode_cursor, encode_cursor
 from parley.store import DeliveryRecord, PostRecord, QueueRecord, TransactWriteError
@@ -220,6 +220,8 @@ def move(principal: Principal, arming: Arming, channel_id: str, post_id: str, di
     here = queue.slot_item(record.publish_at)
     if direction == "up":
         low = queue.slot_item(now + timedelta(seconds=1))
+        if low >= here:
+            raise Conflict(f"post {post_id} is already first in the queue")
         found = QueueRecord.query(
             key, QueueRecord.item.between(low, here), scan_index_forward=False, consistent_read=True, limit=2
         )
@@ -285,7 +287,7 @@ def queue_view(
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
     ws = principal.workspace_id
     channel = get_channel(ws, channel_id)
-    begin = (start or clock.now()).astimezone(UTC)
+    begin = timeparse.utc(start, "from") if start else clock.now()
     listing = Listing(ws, f"channels/{channel_id}/queue", {"from": queue.iso(start) if start else None})
     after = decode_cursor(cursor, listing)
     if after is not None:
@@ -302,7 +304,7 @@ def queue_view(
     entries = sorted(set(instants) | set(taken))[:limit]
     found = {
         r.post_id: r
-        for r in DeliveryRecord.batch_get([(taken[at], channel_id) for at in entries if at in taken])
+        for r in DeliveryRecord.batch_get(sorted({(taken[at], channel_id) for at in entries if at in taken}))
         if r.workspace_id == ws
     }
     zone = ZoneInfo(weekly.time_zone if weekly else channel.time_zone)

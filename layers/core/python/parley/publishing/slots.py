@@ -127,6 +127,8 @@ def upcoming(weekly: Weekly, not_before: datetime, *, days_ahead: int = MAX_DAYS
             if slot >= not_before and (last is None or slot > last):
                 last = slot
                 yield slot
+        if day >= date(timeparse.LAST_YEAR, 12, 31):
+            return  # the years a time may have end here
         day += timedelta(days=1)
 
 
