@@ -290,3 +290,31 @@ def test_another_workspaces_channel_is_not_found(ws: Workspace) -> None:
     assert client.call("GET", f"/channels/{ws.channel_id}/slots").status == 404
     assert client.call("GET", f"/channels/{ws.channel_id}/queue").status == 404
     assert QueueRecord.count(f"{stranger.workspace_id}#{ws.channel_id}") == 0
+
+
+def test_a_cancel_between_a_swaps_read_and_its_write_wins(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_times(ws.editor, ws.channel_id, ["09:00", "10:00"])
+    a, b = (add(ws.editor, [ws.channel_id], t)["id"] for t in "ab")
+    read = queue_posts._queued
+
+    def read_then_cancel(principal: members.Principal, channel_id: str, post_id: str, field: str) -> Any:
+        record = read(principal, channel_id, post_id, field)
+        if post_id == b:  # both were read as scheduled; now one is cancelled before the transaction
+            assert ws.editor.call("DELETE", f"/posts/{b}").status == 200
+        return record
+
+    monkeypatch.setattr(queue_posts, "_queued", read_then_cancel)
+    refused = ws.editor.call("POST", f"/channels/{ws.channel_id}/queue/swap", {"posts": [a, b]})
+    assert refused.status == 409
+    assert ws.editor.call("GET", f"/posts/{a}").body["publish_at"] == at(9)
+    assert ws.editor.call("GET", f"/posts/{b}").body["status"] == "cancelled"
+
+
+def test_a_slot_in_new_yorks_spring_gap_is_queued_at_three(ws: Workspace, manual: clock.ManualClock) -> None:
+    manual.set(datetime(2030, 3, 9, 12, 0, tzinfo=UTC))  # the Saturday before New York springs forward
+    body = {"time_zone": "America/New_York", "times": [{"days": ["sun"], "at": ["02:30"]}]}
+    assert ws.editor.call("PUT", f"/channels/{ws.channel_id}/slots", body).status == 200
+    post = add(ws.editor, [ws.channel_id])
+    assert post["publish_at"] == "2030-03-10T07:00:00Z"  # 03:00 EDT, the moment the clocks jump
+    item = ws.viewer.call("GET", f"/channels/{ws.channel_id}/queue?limit=1").body["items"][0]
+    assert item["local"] == "2030-03-10T03:00:00-04:00"
