@@ -61,6 +61,7 @@ TABLE_KEYS: dict[names.Table, TableKeys] = {
         "webhook_id", "event_id", indexes=(Index("by_time", "webhook_id", "time_key"),), ttl_attribute="expires_at"
     ),
     names.Table.CAMPAIGNS: TableKeys("workspace_id", "campaign"),
+    names.Table.QUEUE: TableKeys("queue_key", "item"),  # posting times, slot claims, groups (docs/queue.md)
     # Powertools' idempotency table: partition key `id`, records expire through `expiration`.
     names.Table.IDEMPOTENCY: TableKeys("id", ttl_attribute="expiration"),
 }

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from pydantic import BaseModel
 
 from infra.local import openapi
-from parley.http import answers, examples, inbox, listeners, metrics, schemas, team, webhooks
+from parley.http import answers, examples, inbox, listeners, metrics, queue_schemas, schemas, team, webhooks
 from parley.http import media as media_routes
 from parley.listening import alerts
 
@@ -49,7 +49,7 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _models() -> dict[str, type[BaseModel]]:
-    modules = (schemas, team, webhooks, listeners, media_routes, inbox, answers, metrics, alerts)
+    modules = (schemas, team, webhooks, listeners, media_routes, inbox, answers, metrics, alerts, queue_schemas)
     return {
         name: value
         for module in modules

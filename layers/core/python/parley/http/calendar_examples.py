@@ -46,7 +46,11 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
                 "free_slots": [],
             },
             {"date": "2030-03-31", "entries": [_entry()], "free_slots": []},
-            {"date": "2030-04-01", "entries": [], "free_slots": []},
+            {
+                "date": "2030-04-01",
+                "entries": [],
+                "free_slots": [{"channel_id": "ch_01m8zg3q7k2v9x4t6b8n0c5dre", "at": "2030-04-01T07:00:00Z"}],
+            },
         ],
         "next_cursor": None,
     },

@@ -266,7 +266,11 @@ def _link(document: dict[str, Any]) -> None:
 # whose prefix its path starts with (the longest).
 TAGS: list[tuple[str, tuple[str, ...], str]] = [
     ("posts", ("/posts",), "Queue a post for its channels, read, edit, publish now or cancel it"),
-    ("channels", ("/channels",), "The accounts parley publishes to and listens on, and how to connect them"),
+    (
+        "channels",
+        ("/channels", "/channel-groups"),
+        "The accounts parley publishes to and listens on, how to connect them, and their queues' posting times",
+    ),
     ("media", ("/media", "/workspace/media"), "Images: register, upload, check; the workspace's alt-text rule"),
     ("inbox", ("/inbox", "/answers"), "Replies and mentions in one inbox; approved answers keep one voice"),
     ("listeners", ("/listeners",), "Hashtags, keywords and mentions watched on a channel"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.http import calendar_examples
+from parley.http import calendar_examples, queue_examples
 from parley.http.problem_examples import IDS, WORKSPACE
 from parley.metrics.views import COUNTERS, to_csv
 from parley.networks.capabilities import capabilities
@@ -464,6 +464,7 @@ SUCCESS |= {
     ("get", "/workspace/approval", 200): {"required": True},
     ("put", "/workspace/approval", 200): {"required": False},
 }
+SUCCESS |= queue_examples.SUCCESS
 # The text alternatives of a 200 (CSV, an HTML page), by (method, path).
 TEXT: dict[tuple[str, str], str] = {
     ("get", "/metrics/summary"): to_csv(SUMMARY),

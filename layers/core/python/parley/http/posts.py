@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from parley.http.fields import Cursor, Limit, PathId, QueryTime
 from parley.http.schemas import CreatePost, EditPost
-from parley.publishing import posts
+from parley.publishing import posts, queue_posts
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws
@@ -51,7 +51,13 @@ def draft_of(body: dict[str, Any]) -> posts.PostDraft:
 
 def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
     principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
-    return posts.create_post(principal, _arming(), draft_of(request["body"]))
+    draft = draft_of(request["body"])
+    if draft.publish_at == queue_posts.NEXT_SLOT:
+        if draft.status == "draft":
+            reason = "next_slot takes a slot now; a draft gets one when added to the queue (POST /posts/{id}/queue)"
+            raise ValidationFailed(FieldProblem("publish_at", reason))
+        return queue_posts.create_queued(principal, _arming(), draft)
+    return posts.create_post(principal, _arming(), draft)
 
 
 IDEMPOTENCY = IdempotencyConfig(
@@ -129,12 +135,12 @@ def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
         campaign=body.campaign,
         overrides={network: o.text for network, o in (body.overrides or {}).items() if o.text is not None} or None,
     )
-    return posts.edit_post(_caller(), _arming(), post_id, changes)
+    return queue_posts.edit_post(_caller(), _arming(), post_id, changes)  # a new time frees its queue slots
 
 
 @router.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
 def cancel_post(post_id: PathId) -> dict[str, Any]:
-    return posts.cancel_post(_caller(), _arming(), post_id)
+    return queue_posts.cancel_post(_caller(), _arming(), post_id)  # its slots in the queue are free again
 
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")

@@ -202,10 +202,11 @@ class CreatePost(BaseModel):
         json_schema_extra={"uniqueItems": True},
         description="Channel ids to publish on",
     )
-    publish_at: PublishAt | None = Field(
+    publish_at: PublishAt | Literal["next_slot"] | None = Field(
         default=None,
         description="ISO 8601 with an offset (2026-11-23T10:00:00+01:00, ...Z) or a zone "
-        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone. Absent: a draft (docs/approval.md)",
+        "(2026-11-23T10:00:00[Europe/Paris]), or a local time with time_zone; or `next_slot`: the next free "
+        "slot of each channel's posting times (docs/queue.md). Absent: a draft (docs/approval.md)",
     )
     status: Literal["draft"] | None = Field(
         default=None, description='"draft": stored and editable, not queued, even with a publish_at'

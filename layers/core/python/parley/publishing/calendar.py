@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from parley.connect.channels import get_channel
+from parley.connect.channels import get_channel, list_channels
+from parley.publishing import queue
 from parley.publishing.deliveries import State, state_key
 from parley.shared import clock, timeparse
 from parley.shared.errors import FieldProblem, ValidationFailed
@@ -62,9 +63,17 @@ class CalendarQuery:
 
 
 def free_slots(workspace_id: str, channel_id: str | None, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """The free posting times between `start` and `end` (one channel, or all when None), as the queue keeps them
-    (parley.publishing.queue.free_slots, once the queue slots are merged): none until then."""
-    return []
+    """The free posting times in [start, end) of one channel, or of every channel when None (the queue's slots
+    that no post holds: parley.publishing.queue), in time order."""
+    channel_ids = [channel_id] if channel_id else [c.channel_id for c in list_channels(workspace_id)]
+    found = [(at, cid) for cid in channel_ids for at in queue.free_slots(workspace_id, cid, start, end)]
+    return [{"channel_id": cid, "at": _iso(at)} for at, cid in sorted(found)]
+
+
+def _free_by_day(free: list[dict[str, Any]]) -> Callable[[datetime, datetime], list[dict[str, Any]]]:
+    """The page's free slots, read once, handed to each day."""
+    timed = [(datetime.fromisoformat(f["at"]), f) for f in free]
+    return lambda start, end: [f for at, f in timed if start <= at < end]
 
 
 def bound(value: str, zone: ZoneInfo, field: str) -> datetime:
@@ -161,7 +170,9 @@ def calendar(principal: Principal, query: CalendarQuery) -> dict[str, Any]:
     more = bool(records) and any(after.get(s.value) != 0 for s in STREAMS)  # absent: a stream not yet read to its end
     last = local_day(records[-1].publish_at if more else end - timedelta(microseconds=1), zone)
     entries = [(r.publish_at, entry_view(r, zone)) for r in records]
-    days = group_by_day(entries, zone, first, max(first, last), lambda s, e: free_slots(ws, query.channel_id, s, e))
+    until = day_start(max(first, last) + timedelta(days=1), zone)
+    free = free_slots(ws, query.channel_id, max(day_start(first, zone), start, clock.now()), min(until, end))
+    days = group_by_day(entries, zone, first, max(first, last), _free_by_day(free))
     cursor = encode_cursor({"at": after, "last": _iso(records[-1].publish_at)}, listing) if more else None
     return {
         "from": _iso(start),

@@ -131,11 +131,17 @@ def edit_draft(
 
 
 def schedule(
-    principal: Principal, arming: Arming, post: PostRecord, waiting: list[DeliveryRecord], changes: PostChanges
+    principal: Principal,
+    arming: Arming,
+    post: PostRecord,
+    waiting: list[DeliveryRecord],
+    changes: PostChanges,
+    delivery_times: dict[str, datetime] | None = None,
 ) -> list[str]:
     """Every queue-time rule on the draft as it will go out (`checks.check`: one 422 with every problem),
     then armed, then its deliveries and the post updated in one transaction (two racing schedules: one
-    wins, the other gets 409 and re-arms what won)."""
+    wins, the other gets 409 and re-arms what won). `delivery_times`: a channel's own time (its slot in
+    the queue, parley.publishing.queue_posts); the others, and the post, take `changes.publish_at`."""
     from parley.publishing.posts import PostDraft  # here, not at the top: posts imports this module
 
     if not waiting:
@@ -161,24 +167,27 @@ def schedule(
     key = deliveries.publish_key(checked.publish_at, post_id)
     shorten = short_links.shortener(ws, post_id, campaign)
     card = checked.card.card
-    moves = []
+    moves, times = [], {}
     for record, channel in zip(waiting, checked.channels, strict=True):
         record.media_ids = (checked.attached.ids_for(record.network) if checked.attached else []) or None  # type: ignore[assignment]
         delivery_card = card if not record.media_ids else None  # an image wins over a card
+        at = (delivery_times or {}).get(channel.channel_id, checked.publish_at)
         actions: list[Any] = [
             DeliveryRecord.text.set(shorten(channel.channel_id, channel.network, overrides.get(channel.network, text))),
-            DeliveryRecord.publish_at.set(checked.publish_at),
-            DeliveryRecord.publish_key.set(key),
-            DeliveryRecord.due_at.set(checked.publish_at),
+            DeliveryRecord.publish_at.set(at),
+            DeliveryRecord.publish_key.set(deliveries.publish_key(at, post_id)),
+            DeliveryRecord.due_at.set(at),
             DeliveryRecord.media_ids.set(record.media_ids) if record.media_ids else DeliveryRecord.media_ids.remove(),
             DeliveryRecord.link_card.set(delivery_card) if delivery_card else DeliveryRecord.link_card.remove(),
         ]
         to = approval.first_state(waits, held or channel.paused_since is not None)
         moves.append(Move(record, to, actions))
+        times[record.channel_id] = at
     if checked.attached is not None:
         post_media.mark_in_use(checked.attached, waiting)  # before anything can publish them
     for move in (m for m in moves if m.to in approval.ARMED):
-        arming.arm(PublishMessage(DeliveryKey.of(move.record), checked.publish_at), attempt=0, minimum_delay=1)
+        at = times[move.record.channel_id]
+        arming.arm(PublishMessage(DeliveryKey.of(move.record), at), attempt=0, minimum_delay=1)
     line = approval.entry("submitted" if waits else "scheduled", principal.member_id)
     post_actions: list[Any] = [
         PostRecord.text.set(text),

@@ -3,7 +3,7 @@ all or nothing (or, partial, the good rows only). docs/import.md.
 
 All or nothing: every row is checked before any is written; a row that fails only while writing (a quota
 the file's earlier rows filled, a race) cancels the posts this file already created (their deliveries
-`cancelled`, their schedules deleted: `posts.cancel_post`), so nothing of the file goes out.
+`cancelled`, their schedules deleted and their slots freed: `queue_posts.cancel_post`), so nothing of the file goes out.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from parley.connect.channels import list_channels
-from parley.publishing import checks, csv_rows, import_media, posts
+from parley.publishing import checks, csv_rows, import_media, posts, queue, queue_posts
 from parley.publishing.csv_rows import Row, RowProblem
 from parley.scheduling import Arming
 from parley.shared import clock
@@ -145,9 +145,16 @@ def check_row(
         if problems:
             return None, problems
     try:
-        if draft.publish_at is None:  # a draft: its text and channels now, the rest when it gets a time
+        if draft.publish_at is None or draft.publish_at == queue_posts.NEXT_SLOT:
+            # a draft: its text and channels now, the rest when it gets a time; the queue: its slot when written
             targets = checks.channels(principal.workspace_id, channel_ids)
             found = checks.problems(principal.workspace_id, draft, targets, None)
+            if draft.publish_at == queue_posts.NEXT_SLOT:
+                found.problems += [
+                    FieldProblem("publish_at", f"channel {cid} has no posting times: set them first (docs/queue.md)")
+                    for cid in channel_ids
+                    if queue.weekly_for(principal.workspace_id, cid)[0] is None
+                ]
             if found.problems:
                 raise ValidationFailed(found.problems)
         else:
@@ -213,7 +220,10 @@ def _write(
             _out_of_time(principal, arming, good[number:], outcome, partial=partial, rows=len(good))
             return
         try:
-            created = posts.create_post(principal, arming, draft)
+            if draft.publish_at == queue_posts.NEXT_SLOT:
+                created = queue_posts.create_queued(principal, arming, draft)
+            else:
+                created = posts.create_post(principal, arming, draft)
         except ValidationFailed as exc:  # checked a moment ago: a quota this file filled, a channel just paused
             outcome.errors += _problems(row, exc)
         except (LostRace, Conflict) as exc:
@@ -259,7 +269,7 @@ def _cancel(principal: Principal, arming: Arming, outcome: Outcome) -> list[str]
     cancelled = []
     for created in outcome.created:
         try:
-            posts.cancel_post(principal, arming, created["post_id"])
+            queue_posts.cancel_post(principal, arming, created["post_id"])  # and its slots are free again
             cancelled.append(created["post_id"])
         except (Conflict, NotFound):  # gone out already (a time within the import's own seconds)
             logger.warning("an imported post could not be cancelled", extra={"post_id": created["post_id"]})

@@ -41,6 +41,8 @@ class PostDraft:
     media_overrides: dict[str, list[str]] = field(default_factory=dict)  # network -> its own media ids
     link_card: dict[str, str | None] | None = None  # fields given by the marketer (parley.media.link_cards)
     status: str | None = None  # "draft": stored, not queued, even with a time
+    post_id: str | None = None  # given by the queue (parley.publishing.queue_posts): its slots are claimed for it
+    delivery_times: dict[str, datetime] = field(default_factory=dict)  # channel -> its own slot (else publish_at)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     channels, publish_at, attached, card_outcome = checked.channels, checked.publish_at, checked.attached, checked.card
     card = card_outcome.card
 
-    post_id = "p_" + ids.new_id()
+    post_id = draft.post_id or "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
     post = PostRecord(
         principal.workspace_id,
@@ -106,8 +108,8 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
             DeliveryKey(principal.workspace_id, post_id, c.channel_id),
             network=c.network,
             text=shorten(c.channel_id, c.network, texts[c.channel_id]),
-            publish_at=publish_at,
-            publish_key=key,
+            publish_at=(at := draft.delivery_times.get(c.channel_id, publish_at)),
+            publish_key=publish_key(at, post_id),
             state=approval.first_state(waits, held or c.paused_since is not None),
         )
         for c in channels
@@ -119,7 +121,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
         post_media.mark_in_use(attached, records)  # before anything can publish them
     for record in (r for r in records if r.state in approval.ARMED):
         # At least a second of delay: the transaction below lands before the message is received.
-        arming.arm(PublishMessage(DeliveryKey.of(record), publish_at), attempt=0, minimum_delay=1)
+        arming.arm(PublishMessage(DeliveryKey.of(record), record.publish_at), attempt=0, minimum_delay=1)
     with store_transaction() as transaction:
         transaction.save(post, condition=PostRecord.post_id.does_not_exist())
         for record in records:

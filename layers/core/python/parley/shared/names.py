@@ -32,6 +32,7 @@ class Table(StrEnum):
     WEBHOOKS = "webhooks"  # the workspace's outbound webhook endpoints and their health (docs/webhooks.md)
     WEBHOOK_DELIVERIES = "webhook-deliveries"  # each event sent to an endpoint: attempts, last error (TTL)
     CAMPAIGNS = "campaigns"  # campaign presets: a campaign's extra UTM parameters, one item each (docs/metrics.md)
+    QUEUE = "queue"  # posting times per channel and group, each slot's claim, the queue's hint (docs/queue.md)
 
 
 class Queue(StrEnum):
@@ -92,6 +93,7 @@ class Env(StrEnum):
     TABLE_WEBHOOKS = "PARLEY_TABLE_WEBHOOKS"
     TABLE_WEBHOOK_DELIVERIES = "PARLEY_TABLE_WEBHOOK_DELIVERIES"
     TABLE_CAMPAIGNS = "PARLEY_TABLE_CAMPAIGNS"
+    TABLE_QUEUE = "PARLEY_TABLE_QUEUE"
     WEBHOOK_QUEUE_URL = "PARLEY_WEBHOOK_QUEUE_URL"
     ALERT_TOPIC_ARN = "PARLEY_ALERT_TOPIC_ARN"
     PUBLISH_QUEUE_URL = "PARLEY_PUBLISH_QUEUE_URL"
@@ -132,6 +134,7 @@ TABLE_ENV: dict[Table, Env] = {
     Table.WEBHOOKS: Env.TABLE_WEBHOOKS,
     Table.WEBHOOK_DELIVERIES: Env.TABLE_WEBHOOK_DELIVERIES,
     Table.CAMPAIGNS: Env.TABLE_CAMPAIGNS,
+    Table.QUEUE: Env.TABLE_QUEUE,
 }
 
 # What every function needs to queue, arm and publish (all three may arm a delivery).

@@ -22,6 +22,7 @@ from parley.store.models import (
     bind,
     create_tables,
 )
+from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 from parley.store.writes import (
     Action,
@@ -51,6 +52,7 @@ __all__ = [
     "OAuthStateRecord",
     "PostRecord",
     "PutError",
+    "QueueRecord",
     "SnapshotRecord",
     "TokenRecord",
     "TransactWriteError",

@@ -26,6 +26,7 @@ from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
 from parley.store.feed_models import FeedRecord
+from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
 
@@ -455,6 +456,7 @@ ALL_MODELS: dict[Table, type[Model]] = {
     Table.WEBHOOKS: WebhookRecord,
     Table.WEBHOOK_DELIVERIES: WebhookDeliveryRecord,
     Table.CAMPAIGNS: CampaignRecord,
+    Table.QUEUE: QueueRecord,
 }
 
 
