@@ -101,6 +101,32 @@ def install_sqs_clock() -> None:
         _sqs_clock_installed = True
 
 
+_projection_installed = False
+
+
+def install_single_pass_projection() -> None:
+    """moto's `Item.project` turns the whole item into plain JSON (a deep copy) once per projected attribute:
+    a Query of 500 items with 11 attributes makes 5,500 copies, and reads of the calendar spent 70% of their
+    time there. This makes one copy per item; what is projected is the same. Idempotent."""
+    global _projection_installed
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import find_nested_key
+
+    if _projection_installed:
+        return
+
+    def project(self: dynamo_type.Item, projection_expressions: list[list[str]]) -> dynamo_type.Item:
+        whole = self.to_regular_json()  # a fresh copy: nothing below can change the stored item
+        result: dict[str, Any] = {}
+        for expression in projection_expressions:
+            dynamo_type.merge_dicts(result, find_nested_key(expression, whole))
+        attrs = dynamo_type.serializer.serialize(result)["M"]
+        return dynamo_type.Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
+
+    dynamo_type.Item.project = project  # type: ignore[method-assign]
+    _projection_installed = True
+
+
 def clock_millis() -> float:
     """The runtime clock in epoch milliseconds, as moto's SQS sees it."""
     return _clock_epoch_seconds() * 1000.0
@@ -238,6 +264,7 @@ class EmbeddedAws:
     def start(self) -> EmbeddedAws:
         global _last_port
         install_sqs_clock()
+        install_single_pass_projection()
         reset_account(self.account)
         # A restart in the same process gets the same endpoint when it can: clients that handler modules
         # made at import time (imported once per process) keep working.

@@ -2,7 +2,7 @@
 stored posts; prints p50/p99 latency and the DynamoDB calls per add (and by operation), which must not grow
 with the posts stored (docs/queue.md).
 
-Run: .venv/bin/python bench/queue.py [--adds 1000 --channels 20 --stored 1000 100000]
+Run: .venv/bin/python bench/queue_adds.py [--adds 1000 --channels 20 --stored 1000 100000]
 
 How: moto's server on loopback with parley's tables, queues and schedule group; a workspace with C channels,
 each with weekday posting times every 15 minutes; S posts stored (batch writes, not counted), then N adds
