@@ -25,6 +25,11 @@ SEMANTIC: list[tuple[str, dict[str, str]]] = [
     # A time range's length and order: a relation between two fields (JSON Schema cannot compare them).
     (r"GET /metrics/summary", {"from": "", "to": ""}),
     (r"GET /posts", {"since": "", "until": "", "from": "", "to": ""}),
+    (r"GET /calendar", {"from": "", "to": ""}),
+    (r"GET /channels/\{channel_id\}/queue", {"from": ""}),
+    # Posting times: a (day, time) named by two rules, or more than 48 times on one day across rules (relations
+    # between items of different rules; docs/queue.md).
+    (r"PUT /(channels/\{channel_id\}/slots|channel-groups/\{name\})", {"times": ""}),
     # publish_at must be in the future (the clock) and exist in its zone (DST gaps); texts and media are
     # judged by each target channel's network (graphemes, weighted characters, images per network).
     (r"(POST /posts|PATCH /posts/\{post_id\})", {"publish_at": "", "text": "", "overrides": "", "media": ""}),
@@ -59,7 +64,8 @@ def _semantic(operation: str, status: int, errors: list[dict[str, Any]]) -> bool
         if not re.fullmatch(pattern, operation):
             continue
         if all(
-            (field := str(e.get("field", "")).split(".")[0]) in fields and fields[field] in str(e.get("reason", ""))
+            (field := re.sub(r"\[\d+\]$", "", str(e.get("field", "")).split(".")[0])) in fields
+            and fields[field] in str(e.get("reason", ""))
             for e in errors
         ):
             return True

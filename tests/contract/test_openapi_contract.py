@@ -40,7 +40,7 @@ HERE = Path(__file__).parent
 SEED = 20261203
 DEFAULT_EXAMPLES = 6
 EXAMPLES = int(os.environ.get("PARLEY_CONTRACT_EXAMPLES", str(DEFAULT_EXAMPLES)))
-CHAIN_EXAMPLES = 30  # stateful scenarios over the posts' operations
+CHAIN_EXAMPLES = 60  # stateful scenarios over the posts' operations
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_posts_and_channels_keep_the_contract_along_the_documents_links(
         "--phases",
         "stateful",
         "--include-path-regex",
-        "^/(posts|channels)",
+        "^/(posts|channels)(/[{](post_id|channel_id)[}])?(/(publish-now|deliveries))?$",  # the chains, not the queue
         "--max-examples",
         str(CHAIN_EXAMPLES),
         hooks_env={

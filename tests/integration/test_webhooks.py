@@ -26,6 +26,11 @@ from tests.support.receiver import Receiver, webhook_receiver
 def ws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")  # the receiver is on loopback
     get_settings.cache_clear()
+    # the session's queue may hold other tests' events (approvals, publishes): these tests read only their own
+    sqs, url = boto3.client("sqs"), get_settings().webhook_queue_url
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     yield make_workspace()
     get_settings.cache_clear()
 

@@ -241,9 +241,10 @@ def _idempotency_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response
 def _no_route(exc: Exception) -> Response[dict[str, Any]]:
     """404 for a path no route has; 405 naming the methods it takes for a path that exists."""
     event = app.current_event
-    allowed = sorted(
-        {r.method for r in app._static_routes + app._dynamic_routes if r.rule.fullmatch(event.path)} - {"OPTIONS"}
-    )
+    # A path a static route names (/posts/import) is that route's, not also a template's (/posts/{post_id})
+    matching = [r for r in app._static_routes if r.rule.fullmatch(event.path)]
+    matching = matching or [r for r in app._dynamic_routes if r.rule.fullmatch(event.path)]
+    allowed = sorted({r.method for r in matching} - {"OPTIONS"})
     if allowed:
         return problem(
             405,

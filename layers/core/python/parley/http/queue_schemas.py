@@ -16,9 +16,14 @@ At = Annotated[str, StringConstraints(pattern=slots.AT_PATTERN.pattern)]
 class SlotRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    days: list[Day] = Field(min_length=1, max_length=7, description="The days these times apply to")
+    days: list[Day] = Field(
+        min_length=1, max_length=7, json_schema_extra={"uniqueItems": True}, description="The days these times apply to"
+    )
     at: list[At] = Field(
-        min_length=1, max_length=slots.MAX_TIMES_PER_DAY, description="Local times, HH:MM (24-hour), e.g. 09:00"
+        min_length=1,
+        max_length=slots.MAX_TIMES_PER_DAY,
+        json_schema_extra={"uniqueItems": True},
+        description="Local times, HH:MM (24-hour), e.g. 09:00",
     )
 
 

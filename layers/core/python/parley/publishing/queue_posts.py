@@ -261,6 +261,8 @@ def move(principal: Principal, arming: Arming, channel_id: str, post_id: str, di
 def pause(principal: Principal, arming: Arming, channel_id: str) -> dict[str, Any]:
     """The channel is paused (parley.publishing.holds): what is queued on it is held, posts added meanwhile
     take their slots and are held too; slots that pass while paused are skipped."""
+    principal.require(Role.EDITOR)
+    get_channel(principal.workspace_id, channel_id)  # 404 for a channel that is not the workspace's
     held = holds.pause_channel(principal, arming, channel_id)
     return {"channel_id": channel_id, "paused": True, "held": held}
 
