@@ -1,0 +1,113 @@
+"""The local runtime's item-level transactions (infra.local.aws.install_item_level_transactions): what moto's
+own rollback gave, without copying the tables: a transaction applies whole, or leaves every item as it was
+(an item it created is gone, one it changed or deleted is back)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from infra.local.aws import install_item_level_transactions
+
+
+@pytest.fixture
+def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "t",
+        "AWS_SECRET_ACCESS_KEY": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    install_item_level_transactions()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1"}})
+        client.put_item(TableName="t", Item={"pk": {"S": "b"}, "sk": {"S": "1"}, "l": {"L": [{"S": "x"}]}})
+        yield client
+
+
+def items(client: Any) -> list[dict[str, Any]]:
+    return sorted(client.scan(TableName="t")["Items"], key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def key(pk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": "1"}}
+
+
+CHANGES = [
+    {"Put": {"TableName": "t", "Item": {**key("new"), "v": {"S": "made"}}}},
+    {
+        "Update": {
+            "TableName": "t",
+            "Key": key("a"),
+            "UpdateExpression": "SET n = :two",
+            "ExpressionAttributeValues": {":two": {"N": "2"}},
+        }
+    },
+    {"Delete": {"TableName": "t", "Key": key("b")}},
+]
+
+
+@pytest.mark.parametrize(
+    ("last", "code"),
+    [
+        (
+            {"ConditionCheck": {"TableName": "t", "Key": key("c"), "ConditionExpression": "attribute_exists(pk)"}},
+            "TransactionCanceledException",
+        ),
+        (
+            {"ConditionCheck": {"TableName": "t", "Key": key("a"), "ConditionExpression": "attribute_exists(pk)"}},
+            "ValidationException",
+        ),  # two operations on one item: refused after the first ones ran
+    ],
+    ids=["a failed condition", "an item named twice"],
+)
+def test_a_refused_transaction_leaves_every_item_as_it_was(dynamodb: Any, last: dict[str, Any], code: str) -> None:
+    before = items(dynamodb)
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(TransactItems=[*CHANGES, last])
+    assert refused.value.response["Error"]["Code"] == code
+    assert items(dynamodb) == before
+
+
+def test_a_transaction_that_holds_applies_whole(dynamodb: Any) -> None:
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": "t",
+                    "Item": {**key("new"), "v": {"S": "made"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key("a"),
+                    "UpdateExpression": "SET n = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}},
+                }
+            },
+            {"Delete": {"TableName": "t", "Key": key("b")}},
+        ]
+    )
+    assert items(dynamodb) == [
+        {**key("a"), "n": {"N": "2"}},
+        {**key("new"), "v": {"S": "made"}},
+    ]
