@@ -5,6 +5,7 @@ hours, an endpoint disabled after a day of failures."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,9 +26,19 @@ from tests.support.receiver import Receiver, webhook_receiver
 @pytest.fixture
 def ws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]:
     monkeypatch.setenv(Env.OUTBOUND_ALLOWED_HOSTS.value, "127.0.0.1")  # the receiver is on loopback
+    # A webhook queue of each test's own, as the session's is: the session's also carries other tests'
+    # events, and their failed sends come back after their backoff.
+    sqs = boto3.client("sqs")
+    shared = get_settings().webhook_queue_url
+    kept = ["VisibilityTimeout", "MessageRetentionPeriod"]
+    attributes = sqs.get_queue_attributes(QueueUrl=shared, AttributeNames=kept)
+    own = sqs.create_queue(QueueName=f"parley-webhooks-{uuid.uuid4().hex[:12]}", Attributes=attributes["Attributes"])
+    monkeypatch.setenv(Env.WEBHOOK_QUEUE_URL.value, own["QueueUrl"])
     get_settings.cache_clear()
     yield make_workspace()
+    monkeypatch.undo()
     get_settings.cache_clear()
+    sqs.delete_queue(QueueUrl=own["QueueUrl"])
 
 
 @pytest.fixture
