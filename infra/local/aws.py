@@ -14,7 +14,6 @@ either seeing the other's resources. One runtime per process at a time.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import threading
@@ -46,6 +45,7 @@ from parley.shared.names import (
     physical_name,
 )
 
+from . import moto_speedups
 from .journal import Journal
 from .journaling import Journaling
 
@@ -100,93 +100,6 @@ def install_sqs_clock() -> None:
         sqs_models.unix_time = unix_time  # type: ignore[assignment]
         sqs_models.unix_time_millis = unix_time_millis  # type: ignore[assignment]
         _sqs_clock_installed = True
-
-
-_projection_installed = False
-
-
-def install_single_pass_projection() -> None:
-    """moto's `Item.project` turns the whole item into plain JSON (a deep copy) once per projected attribute:
-    a Query of 500 items with 11 attributes makes 5,500 copies, and reads of the calendar spent 70% of their
-    time there. This makes one copy per item; what is projected is the same. Idempotent."""
-    global _projection_installed
-    from moto.dynamodb.models import dynamo_type
-    from moto.dynamodb.models.utilities import find_nested_key
-
-    if _projection_installed:
-        return
-
-    def project(self: dynamo_type.Item, projection_expressions: list[list[str]]) -> dynamo_type.Item:
-        whole = self.to_regular_json()  # a fresh copy: nothing below can change the stored item
-        result: dict[str, Any] = {}
-        for expression in projection_expressions:
-            dynamo_type.merge_dicts(result, find_nested_key(expression, whole))
-        attrs = dynamo_type.serializer.serialize(result)["M"]
-        return dynamo_type.Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
-
-    dynamo_type.Item.project = project  # type: ignore[method-assign]
-    _projection_installed = True
-
-
-_transactions_installed = False
-
-
-class _TablesNotCopied:
-    """What `moto.dynamodb.models` sees as `copy`: a table is not deep-copied (the transaction below keeps
-    the items it touches instead); everything else is copied as before."""
-
-    @staticmethod
-    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-        from moto.dynamodb.models.table import Table
-
-        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
-
-
-def install_item_level_transactions() -> None:
-    """moto's TransactWriteItems deep-copies every table it touches to roll back on a failed condition: with
-    100,000 posts stored, one `POST /posts` took seconds and then timed out. This keeps a copy of the items
-    the transaction names instead (at most 100), and puts them back if it fails: the same outcome, at the
-    cost of the transaction's own items. Idempotent."""
-    global _transactions_installed
-    import moto.dynamodb.models as dynamodb_models
-
-    if _transactions_installed:
-        return
-    backend_class = dynamodb_models.DynamoDBBackend
-    original = backend_class.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        before = []
-        for item in transact_items:
-            op_type, op = next(iter(item.items()))
-            name = op.get("TableName")
-            if name not in self.tables:
-                continue
-            table = self.tables[name]
-            key = op.get("Key")
-            if op_type == "Put" and isinstance(op.get("Item"), dict):
-                names = [n for n in (table.hash_key_attr, table.range_key_attr) if n is not None]
-                key = {n: op["Item"][n] for n in names if n in op["Item"]}
-            if not key:
-                continue
-            try:
-                current = self.get_item(name, key)
-            except Exception:  # a malformed key: moto's own checks answer for it below
-                continue
-            before.append((name, key, copy.deepcopy(current)))
-        try:
-            original(self, transact_items)
-        except Exception:
-            for name, key, item in reversed(before):
-                if item is None:
-                    self.delete_item(name, key)
-                else:
-                    self.put_item(name, item.to_json()["Attributes"])
-            raise
-
-    dynamodb_models.copy = _TablesNotCopied  # type: ignore[assignment]
-    backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    _transactions_installed = True
 
 
 def clock_millis() -> float:
@@ -326,8 +239,7 @@ class EmbeddedAws:
     def start(self) -> EmbeddedAws:
         global _last_port
         install_sqs_clock()
-        install_single_pass_projection()
-        install_item_level_transactions()
+        moto_speedups.install_all()
         reset_account(self.account)
         # A restart in the same process gets the same endpoint when it can: clients that handler modules
         # made at import time (imported once per process) keep working.

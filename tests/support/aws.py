@@ -24,12 +24,8 @@ def aws() -> Iterator[str]:
     """moto's server with parley's tables, queues and schedule group; the env points at it."""
     from moto.server import ThreadedMotoServer
 
-    from infra.local.aws import (
-        install_item_level_transactions,
-        install_single_pass_projection,
-        media_notification,
-        redrive_order,
-    )
+    from infra.local import moto_speedups
+    from infra.local.aws import media_notification, redrive_order
     from parley import store
     from parley.shared import aws as parley_aws
     from parley.shared.config import Settings, get_settings
@@ -37,8 +33,7 @@ def aws() -> Iterator[str]:
     from parley.shared.pagination import forget_cursor_key
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    install_single_pass_projection()  # as the local runtime's (infra/local/aws.py)
-    install_item_level_transactions()
+    moto_speedups.install_all()  # as the local runtime's (infra/local/aws.py)
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -1,4 +1,4 @@
-"""The local runtime's one-copy projection (infra.local.aws.install_single_pass_projection) projects exactly
+"""The local runtime's one-copy projection (infra.local.moto_speedups.install_single_pass_projection) projects exactly
 what moto's own does: flat attributes, nested paths, list items, missing attributes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from moto.dynamodb.models import dynamo_type
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-from infra.local.aws import install_single_pass_projection
+from infra.local.moto_speedups import install_single_pass_projection
 
 ATTRS: dict[str, Any] = {
     "pk": {"S": "p_1"},

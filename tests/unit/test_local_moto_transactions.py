@@ -1,4 +1,4 @@
-"""The local runtime's item-level transactions (infra.local.aws.install_item_level_transactions): what moto's
+"""The local runtime's item-level transactions (infra.local.moto_speedups.install_item_level_transactions): what moto's
 own rollback gave, without copying the tables: a transaction applies whole, or leaves every item as it was
 (an item it created is gone, one it changed or deleted is back)."""
 
@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from infra.local.aws import install_item_level_transactions
+from infra.local.moto_speedups import install_item_level_transactions
 
 
 @pytest.fixture
