@@ -284,6 +284,20 @@ def test_a_group_shares_times_and_a_channels_own_win(ws: Workspace) -> None:
     assert ws.viewer.call("GET", "/channel-groups/brand").status == 404
 
 
+def test_the_calendars_batched_free_slots_are_each_channels_own(ws: Workspace) -> None:
+    grouped, own, none = ws.channel_id, add_channel(ws), add_channel(ws)
+    body = {"channels": [grouped, own], "time_zone": "UTC", "times": [{"days": WEEKDAYS, "at": ["14:00"]}]}
+    assert ws.editor.call("PUT", "/channel-groups/brand", body).status == 200
+    set_times(ws.editor, own, ["08:30", "16:00"])
+    add(ws.editor, [grouped, own])  # takes 14:00 on one, 08:30 on the other
+    start, end = datetime(2030, 1, 7, tzinfo=UTC), datetime(2030, 1, 9, tzinfo=UTC)
+    batched = queue.free_slots_of(ws.id, [grouped, own, none], start, end)
+    assert batched == {c: queue.free_slots(ws.id, c, start, end) for c in (grouped, own, none)}
+    assert batched[grouped][0] == datetime(2030, 1, 8, 14, tzinfo=UTC)  # the group's times, less the taken one
+    assert batched[own][:2] == [datetime(2030, 1, 7, 16, tzinfo=UTC), datetime(2030, 1, 8, 8, 30, tzinfo=UTC)]
+    assert batched[none] == []
+
+
 def test_another_workspaces_channel_is_not_found(ws: Workspace) -> None:
     stranger = tokens.create_workspace("Other", "Ola")
     client = ApiClient(stranger.token)

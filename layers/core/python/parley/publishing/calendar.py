@@ -29,8 +29,10 @@ from parley.team.members import Principal, Role
 
 MAX_DAYS = 62  # a window longer than two months is refused (ask for it in two)
 DEFAULT_DAYS = 7  # `to` left out: a week from `from`
-MAX_PAGE = 500
+MAX_PAGE = 1000  # a month of 1,000 posts in one page (about 400 KB of JSON; one DynamoDB Query is at most 1 MB)
 DEFAULT_PAGE = 100
+# A page reads each state's deliveries in parts of a quarter page: a part more than it shows at most per state.
+CHUNKS_PER_PAGE = 4
 PREVIEW_CHARS = 100
 # Every state a delivery can be in (a state added to the machine is read too).
 STREAMS: tuple[State, ...] = tuple(State)
@@ -66,7 +68,8 @@ def free_slots(workspace_id: str, channel_id: str | None, start: datetime, end: 
     """The free posting times in [start, end) of one channel, or of every channel when None (the queue's slots
     that no post holds: parley.publishing.queue), in time order."""
     channel_ids = [channel_id] if channel_id else [c.channel_id for c in list_channels(workspace_id)]
-    found = [(at, cid) for cid in channel_ids for at in queue.free_slots(workspace_id, cid, start, end)]
+    by_channel = queue.free_slots_of(workspace_id, channel_ids, start, end)
+    found = [(at, cid) for cid, free in by_channel.items() for at in free]
     return [{"channel_id": cid, "at": _iso(at)} for at, cid in sorted(found)]
 
 
@@ -193,32 +196,42 @@ def page(
 ) -> tuple[list[DeliveryRecord], dict[str, Any]]:
     """The first `limit` deliveries of the window in time order, after `positions` (state -> where its stream
     stopped: [publish_key, channel_id] of the last one taken, 0 when it has no more, absent: from the start),
-    and the positions after them. Reads at most `limit` deliveries of each state."""
-    fetched: dict[str, list[DeliveryRecord]] = {}
+    and the positions after them. Each state's stream is read lazily, a part of a page at a time, as the merge
+    needs it: a page reads about what it shows, not a page of every state."""
+    chunk = max(1, -(-limit // CHUNKS_PER_PAGE))
+    streams: dict[str, Iterator[DeliveryRecord]] = {}
     for state in STREAMS:
         position = positions.get(state.value)
         if position == 0:
             continue
         start = _start_key(workspace_id, state, position) if position else None
-        fetched[state.value] = list(_stream(workspace_id, state, window, channel_id, limit, start))
-    merged = heapq.merge(
-        *([(r.publish_key, r.channel_id, s, r) for r in rs] for s, rs in fetched.items()),
-        key=lambda item: (item[0], item[1], item[2]),
-    )
+        streams[state.value] = iter(_stream(workspace_id, state, window, channel_id, limit, start, chunk))
+    heads: list[tuple[str, str, str, DeliveryRecord]] = []  # each stream's next delivery, in time order
+    ended: set[str] = set()
+
+    def advance(state_name: str) -> None:
+        record = next(streams[state_name], None)
+        if record is None:
+            ended.add(state_name)
+        else:
+            heapq.heappush(heads, (record.publish_key, record.channel_id, state_name, record))
+
+    for state_name in streams:
+        advance(state_name)
     taken: list[DeliveryRecord] = []
-    counts = dict.fromkeys(fetched, 0)
-    for _, _, state_name, record in merged:
-        if len(taken) == limit:
-            break
+    last: dict[str, DeliveryRecord] = {}
+    while heads and len(taken) < limit:
+        _, _, state_name, record = heapq.heappop(heads)
         taken.append(record)
-        counts[state_name] += 1
+        last[state_name] = record
+        advance(state_name)
+    held = {head[2] for head in heads}  # read but not taken: their streams go on from their last taken
     after: dict[str, Any] = {s.value: 0 for s in STREAMS if positions.get(s.value) == 0}
-    for state_name, records in fetched.items():
-        n = counts[state_name]
-        if n == len(records) and len(records) < limit:
+    for state_name in streams:
+        if state_name in ended and state_name not in held:
             after[state_name] = 0  # all it had: done
-        elif n:
-            after[state_name] = [records[n - 1].publish_key, records[n - 1].channel_id]
+        elif state_name in last:
+            after[state_name] = [last[state_name].publish_key, last[state_name].channel_id]
         elif state_name in positions:
             after[state_name] = positions[state_name]
     return taken, after
@@ -237,6 +250,7 @@ def _stream(
     channel_id: str | None,
     limit: int,
     start: dict[str, Any] | None,
+    chunk: int,
 ) -> Iterator[DeliveryRecord]:
     low, high = _key(window[0]), _key(window[1])  # "<time>#": before every post at that time
     return DeliveryRecord.by_state.query(
@@ -244,6 +258,7 @@ def _stream(
         DeliveryRecord.publish_key.between(low, high),
         filter_condition=(DeliveryRecord.channel_id == channel_id) if channel_id else None,
         limit=limit,
+        page_size=chunk,
         last_evaluated_key=start,
         attributes_to_get=READ,
     )
