@@ -44,6 +44,8 @@ def is_draft(records: list[DeliveryRecord]) -> bool:
 def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, list[DeliveryRecord]]:
     """Store a draft: its channels must be the workspace's (404), its time, if any, a valid one; nothing
     else is checked until it is scheduled (POST /posts/validate checks it on demand). Nothing is armed."""
+    from parley.publishing.posts import new_post_record  # here, not at the top: posts imports this module
+
     principal.require(Role.CONTRIBUTOR)
     checks.channel_count(draft.channel_ids)
     channels = [get_channel(principal.workspace_id, cid) for cid in draft.channel_ids]
@@ -54,22 +56,10 @@ def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, li
     post_id = "p_" + ids.new_id()
     key = deliveries.publish_key(publish_at, post_id) if publish_at else draft_key(now, post_id)
     given_card = {k: v for k, v in (draft.link_card or {}).items() if v}
-    post = PostRecord(
-        principal.workspace_id,
-        post_id,
-        text=draft.text,
-        overrides=draft.overrides or None,
-        channel_ids=draft.channel_ids,
-        publish_at=publish_at,
-        publish_key=key,
-        campaign=draft.campaign,
-        created_by=principal.member_id,
-        created_at=now,
-        updated_at=now,
-        media_ids=draft.media or None,
-        media_overrides=draft.media_overrides or None,
-        link_card=given_card or None,  # the marketer's fields; the card is made when it is scheduled
-        history=[approval.entry("drafted", principal.member_id)],
+    card = given_card or None  # the marketer's fields; the card is made when it is scheduled
+    drafted = approval.entry("drafted", principal.member_id)
+    post = new_post_record(
+        principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, history=[drafted]
     )
     records = [
         deliveries.new_delivery(

@@ -81,22 +81,9 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
 
     post_id = draft.post_id or "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
-    post = PostRecord(
-        principal.workspace_id,
-        post_id,
-        text=draft.text,
-        overrides=draft.overrides or None,
-        channel_ids=draft.channel_ids,
-        publish_at=publish_at,
-        publish_key=key,
-        campaign=draft.campaign,
-        created_by=principal.member_id,
-        created_at=now,
-        updated_at=now,
-        media_ids=draft.media or None,
-        media_overrides=draft.media_overrides or None,
-        link_card=card,
-        link_card_missing=card_outcome.missing_because,
+    missing = card_outcome.missing_because
+    post = new_post_record(
+        principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, link_card_missing=missing
     )
     waits = not approval.may_publish(principal)  # a contributor's post waits for an editor (docs/approval.md)
     post.history = [approval.entry("submitted" if waits else "scheduled", principal.member_id)]  # type: ignore[list-item]
@@ -129,6 +116,38 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     if waits:
         approval.requested(post)
     return short_links.note(post_view(post, records), list(texts.values()))
+
+
+def new_post_record(
+    principal: Principal,
+    post_id: str,
+    draft: PostDraft,
+    *,
+    publish_at: datetime | None,
+    key: str,
+    now: datetime,
+    link_card: dict[str, str | None] | None,
+    **more: Any,
+) -> PostRecord:
+    """A new post's record as `draft` asks it, written by `principal` at `now`: the one place queueing
+    (`create_post`) and drafts (`drafts.create_draft`) make it (`more`: what only one of them sets)."""
+    return PostRecord(
+        principal.workspace_id,
+        post_id,
+        text=draft.text,
+        overrides=draft.overrides or None,
+        channel_ids=draft.channel_ids,
+        publish_at=publish_at,
+        publish_key=key,
+        campaign=draft.campaign,
+        created_by=principal.member_id,
+        created_at=now,
+        updated_at=now,
+        media_ids=draft.media or None,
+        media_overrides=draft.media_overrides or None,
+        link_card=link_card,
+        **more,
+    )
 
 
 def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
