@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from parley.connect.channels import get_channel
-from parley.publishing import approval, deliveries, drafts, holds, posts, queue, slots
+from parley.publishing import approval, deliveries, drafts, holds, posts, queue, quotas, slots
 from parley.publishing.deliveries import EDITABLE, State, state_key
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
@@ -104,6 +104,10 @@ def queue_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, 
             {"deliveries": [{"channel_id": r.channel_id, "state": r.state} for r in records]},
         )
     taken = queue.claim_next_slots(ws, [r.channel_id for r in editable], post_id, not_before=clock.now())
+    over = quotas.check(ws, [get_channel(ws, c) for c in taken], min(taken.values()), post_id, taken)
+    if over:  # each channel's quota at its new slot: refused, the slots just taken are given back
+        queue.release_slots(ws, post_id, taken)
+        raise ValidationFailed(over)
     changed, unchanged = [], []
     for record in records:
         if record.channel_id not in taken:
