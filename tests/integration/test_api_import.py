@@ -16,9 +16,9 @@ from parley.scheduling.wiring import arming
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.store import DeliveryRecord, MediaRecord, PostRecord
-from parley.team import tokens
+from parley.team import members, tokens
 from tests.integration.test_api_posts import Workspace, count_posts, make_workspace, schedules
-from tests.support.api import Answer
+from tests.support.api import Answer, ApiClient
 from tests.support.images import png
 from tests.support.loopback import allow_loopback, serving
 
@@ -161,6 +161,44 @@ def test_the_body_must_be_utf8_csv(ws: Workspace) -> None:
     assert {e["field"] for e in header.body["errors"]} == {"header"}
     assert "chanels" in header.body["errors"][0]["reason"]
     assert ws.viewer.call("POST", "/posts/import", HEADER + good_rows(ws, 1), CSV).status == 403
+
+
+def test_a_contributors_rows_wait_for_approval_and_an_all_or_nothing_failure_cancels_them(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contributor = ApiClient(tokens.add_member(ws.id, "Cy", members.Role.CONTRIBUTOR).token)
+    body = HEADER + good_rows(ws, 2) + f"A draft,{ws.channel_id},,\n"
+
+    answer = contributor.call("POST", "/posts/import", body, CSV)
+
+    assert answer.status == 201, answer.body
+    created = [contributor.call("GET", f"/posts/{c['post_id']}").body for c in answer.body["created"]]
+    assert [p["status"] for p in created] == ["pending_approval", "pending_approval", "draft"]
+    assert created[0]["history"][0]["action"] == "submitted"
+    assert ws.editor.call("POST", f"/posts/{created[0]['id']}/approve").status == 200
+    assert contributor.call("POST", f"/posts/{created[1]['id']}/approve").status == 403  # not their own either
+    # all or nothing: a row failing while writing cancels the contributor's waiting rows (theirs to cancel)
+    real, calls = posts.create_post, {"n": 0}
+
+    def second_fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValidationFailed(FieldProblem("publish_at", "the channel's daily quota is full"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(posts, "create_post", second_fails)
+    refused = contributor.call("POST", "/posts/import", HEADER + good_rows(ws, 2, start=5), CSV)
+    assert refused.status == 422, refused.body
+    (cancelled,) = refused.body["cancelled"]
+    assert contributor.call("GET", f"/posts/{cancelled}").body["status"] == "cancelled"
+
+
+def test_with_approval_off_a_contributors_rows_are_scheduled(ws: Workspace) -> None:
+    contributor = ApiClient(tokens.add_member(ws.id, "Cy", members.Role.CONTRIBUTOR).token)
+    assert ws.admin.call("PUT", "/workspace/approval", {"required": False}).status == 200
+    answer = contributor.call("POST", "/posts/import", HEADER + good_rows(ws, 1), CSV)
+    assert answer.status == 201, answer.body
+    assert contributor.call("GET", f"/posts/{answer.body['created'][0]['post_id']}").body["status"] == "scheduled"
 
 
 class _Images(BaseHTTPRequestHandler):
