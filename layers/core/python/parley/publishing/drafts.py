@@ -55,7 +55,7 @@ def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, li
     publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now) if draft.publish_at else None
     post_id = "p_" + ids.new_id()
     key = deliveries.publish_key(publish_at, post_id) if publish_at else draft_key(now, post_id)
-    given_card = {k: v for k, v in (draft.link_card or {}).items() if v}
+    given_card: dict[str, str | None] = {k: v for k, v in (draft.link_card or {}).items() if v}
     card = given_card or None  # the marketer's fields; the card is made when it is scheduled
     drafted = approval.entry("drafted", principal.member_id)
     post = new_post_record(

@@ -126,7 +126,7 @@ def queue_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, 
             )
             continue
         if old != new:
-            queue.release_slots(ws, post_id, {record.channel_id: old})
+            queue.leave_slots(ws, post_id, {record.channel_id: old})
         _rearm(arming, record, new)
         changed.append(record.channel_id)
     if changed:
@@ -154,22 +154,27 @@ def _queue_draft(
 
 
 def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    """posts.cancel_post, and the slots of the deliveries it cancelled are free again."""
+    """posts.cancel_post, and the slots still to come of the deliveries it cancelled are free again."""
     _, before = _load(principal, post_id)
     outcome = posts.cancel_post(principal, arming, post_id)
     times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"]) and r.publish_at}
-    queue.release_slots(principal.workspace_id, post_id, times)
+    queue.leave_slots(principal.workspace_id, post_id, times)
     return outcome
 
 
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: posts.PostChanges) -> dict[str, Any]:
-    """posts.edit_post; a delivery given a time of its own leaves its slot in the queue (free again)."""
+    """posts.edit_post; a delivery given a time of its own leaves its slot in the queue (free again, when it
+    is still to come). Given its own slot's time again, it keeps the slot (else a later add would share it)."""
     if changes.publish_at is None:
         return posts.edit_post(principal, arming, post_id, changes)
     _, before = _load(principal, post_id)
     outcome = posts.edit_post(principal, arming, post_id, changes)
-    times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"]) and r.publish_at}
-    queue.release_slots(principal.workspace_id, post_id, times)
+    deliveries_now = outcome["post"]["deliveries"]
+    after = {d["channel_id"]: datetime.fromisoformat(d["publish_at"]) for d in deliveries_now if d["publish_at"]}
+    changed = set(outcome["changed"])
+    times = {r.channel_id: r.publish_at for r in before if r.channel_id in changed and r.publish_at}
+    times = {channel_id: at for channel_id, at in times.items() if after.get(channel_id) != at}
+    queue.leave_slots(principal.workspace_id, post_id, times)
     return outcome
 
 
@@ -296,7 +301,7 @@ def resume(principal: Principal, arming: Arming, channel_id: str) -> dict[str, A
         except LostRace:
             queue.release_slots(ws, record.post_id, {channel_id: new})
             continue
-        queue.release_slots(ws, record.post_id, {channel_id: old})
+        queue.leave_slots(ws, record.post_id, {channel_id: old})  # passed: its claim stays
         _sync_post_time(ws, record.post_id)
         moved[record.post_id] = queue.iso(new)
     outcome = holds.unpause_channel(principal, arming, channel_id)
