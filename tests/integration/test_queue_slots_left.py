@@ -87,17 +87,18 @@ def test_two_adds_racing_a_cancel_never_share_a_slot_and_the_next_add_takes_the_
 ) -> None:
     set_times(ws.editor, ws.channel_id, [f"{h:02d}:00" for h in range(9, 18)])
     principal = members.Principal(ws.id, "mem_editor", members.Role.EDITOR)
+
+    def one(job: tuple[str, str]) -> object:
+        what, post_id = job
+        if what == "cancel":
+            return queue_posts.cancel_post(principal, arming(), post_id)
+        draft = posts.PostDraft(text=what, channel_ids=[ws.channel_id], publish_at="next_slot")
+        return queue_posts.create_queued(principal, arming(), draft)
+
     for _ in range(5):  # each round: one queued post cancelled while two others are added
-        first = add(ws.editor, [ws.channel_id])
-
-        def one(job: str) -> object:
-            if job == "cancel":
-                return queue_posts.cancel_post(principal, arming(), first["id"])
-            draft = posts.PostDraft(text=job, channel_ids=[ws.channel_id], publish_at="next_slot")
-            return queue_posts.create_queued(principal, arming(), draft)
-
+        first = add(ws.editor, [ws.channel_id])["id"]
         with ThreadPoolExecutor(max_workers=3) as pool:
-            list(pool.map(one, ["cancel", "add a", "add b"]))
+            list(pool.map(one, [("cancel", first), ("add a", ""), ("add b", "")]))
 
     claims = queue.claims(ws.id, ws.channel_id, START, None)
     live = {
