@@ -11,7 +11,7 @@ from parley.connect.channels import get_channel
 from parley.links import short_links
 from parley.media import link_cards, post_media
 from parley.publishing import approval, checks, deliveries, drafts, holds, quotas
-from parley.publishing.deliveries import EDITABLE, State
+from parley.publishing.deliveries import EDITABLE, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
@@ -360,10 +360,12 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
     low = publish_key(since, "") if since else "0"
     high = publish_key(until, "") if until else "9"
+    missed = query.status == MISSED_APPROVAL  # cancelled because its time came while it waited for approval
     try:
-        state = State(query.status) if query.status else None
+        state = State.CANCELLED if missed else State(query.status) if query.status else None
     except ValueError as exc:
-        raise ValidationFailed(FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")) from exc
+        known = ", ".join([*(s.value for s in State), MISSED_APPROVAL])
+        raise ValidationFailed(FieldProblem("status", f"must be one of {known}")) from exc
     ws = principal.workspace_id
     # The status picks the index and its partition, the times its range: a cursor continues only its own query.
     filters = {"status": state.value if state is not None else None, "since": _iso(since), "until": _iso(until)}
@@ -378,6 +380,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
             scan_index_forward=False,
             limit=query.limit,
             last_evaluated_key=start,
+            filter_condition=DeliveryRecord.failure_reason == MISSED_APPROVAL if missed else None,
         )
         post_ids = list(dict.fromkeys(d.post_id for d in page))
         last_key = page.last_evaluated_key
