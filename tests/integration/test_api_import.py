@@ -121,19 +121,23 @@ def test_the_same_idempotency_key_twice_creates_once(ws: Workspace) -> None:
     assert other.status == 422 and other.body["errors"][0]["field"] == "Idempotency-Key"
 
 
-def test_a_row_failing_while_writing_cancels_what_the_file_wrote(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = posts.create_post
-    calls = {"n": 0}
+def nth_write_fails(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The import's `n`th post is refused while writing (as a quota the file's earlier rows filled would)."""
+    real, calls = posts.create_post, {"n": 0}
 
-    def third_fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == n:
             raise ValidationFailed(FieldProblem("publish_at", "the channel's daily quota is full"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(posts, "create_post", third_fails)
+    monkeypatch.setattr(posts, "create_post", fails)
+
+
+def test_a_row_failing_while_writing_cancels_what_the_file_wrote(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nth_write_fails(monkeypatch, 3)
     answer = send(ws, HEADER + good_rows(ws, 4))
     assert answer.status == 422, answer.body
     assert answer.body["errors"] == [
@@ -178,15 +182,7 @@ def test_a_contributors_rows_wait_for_approval_and_an_all_or_nothing_failure_can
     assert ws.editor.call("POST", f"/posts/{created[0]['id']}/approve").status == 200
     assert contributor.call("POST", f"/posts/{created[1]['id']}/approve").status == 403  # not their own either
     # all or nothing: a row failing while writing cancels the contributor's waiting rows (theirs to cancel)
-    real, calls = posts.create_post, {"n": 0}
-
-    def second_fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise ValidationFailed(FieldProblem("publish_at", "the channel's daily quota is full"))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(posts, "create_post", second_fails)
+    nth_write_fails(monkeypatch, 2)
     refused = contributor.call("POST", "/posts/import", HEADER + good_rows(ws, 2, start=5), CSV)
     assert refused.status == 422, refused.body
     (cancelled,) = refused.body["cancelled"]

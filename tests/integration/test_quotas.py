@@ -3,7 +3,6 @@ quota is refused naming the network and the field, nothing is written; cancelled
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from parley.publishing import queue, quotas
 from parley.shared import clock
 from parley.store import ChannelRecord, PostRecord
 from tests.integration.test_api_posts import Workspace, make_workspace
-from tests.integration.test_api_queue import add_channel
+from tests.integration.test_api_queue import START, add_channel, manual
 
 
 @pytest.fixture
@@ -61,16 +60,7 @@ def test_a_cancelled_post_frees_its_place_and_a_move_into_a_full_day_is_refused(
 
 # -- a post in the queue: each delivery at its own slot, each channel's quota on its own day ---------------
 
-MONDAY = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)  # 08:00 UTC
-
-
-@pytest.fixture
-def monday(x_ws: Workspace) -> Iterator[clock.ManualClock]:
-    previous = clock.get_clock()
-    manual = clock.ManualClock(MONDAY)
-    clock.set_clock(manual)
-    yield manual
-    clock.set_clock(previous)
+__all__ = ["manual"]  # the fixture: a manual clock from START, a Monday, 08:00 UTC
 
 
 def _slots(ws: Workspace, channel_id: str, day: str) -> None:
@@ -88,7 +78,7 @@ def _next_slot(ws: Workspace, channels: list[str]) -> Any:
     return ws.editor.call("POST", "/posts", {"text": "Queued", "channels": channels, "publish_at": "next_slot"})
 
 
-def test_a_queued_posts_quota_is_checked_at_each_channels_own_slot(x_ws: Workspace, monday: Any) -> None:
+def test_a_queued_posts_quota_is_checked_at_each_channels_own_slot(x_ws: Workspace, manual: Any) -> None:
     other = add_channel(x_ws)  # Bluesky: no quota; its slot is Monday, the X channel's Tuesday
     _slots(x_ws, other, "mon")
     _slots(x_ws, x_ws.channel_id, "tue")
@@ -101,12 +91,12 @@ def test_a_queued_posts_quota_is_checked_at_each_channels_own_slot(x_ws: Workspa
     (problem,) = refused.body["errors"]
     assert problem["field"] == "publish_at" and "2030-01-08T09:00:00+00:00" in problem["reason"]
     assert _posts(x_ws) == 2  # nothing written, and both slots given back
-    assert queue.claims(x_ws.id, other, MONDAY, None) == {}
-    assert queue.claims(x_ws.id, x_ws.channel_id, MONDAY, None) == {}
+    assert queue.claims(x_ws.id, other, START, None) == {}
+    assert queue.claims(x_ws.id, x_ws.channel_id, START, None) == {}
 
 
 def test_a_full_day_of_the_posts_earliest_slot_does_not_refuse_a_channel_going_out_later(
-    x_ws: Workspace, monday: Any
+    x_ws: Workspace, manual: Any
 ) -> None:
     other = add_channel(x_ws)
     _slots(x_ws, other, "mon")
@@ -121,7 +111,7 @@ def test_a_full_day_of_the_posts_earliest_slot_does_not_refuse_a_channel_going_o
     assert times == {other: "2030-01-07T09:00:00Z", x_ws.channel_id: "2030-01-09T09:00:00Z"}
 
 
-def test_a_timed_post_moved_to_the_queue_is_checked_at_its_new_slot(x_ws: Workspace, monday: Any) -> None:
+def test_a_timed_post_moved_to_the_queue_is_checked_at_its_new_slot(x_ws: Workspace, manual: Any) -> None:
     _slots(x_ws, x_ws.channel_id, "tue")
     _at(x_ws, 8, 8)
     _at(x_ws, 8, 10)
@@ -133,4 +123,4 @@ def test_a_timed_post_moved_to_the_queue_is_checked_at_its_new_slot(x_ws: Worksp
 
     assert refused.status == 422 and refused.body["errors"][0]["field"] == "publish_at"
     assert x_ws.editor.call("GET", f"/posts/{timed['id']}").body["publish_at"] == "2030-01-11T09:00:00Z"
-    assert queue.claims(x_ws.id, x_ws.channel_id, MONDAY, None) == {}  # the slot it took is given back
+    assert queue.claims(x_ws.id, x_ws.channel_id, START, None) == {}  # the slot it took is given back
