@@ -56,6 +56,14 @@ def test_a_post_given_its_own_slots_time_keeps_the_slot(ws: Workspace) -> None:
     assert add(ws.editor, [ws.channel_id])["publish_at"] == at(10)
 
 
+def test_a_queued_post_published_now_gives_its_slot_back(ws: Workspace) -> None:
+    set_times(ws.editor, ws.channel_id, ["09:00", "10:00"])
+    post = add(ws.editor, [ws.channel_id])
+    assert ws.editor.call("POST", f"/posts/{post['id']}/publish-now").status == 200
+    assert _holder(ws, 9) is None
+    assert add(ws.editor, [ws.channel_id])["publish_at"] == at(9)
+
+
 def test_a_cancel_after_its_slot_passed_keeps_the_claim(ws: Workspace, manual: clock.ManualClock) -> None:
     set_times(ws.editor, ws.channel_id, ["09:00", "10:00"])
     post = add(ws.editor, [ws.channel_id])

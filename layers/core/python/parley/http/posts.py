@@ -151,4 +151,4 @@ def cancel_post(post_id: PathId) -> dict[str, Any]:
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
 def publish_now(post_id: PathId) -> dict[str, Any]:
-    return posts.publish_now(_caller(), _arming(), post_id)
+    return queue_posts.publish_now(_caller(), _arming(), post_id)  # its slots in the queue are free again

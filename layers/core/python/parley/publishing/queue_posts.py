@@ -6,6 +6,7 @@ docs/queue.md says the rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,13 +154,23 @@ def _queue_draft(
     return {"post": posts.get_post(principal, post_id), "changed": changed, "unchanged": unchanged}
 
 
-def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    """posts.cancel_post, and the slots still to come of the deliveries it cancelled are free again."""
+def _leaving(principal: Principal, post_id: str, act: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`act` on the post, then the deliveries it changed leave the slots they held (queue.leave_slots)."""
     _, before = _load(principal, post_id)
-    outcome = posts.cancel_post(principal, arming, post_id)
+    outcome = act()
     times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"]) and r.publish_at}
     queue.leave_slots(principal.workspace_id, post_id, times)
     return outcome
+
+
+def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    """posts.cancel_post, and the slots still to come of the deliveries it cancelled are free again."""
+    return _leaving(principal, post_id, lambda: posts.cancel_post(principal, arming, post_id))
+
+
+def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    """posts.publish_now: the deliveries it sends now leave the slots they held (free again, still to come)."""
+    return _leaving(principal, post_id, lambda: posts.publish_now(principal, arming, post_id))
 
 
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: posts.PostChanges) -> dict[str, Any]:
