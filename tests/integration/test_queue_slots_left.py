@@ -6,7 +6,7 @@ slot, and the next add takes the earliest free one. docs/queue.md."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from parley.publishing import deliveries, posts, queue, queue_posts
 from parley.publishing import publish as publishing
@@ -117,5 +117,5 @@ def test_two_adds_racing_a_cancel_never_share_a_slot_and_the_next_add_takes_the_
     }
     assert len(live) == 10  # two adds a round, each its own slot
     assert {queue.iso(at): post_id for at, post_id in claims.items()} == live  # every claim a live post's, one each
-    free = queue.free_slots(ws.id, ws.channel_id, START, datetime(2030, 1, 8, tzinfo=UTC))
+    free = queue.free_slots(ws.id, ws.channel_id, START, START + timedelta(days=3))  # a gap, or the 11th slot
     assert add(ws.editor, [ws.channel_id])["publish_at"] == queue.iso(free[0])  # the hint skipped no freed slot
