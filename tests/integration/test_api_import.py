@@ -16,9 +16,9 @@ from parley.scheduling.wiring import arming
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.store import DeliveryRecord, MediaRecord, PostRecord
-from parley.team import tokens
+from parley.team import members, tokens
 from tests.integration.test_api_posts import Workspace, count_posts, make_workspace, schedules
-from tests.support.api import Answer
+from tests.support.api import Answer, ApiClient
 from tests.support.images import png
 from tests.support.loopback import allow_loopback, serving
 
@@ -121,19 +121,23 @@ def test_the_same_idempotency_key_twice_creates_once(ws: Workspace) -> None:
     assert other.status == 422 and other.body["errors"][0]["field"] == "Idempotency-Key"
 
 
-def test_a_row_failing_while_writing_cancels_what_the_file_wrote(
-    ws: Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = posts.create_post
-    calls = {"n": 0}
+def nth_write_fails(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """The import's `n`th post is refused while writing (as a quota the file's earlier rows filled would)."""
+    real, calls = posts.create_post, {"n": 0}
 
-    def third_fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    def fails(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == n:
             raise ValidationFailed(FieldProblem("publish_at", "the channel's daily quota is full"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(posts, "create_post", third_fails)
+    monkeypatch.setattr(posts, "create_post", fails)
+
+
+def test_a_row_failing_while_writing_cancels_what_the_file_wrote(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nth_write_fails(monkeypatch, 3)
     answer = send(ws, HEADER + good_rows(ws, 4))
     assert answer.status == 422, answer.body
     assert answer.body["errors"] == [
@@ -161,6 +165,36 @@ def test_the_body_must_be_utf8_csv(ws: Workspace) -> None:
     assert {e["field"] for e in header.body["errors"]} == {"header"}
     assert "chanels" in header.body["errors"][0]["reason"]
     assert ws.viewer.call("POST", "/posts/import", HEADER + good_rows(ws, 1), CSV).status == 403
+
+
+def test_a_contributors_rows_wait_for_approval_and_an_all_or_nothing_failure_cancels_them(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contributor = ApiClient(tokens.add_member(ws.id, "Cy", members.Role.CONTRIBUTOR).token)
+    body = HEADER + good_rows(ws, 2) + f"A draft,{ws.channel_id},,\n"
+
+    answer = contributor.call("POST", "/posts/import", body, CSV)
+
+    assert answer.status == 201, answer.body
+    created = [contributor.call("GET", f"/posts/{c['post_id']}").body for c in answer.body["created"]]
+    assert [p["status"] for p in created] == ["pending_approval", "pending_approval", "draft"]
+    assert created[0]["history"][0]["action"] == "submitted"
+    assert ws.editor.call("POST", f"/posts/{created[0]['id']}/approve").status == 200
+    assert contributor.call("POST", f"/posts/{created[1]['id']}/approve").status == 403  # not their own either
+    # all or nothing: a row failing while writing cancels the contributor's waiting rows (theirs to cancel)
+    nth_write_fails(monkeypatch, 2)
+    refused = contributor.call("POST", "/posts/import", HEADER + good_rows(ws, 2, start=5), CSV)
+    assert refused.status == 422, refused.body
+    (cancelled,) = refused.body["cancelled"]
+    assert contributor.call("GET", f"/posts/{cancelled}").body["status"] == "cancelled"
+
+
+def test_with_approval_off_a_contributors_rows_are_scheduled(ws: Workspace) -> None:
+    contributor = ApiClient(tokens.add_member(ws.id, "Cy", members.Role.CONTRIBUTOR).token)
+    assert ws.admin.call("PUT", "/workspace/approval", {"required": False}).status == 200
+    answer = contributor.call("POST", "/posts/import", HEADER + good_rows(ws, 1), CSV)
+    assert answer.status == 201, answer.body
+    assert contributor.call("GET", f"/posts/{answer.body['created'][0]['post_id']}").body["status"] == "scheduled"
 
 
 class _Images(BaseHTTPRequestHandler):

@@ -258,6 +258,21 @@ def test_a_pending_post_whose_time_comes_is_missed_never_published_and_not_appro
     assert fire(post["id"], team).state == "cancelled" and net.creates == 0
 
 
+def test_missed_posts_are_listed_by_their_own_status(team: Team, net: FaultyNetwork) -> None:
+    # where a member finds what was not published for want of an approval (the webhook says it too)
+    cancelled = team.contributor.call("POST", "/posts", body(team, publish_at=at(20))).body
+    assert team.contributor.call("DELETE", f"/posts/{cancelled['id']}").status == 200
+    missed = team.contributor.call("POST", "/posts", body(team, publish_at=at(30))).body
+    fire(missed["id"], team)
+
+    listed = team.ws.viewer.call("GET", "/posts?status=missed_approval")
+
+    assert listed.status == 200, listed.body
+    assert [(p["id"], p["status"]) for p in listed.body["items"]] == [(missed["id"], "missed_approval")]
+    both = team.ws.viewer.call("GET", "/posts?status=cancelled").body["items"]
+    assert {p["id"] for p in both} == {missed["id"], cancelled["id"]}
+
+
 def race(editor: members.Principal, post_id: str, stale: deliveries.DeliveryRecord) -> dict[str, bool]:
     """An editor's approval and the firing of the post's time (the publish step's conditional write), at once."""
     barrier = threading.Barrier(2)

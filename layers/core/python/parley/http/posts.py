@@ -3,7 +3,7 @@ now (parley.publishing.posts)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -105,7 +105,13 @@ def create_post(
 
 @router.get("/posts", summary="Posts by publish time, newest first (filter by status and time range)")
 def list_posts(
-    status: Annotated[State | None, Query(description="Posts with a delivery in this state")] = None,
+    status: Annotated[
+        State | Literal["missed_approval"] | None,
+        Query(
+            description="Posts with a delivery in this state; `missed_approval`: cancelled because its time came "
+            "while it waited for approval (not published)"
+        ),
+    ] = None,
     since: QueryTime = None,  # publish_at >= since
     until: QueryTime = None,  # publish_at < until
     limit: Limit = 25,
@@ -145,4 +151,4 @@ def cancel_post(post_id: PathId) -> dict[str, Any]:
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")
 def publish_now(post_id: PathId) -> dict[str, Any]:
-    return posts.publish_now(_caller(), _arming(), post_id)
+    return queue_posts.publish_now(_caller(), _arming(), post_id)  # its slots in the queue are free again

@@ -15,7 +15,7 @@ import contextlib
 from datetime import datetime
 from typing import Any
 
-from parley.publishing import deliveries, holds
+from parley.publishing import deliveries, holds, queue
 from parley.publishing.deliveries import MISSED_APPROVAL, Move, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock
@@ -166,6 +166,8 @@ def reject(principal: Principal, arming: Arming, post_id: str, comment: str) -> 
         raise _lost(principal, post_id, "rejected") from exc
     for move in moves:
         arming.cancel(DeliveryKey.of(move.record), attempt=0)  # a draft is not armed (a stray firing: nothing to do)
+    # a draft holds no slot: the queue's next add may take it (added to the queue again, it takes the next free)
+    queue.leave_slots(post.workspace_id, post_id, {r.channel_id: r.publish_at for r in waiting})
     emit(post.workspace_id, EventType.POST_REJECTED, _subject(post, 1), _event(post, line))
 
 
@@ -176,6 +178,8 @@ def miss(record: DeliveryRecord, *, due_at: datetime, by: str) -> bool:
         record = deliveries.miss_approval(record, due_at=due_at, by=by)
     except LostRace:
         return False
+    # its time has come, so its slot has passed and keeps its claim (queue.leave_slots says why)
+    queue.leave_slots(record.workspace_id, record.post_id, {record.channel_id: record.publish_at})
     line = entry(MISSED_APPROVAL, by, channel_id=record.channel_id)
     with contextlib.suppress(Exception):  # the history is news; the delivery's own history has the transition
         PostRecord(record.workspace_id, record.post_id).update(

@@ -109,7 +109,7 @@ def problems(
         found.problems += exc.problems
     found.problems += time_problems or []
     if publish_at is not None:
-        found.problems += quotas.check(workspace_id, channels, publish_at, post_id)
+        found.problems += quotas.check(workspace_id, channels, publish_at, post_id, draft.delivery_times)
     if draft.media or draft.media_overrides:
         try:
             found.attached = post_media.resolve(workspace_id, channels, draft.media, draft.media_overrides)

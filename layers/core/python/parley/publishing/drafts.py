@@ -44,6 +44,8 @@ def is_draft(records: list[DeliveryRecord]) -> bool:
 def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, list[DeliveryRecord]]:
     """Store a draft: its channels must be the workspace's (404), its time, if any, a valid one; nothing
     else is checked until it is scheduled (POST /posts/validate checks it on demand). Nothing is armed."""
+    from parley.publishing.posts import new_post_record  # here, not at the top: posts imports this module
+
     principal.require(Role.CONTRIBUTOR)
     checks.channel_count(draft.channel_ids)
     channels = [get_channel(principal.workspace_id, cid) for cid in draft.channel_ids]
@@ -53,23 +55,11 @@ def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, li
     publish_at = parse_publish_at(draft.publish_at, draft.time_zone, now) if draft.publish_at else None
     post_id = "p_" + ids.new_id()
     key = deliveries.publish_key(publish_at, post_id) if publish_at else draft_key(now, post_id)
-    given_card = {k: v for k, v in (draft.link_card or {}).items() if v}
-    post = PostRecord(
-        principal.workspace_id,
-        post_id,
-        text=draft.text,
-        overrides=draft.overrides or None,
-        channel_ids=draft.channel_ids,
-        publish_at=publish_at,
-        publish_key=key,
-        campaign=draft.campaign,
-        created_by=principal.member_id,
-        created_at=now,
-        updated_at=now,
-        media_ids=draft.media or None,
-        media_overrides=draft.media_overrides or None,
-        link_card=given_card or None,  # the marketer's fields; the card is made when it is scheduled
-        history=[approval.entry("drafted", principal.member_id)],
+    given_card: dict[str, str | None] = {k: v for k, v in (draft.link_card or {}).items() if v}
+    card = given_card or None  # the marketer's fields; the card is made when it is scheduled
+    drafted = approval.entry("drafted", principal.member_id)
+    post = new_post_record(
+        principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, history=[drafted]
     )
     records = [
         deliveries.new_delivery(
@@ -160,6 +150,7 @@ def schedule(
         media=[str(m) for m in post.media_ids or []],
         media_overrides={n: list(m) for n, m in post.media_overrides.as_dict().items()} if post.media_overrides else {},
         link_card=post.link_card.as_dict() if post.link_card and not post.link_card_missing else None,
+        delivery_times=delivery_times or {},  # each channel's quota is checked at its own slot
     )
     checked = checks.check(ws, draft, clock.now(), post_id=post_id)
     waits = not approval.may_publish(principal)

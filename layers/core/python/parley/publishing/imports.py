@@ -177,8 +177,10 @@ def import_csv(
     time_left: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """Check every row, then (unless a dry run) write the good ones: all of them, or none unless `partial`.
-    `time_left`: the request's remaining seconds (the Lambda context's); writing stops in time to answer."""
-    principal.require(Role.EDITOR)
+    `time_left`: the request's remaining seconds (the Lambda context's); writing stops in time to answer.
+    A contributor imports too: each row is created as their `POST /posts` would be, so with approval on
+    (parley.publishing.approval) their rows wait for an editor (`pending_approval`), each its own request."""
+    principal.require(Role.CONTRIBUTOR)
     rows = csv_rows.read(data)
     index = ChannelIndex(list_channels(principal.workspace_id))
     outcome = Outcome(rows=len(rows), dry_run=dry_run)

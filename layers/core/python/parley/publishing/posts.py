@@ -11,7 +11,7 @@ from parley.connect.channels import get_channel
 from parley.links import short_links
 from parley.media import link_cards, post_media
 from parley.publishing import approval, checks, deliveries, drafts, holds, quotas
-from parley.publishing.deliveries import EDITABLE, State
+from parley.publishing.deliveries import EDITABLE, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
 from parley.shared.errors import Conflict, FieldProblem, LostRace, NotFound, ValidationFailed
@@ -81,22 +81,9 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
 
     post_id = draft.post_id or "p_" + ids.new_id()
     key = publish_key(publish_at, post_id)
-    post = PostRecord(
-        principal.workspace_id,
-        post_id,
-        text=draft.text,
-        overrides=draft.overrides or None,
-        channel_ids=draft.channel_ids,
-        publish_at=publish_at,
-        publish_key=key,
-        campaign=draft.campaign,
-        created_by=principal.member_id,
-        created_at=now,
-        updated_at=now,
-        media_ids=draft.media or None,
-        media_overrides=draft.media_overrides or None,
-        link_card=card,
-        link_card_missing=card_outcome.missing_because,
+    missing = card_outcome.missing_because
+    post = new_post_record(
+        principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, link_card_missing=missing
     )
     waits = not approval.may_publish(principal)  # a contributor's post waits for an editor (docs/approval.md)
     post.history = [approval.entry("submitted" if waits else "scheduled", principal.member_id)]  # type: ignore[list-item]
@@ -129,6 +116,38 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     if waits:
         approval.requested(post)
     return short_links.note(post_view(post, records), list(texts.values()))
+
+
+def new_post_record(
+    principal: Principal,
+    post_id: str,
+    draft: PostDraft,
+    *,
+    publish_at: datetime | None,
+    key: str,
+    now: datetime,
+    link_card: dict[str, str | None] | None,
+    **more: Any,
+) -> PostRecord:
+    """A new post's record as `draft` asks it, written by `principal` at `now`: the one place queueing
+    (`create_post`) and drafts (`drafts.create_draft`) make it (`more`: what only one of them sets)."""
+    return PostRecord(
+        principal.workspace_id,
+        post_id,
+        text=draft.text,
+        overrides=draft.overrides or None,
+        channel_ids=draft.channel_ids,
+        publish_at=publish_at,
+        publish_key=key,
+        campaign=draft.campaign,
+        created_by=principal.member_id,
+        created_at=now,
+        updated_at=now,
+        media_ids=draft.media or None,
+        media_overrides=draft.media_overrides or None,
+        link_card=link_card,
+        **more,
+    )
 
 
 def _load(principal: Principal, post_id: str) -> tuple[PostRecord, list[DeliveryRecord]]:
@@ -341,10 +360,12 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
         raise ValidationFailed(FieldProblem("limit", f"must be between 1 and {MAX_PAGE}"))
     low = publish_key(since, "") if since else "0"
     high = publish_key(until, "") if until else "9"
+    missed = query.status == MISSED_APPROVAL  # cancelled because its time came while it waited for approval
     try:
-        state = State(query.status) if query.status else None
+        state = State.CANCELLED if missed else State(query.status) if query.status else None
     except ValueError as exc:
-        raise ValidationFailed(FieldProblem("status", f"must be one of {', '.join(s.value for s in State)}")) from exc
+        known = ", ".join([*(s.value for s in State), MISSED_APPROVAL])
+        raise ValidationFailed(FieldProblem("status", f"must be one of {known}")) from exc
     ws = principal.workspace_id
     # The status picks the index and its partition, the times its range: a cursor continues only its own query.
     filters = {"status": state.value if state is not None else None, "since": _iso(since), "until": _iso(until)}
@@ -359,6 +380,7 @@ def list_posts(principal: Principal, query: PostQuery) -> dict[str, Any]:
             scan_index_forward=False,
             limit=query.limit,
             last_evaluated_key=start,
+            filter_condition=DeliveryRecord.failure_reason == MISSED_APPROVAL if missed else None,
         )
         post_ids = list(dict.fromkeys(d.post_id for d in page))
         last_key = page.last_evaluated_key

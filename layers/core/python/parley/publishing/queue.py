@@ -293,6 +293,16 @@ def release_slots(workspace_id: str, post_id: str, slots_held: dict[str, datetim
         _lower_hint(key, workspace_id, at)
 
 
+def leave_slots(workspace_id: str, post_id: str, slots_held: dict[str, datetime]) -> None:
+    """Deliveries of `post_id` left the queue (cancelled, rejected back to a draft, missed while waiting for
+    approval, given a time of their own): the slots they held that are still to come are free for the next
+    add. A slot already passed keeps its claim: no add can take it (adds, the queue and the calendar start
+    from now), so freeing it would only move the hint back to a passed instant and change `version` (which
+    stops a racing add from moving the hint on) for nothing; the claim still says who held it."""
+    now = clock.now()
+    release_slots(workspace_id, post_id, {c: at for c, at in slots_held.items() if at is not None and at > now})
+
+
 def _lower_hint(key: str, workspace_id: str, at: datetime) -> None:
     try:
         QueueRecord(key, CONFIG).update(

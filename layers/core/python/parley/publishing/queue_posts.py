@@ -6,13 +6,14 @@ docs/queue.md says the rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from parley.connect.channels import get_channel
-from parley.publishing import approval, deliveries, drafts, holds, posts, queue, slots
+from parley.publishing import approval, deliveries, drafts, holds, posts, queue, quotas, slots
 from parley.publishing.deliveries import EDITABLE, State, state_key
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
@@ -104,6 +105,10 @@ def queue_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, 
             {"deliveries": [{"channel_id": r.channel_id, "state": r.state} for r in records]},
         )
     taken = queue.claim_next_slots(ws, [r.channel_id for r in editable], post_id, not_before=clock.now())
+    over = quotas.check(ws, [get_channel(ws, c) for c in taken], min(taken.values()), post_id, taken)
+    if over:  # each channel's quota at its new slot: refused, the slots just taken are given back
+        queue.release_slots(ws, post_id, taken)
+        raise ValidationFailed(over)
     changed, unchanged = [], []
     for record in records:
         if record.channel_id not in taken:
@@ -122,7 +127,7 @@ def queue_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, 
             )
             continue
         if old != new:
-            queue.release_slots(ws, post_id, {record.channel_id: old})
+            queue.leave_slots(ws, post_id, {record.channel_id: old})
         _rearm(arming, record, new)
         changed.append(record.channel_id)
     if changed:
@@ -149,23 +154,38 @@ def _queue_draft(
     return {"post": posts.get_post(principal, post_id), "changed": changed, "unchanged": unchanged}
 
 
-def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
-    """posts.cancel_post, and the slots of the deliveries it cancelled are free again."""
+def _leaving(principal: Principal, post_id: str, act: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`act` on the post, then the deliveries it changed leave the slots they held (queue.leave_slots)."""
     _, before = _load(principal, post_id)
-    outcome = posts.cancel_post(principal, arming, post_id)
+    outcome = act()
     times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"]) and r.publish_at}
-    queue.release_slots(principal.workspace_id, post_id, times)
+    queue.leave_slots(principal.workspace_id, post_id, times)
     return outcome
 
 
+def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    """posts.cancel_post, and the slots still to come of the deliveries it cancelled are free again."""
+    return _leaving(principal, post_id, lambda: posts.cancel_post(principal, arming, post_id))
+
+
+def publish_now(principal: Principal, arming: Arming, post_id: str) -> dict[str, Any]:
+    """posts.publish_now: the deliveries it sends now leave the slots they held (free again, still to come)."""
+    return _leaving(principal, post_id, lambda: posts.publish_now(principal, arming, post_id))
+
+
 def edit_post(principal: Principal, arming: Arming, post_id: str, changes: posts.PostChanges) -> dict[str, Any]:
-    """posts.edit_post; a delivery given a time of its own leaves its slot in the queue (free again)."""
+    """posts.edit_post; a delivery given a time of its own leaves its slot in the queue (free again, when it
+    is still to come). Given its own slot's time again, it keeps the slot (else a later add would share it)."""
     if changes.publish_at is None:
         return posts.edit_post(principal, arming, post_id, changes)
     _, before = _load(principal, post_id)
     outcome = posts.edit_post(principal, arming, post_id, changes)
-    times = {r.channel_id: r.publish_at for r in before if r.channel_id in set(outcome["changed"]) and r.publish_at}
-    queue.release_slots(principal.workspace_id, post_id, times)
+    deliveries_now = outcome["post"]["deliveries"]
+    after = {d["channel_id"]: datetime.fromisoformat(d["publish_at"]) for d in deliveries_now if d["publish_at"]}
+    changed = set(outcome["changed"])
+    times = {r.channel_id: r.publish_at for r in before if r.channel_id in changed and r.publish_at}
+    times = {channel_id: at for channel_id, at in times.items() if after.get(channel_id) != at}
+    queue.leave_slots(principal.workspace_id, post_id, times)
     return outcome
 
 
@@ -292,7 +312,7 @@ def resume(principal: Principal, arming: Arming, channel_id: str) -> dict[str, A
         except LostRace:
             queue.release_slots(ws, record.post_id, {channel_id: new})
             continue
-        queue.release_slots(ws, record.post_id, {channel_id: old})
+        queue.leave_slots(ws, record.post_id, {channel_id: old})  # passed: its claim stays
         _sync_post_time(ws, record.post_id)
         moved[record.post_id] = queue.iso(new)
     outcome = holds.unpause_channel(principal, arming, channel_id)

@@ -2,7 +2,9 @@
 24 hours refuses the one over, so parley refuses it first, naming the network and the window.
 
 Counted: the channel's deliveries that will go out or went out (not cancelled, not failed), read through the
-deliveries' `by_state` index in the 48 hours around the new post's time (a bounded Query per state; no Scan).
+deliveries' `by_state` index in the 48 hours around the new delivery's time (a bounded Query per state; no
+Scan). Each delivery is counted at its own time: a post added to the queue goes out at each channel's own
+slot (Monday on one channel, Tuesday on another), so each channel's quota is checked on its own day.
 
 Where the network says its own limit, it is asked (`asked_limit`): Instagram
 (`GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`) and Threads
@@ -18,6 +20,7 @@ time, and the delivery is deferred).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from parley.publishing.deliveries import State, state_key
@@ -58,23 +61,30 @@ def daily_limit(channel: ChannelRecord) -> int | None:
 
 
 def check(
-    workspace_id: str, channels: list[ChannelRecord], publish_at: datetime, post_id: str | None = None
+    workspace_id: str,
+    channels: list[ChannelRecord],
+    publish_at: datetime,
+    post_id: str | None = None,
+    times: Mapping[str, datetime] | None = None,
 ) -> list[FieldProblem]:
-    """Problems for the channels whose network would refuse one more post at `publish_at` (`post_id`: a
+    """Problems for the channels whose network would refuse one more post at its time: `times`, the
+    channel's own (a slot in the queue: each delivery goes out at its own), else `publish_at` (`post_id`: a
     post being edited, whose own deliveries are not counted twice)."""
     problems: list[FieldProblem] = []
     for channel in channels:
         limit = daily_limit(channel)
         if limit is None:
             continue
-        times = _queued_times(workspace_id, str(channel.channel_id), publish_at, post_id)
-        busiest = busiest_window(sorted([*times, publish_at]), publish_at)
+        at = (times or {}).get(str(channel.channel_id), publish_at)
+        queued = _queued_times(workspace_id, str(channel.channel_id), at, post_id)
+        busiest = busiest_window(sorted([*queued, at]), at)
         if busiest > limit:
+            when = "this time" if at == publish_at else f"its time on this channel ({at.isoformat()})"
             problems.append(
                 FieldProblem(
                     "publish_at",
                     f"{channel.network} allows {limit} posts per 24 hours on {channel.handle}; "
-                    f"{busiest - 1} are already queued or out within 24 hours of this time",
+                    f"{busiest - 1} are already queued or out within 24 hours of {when}",
                 )
             )
     return problems
