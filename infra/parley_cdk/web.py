@@ -4,13 +4,13 @@ the web app's static files (docs/deploy.md, "The web app").
 - `/static/*`: the files of `web/static/` (CSS, the few scripts, icons, vendored libraries), copied at each
   deploy into a private asset bucket under the key prefix `static/` and read by CloudFront alone through
   origin access control; cached at the edge, and invalidated by each deploy.
-- `/docs`: the API's interactive documentation (Swagger UI loads its script and styles from its CDN and
-  starts with an inline script), so it gets the security headers without the strict CSP.
+- `/docs`: the API's interactive documentation (Powertools' Swagger UI page carries its script and styles
+  inline), so it gets the security headers without the strict CSP.
 - everything else: the REST API's stage (the web function's pages at `/` and `/app/...`, every API path),
   all methods, never cached, every viewer header (Authorization, cookies), query string and cookie
   forwarded except Host (API Gateway answers 403 to a Host that is not its own).
 
-Every answer gets the security headers of one response headers policy (the web function also sets the CSP
+Every other answer gets the security headers of one response headers policy (the web function also sets the CSP
 itself, for the local runtime, which has no CloudFront).
 """
 
@@ -105,7 +105,7 @@ class Web(Construct):
         self.docs_headers = aws_cloudfront.ResponseHeadersPolicy(
             self,
             "DocsSecurityHeaders",
-            comment="parley's API docs page: the security headers but the CSP (Swagger UI comes from its CDN)",
+            comment="parley's API docs page: the security headers but the CSP (Swagger UI's script is inline)",
             security_headers_behavior=security_headers(with_csp=False),
         )
         api_origin = aws_cloudfront_origins.RestApiOrigin(rest_api)
