@@ -93,6 +93,19 @@ def test_the_web_role_writes_only_its_own_log_group(template: Template) -> None:
     assert len(web_logs) == len(api_logs) == 1 and web_logs.keys() != api_logs.keys()
 
 
+def test_api_gateway_may_invoke_the_web_function_on_its_routes_only(template: Template) -> None:
+    fn_id = function_ids(template)[names.Function.WEB]
+    stage = logical_id(template, "AWS::ApiGateway::Stage", "/Api/RestApi/DeploymentStage.v1/Resource$")
+
+    sources = [
+        render(p["Properties"]["SourceArn"])
+        for p in resources(template, "AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    ]
+    invoked_on = {source.split(f"<{stage}>", 1)[1] for source in sources if f"<{stage}>" in source}
+    assert invoked_on == {"/*/", "/*/app", "/*/app/*"}  # any method on /, /app and /app/{proxy+}
+
+
 # The asset bucket
 
 
