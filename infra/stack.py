@@ -17,6 +17,7 @@ from infra.parley_cdk.layer import CoreLayer
 from infra.parley_cdk.media import Media
 from infra.parley_cdk.monitoring import Monitoring
 from infra.parley_cdk.scheduling import Scheduling
+from infra.parley_cdk.web import Web
 from parley.cli import output_key
 from parley.shared import names
 
@@ -66,12 +67,18 @@ class ParleyStack(Stack):
             media=media,
             cursor_key=cursor_key,
         )
-        api = Api(self, "Api", handler=functions.functions[names.Function.API])
+        api = Api(
+            self,
+            "Api",
+            handler=functions.functions[names.Function.API],
+            web_handler=functions.functions[names.Function.WEB],
+        )
         base_url = str(self.node.try_get_context(settings.PUBLIC_BASE_URL_CONTEXT) or "") or public_base_url(
             api.rest_api.rest_api_id
         )
         functions.set_public_base_url(base_url)
         api.add_short_links(functions.functions[names.Function.REDIRECT])
+        web = Web(self, "Web", rest_api=api.rest_api)
         monitoring = Monitoring(
             self,
             "Monitoring",
@@ -82,6 +89,12 @@ class ParleyStack(Stack):
             dashboard=settings.wants_dashboard(self.node.try_get_context(settings.DASHBOARD_CONTEXT)),
         )
 
+        CfnOutput(
+            self,
+            "WebUrl",
+            value=web.url,
+            description="parley's address for people (the web app) and programs (the API) alike",
+        )
         CfnOutput(self, "ApiUrl", value=api.url, description="parley's API base URL")
         if monitoring.dashboard is not None:
             CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
@@ -95,4 +108,5 @@ class ParleyStack(Stack):
         self.scheduling = scheduling
         self.functions = functions
         self.api = api
+        self.web = web
         self.monitoring = monitoring

@@ -126,6 +126,14 @@ for _emitter in EMITTING:
         names.Table.WEBHOOK_DELIVERIES: Access.READ_WRITE,
     }
 
+# Functions whose role is another's: the web app does everything the API does, through the same core calls
+# (its sessions are records in the tokens table, read, put and revoked like the API's tokens and feed tokens),
+# so it gets the API's tables, parameters, queues, schedules and media objects: the same entries, not a copy.
+SAME_ROLE_AS: dict[names.Function, names.Function] = {names.Function.WEB: names.Function.API}
+for _function, _model in SAME_ROLE_AS.items():
+    TABLE_ACCESS[_function] = TABLE_ACCESS[_model]
+EMITTING |= {fn for fn, model in SAME_ROLE_AS.items() if model in EMITTING}
+
 
 class Parameters(Enum):
     """The SSM parameters under names.PARAMETER_PREFIX, by what they hold (each value is the path pattern after
@@ -164,6 +172,8 @@ PARAMETER_ACTIONS: dict[names.Function, dict[Parameters, tuple[str, ...]]] = {
     names.Function.REDIRECT: {},  # no credentials, no queues, no schedules: it only follows links
     names.Function.WEBHOOKS: {Parameters.WEBHOOK_SECRETS: (GET,)},  # the endpoints' signing secrets
 }
+for _function, _model in SAME_ROLE_AS.items():
+    PARAMETER_ACTIONS[_function] = PARAMETER_ACTIONS[_model]
 
 # Why a pattern names each kind of parameter (cdk-nag's AwsSolutions-IAM5, one sentence each).
 _PARAMETER_REASONS: dict[Parameters, str] = {
@@ -332,7 +342,7 @@ class Functions(Construct):
             if function in ALERTING:
                 alerts.grant_publish(role)
             if media is not None:
-                media.grant(function, role)
+                media.grant(SAME_ROLE_AS.get(function, function), role)
             if cursor_key is not None:
                 cursor_key.grant(function, role)
             acknowledge(

@@ -117,6 +117,13 @@ FUNCTIONS: dict[names.Function, FunctionSettings] = {
         description="Sends events to the workspaces' webhook endpoints, signed; retries with backoff",
     ),
 }
+# The web app serves pages through the same core calls as the API, behind the same API Gateway (and its
+# 29 s integration timeout): the API's memory and timeout.
+FUNCTIONS[names.Function.WEB] = FunctionSettings(
+    memory_mb=FUNCTIONS[names.Function.API].memory_mb,
+    timeout=FUNCTIONS[names.Function.API].timeout,
+    description="parley's web app for marketers: server-rendered pages (API Gateway proxy on / and /app/)",
+)
 
 
 def powertools_env() -> dict[str, str]:

@@ -17,7 +17,11 @@ PYTHON_TAG = "cp" + settings.python_version().replace(".", "")
 
 @pytest.fixture(scope="module")
 def layer_dir(synth: Synth, template_json: dict[str, Any]) -> Path:
-    (layer,) = [r for r in template_json["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    (layer,) = [
+        r
+        for r in template_json["Resources"].values()
+        if r["Type"] == "AWS::Lambda::LayerVersion" and "/CoreLayer/" in r["Metadata"]["aws:cdk:path"]
+    ]
     return synth.outdir / layer["Metadata"]["aws:asset:path"] / "python"
 
 

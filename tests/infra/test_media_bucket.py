@@ -76,9 +76,10 @@ def object_grants(template: Template) -> dict[names.Function, dict[str, set[str]
     return grants
 
 
-def test_only_the_api_publish_reconciler_and_media_check_roles_reach_media_objects(template: Template) -> None:
+def test_only_the_api_web_publish_reconciler_and_media_check_roles_reach_media_objects(template: Template) -> None:
     assert set(object_grants(template)) == {
         names.Function.API,
+        names.Function.WEB,  # the composer uploads images as the API does
         names.Function.PUBLISH,
         names.Function.RECONCILER,
         names.Function.MEDIA_CHECK,
@@ -95,7 +96,12 @@ def test_uploads_alone_may_be_deleted_and_media_check_writes_only_checked_copies
         for keys, acts in by_keys.items()
         if "s3:DeleteObject" in acts
     }
-    assert deleting == {(names.Function.API, uploads), (names.Function.MEDIA_CHECK, uploads)}
+    assert deleting == {
+        (names.Function.API, uploads),
+        (names.Function.WEB, uploads),
+        (names.Function.MEDIA_CHECK, uploads),
+    }
+    assert grants[names.Function.WEB] == grants[names.Function.API]
     assert grants[names.Function.MEDIA_CHECK] == {
         uploads: {"s3:GetObject", "s3:DeleteObject"},
         checked: {"s3:PutObject", "s3:PutObjectTagging"},

@@ -69,6 +69,15 @@ def role_of_policy(template: Template, policy_id: str) -> str:
     return role["Ref"]
 
 
+# CDK's own function that copies web/static/ into the asset bucket at deploy time (aws_s3_deployment,
+# infra/parley_cdk/web.py): one per stack, outside the Functions construct; tests/infra/test_web.py checks it.
+COPIER_PATH = "/Custom::CDKBucketDeployment[0-9A-Fa-f]+/"
+
+
+def copier_role_id(template: Template) -> str:
+    return logical_id(template, "AWS::IAM::Role", f"{COPIER_PATH}ServiceRole/Resource$")
+
+
 # Functions
 
 
@@ -76,7 +85,8 @@ def test_there_is_one_function_per_functions_folder(template: Template) -> None:
     folders = {path.name for path in (REPO_ROOT / "functions").iterdir() if (path / "handler.py").exists()}
 
     assert folders == {fn.value for fn in names.Function}
-    template.resource_count_is("AWS::Lambda::Function", len(names.Function))
+    others = set(resources(template, "AWS::Lambda::Function")) - set(function_ids(template).values())
+    assert others == {logical_id(template, "AWS::Lambda::Function", f"{COPIER_PATH}Resource$")}
 
 
 def test_the_runtime_constant_is_the_newest_python_that_aws_cdk_lib_offers() -> None:
@@ -91,7 +101,7 @@ def test_the_runtime_constant_is_the_newest_python_that_aws_cdk_lib_offers() -> 
 
 
 def test_every_function_runs_arm64_on_the_runtime_constant_with_the_core_layer(template: Template) -> None:
-    (layer_id,) = resources(template, "AWS::Lambda::LayerVersion")
+    layer_id = logical_id(template, "AWS::Lambda::LayerVersion", "/CoreLayer/")  # not the copier's AWS CLI layer
 
     for fn_id in function_ids(template).values():
         props = resources(template, "AWS::Lambda::Function")[fn_id]["Properties"]
@@ -333,7 +343,9 @@ def test_tables_are_keyed_as_the_data_construct_says(template: Template) -> None
 
 
 def test_no_policy_grants_wildcard_actions_or_scans(template: Template) -> None:
-    found = statements(template)
+    # But CDK's deploy-time copier of the static files, whose grants aws-cdk-lib writes (test_web.py).
+    copier = copier_role_id(template)
+    found = [(policy_id, s) for policy_id, s in statements(template) if role_of_policy(template, policy_id) != copier]
 
     assert found
     for _, statement in found:
@@ -372,16 +384,39 @@ def test_each_function_role_reaches_only_its_tables(template: Template) -> None:
 # API
 
 
-def test_the_api_proxies_root_and_every_path_to_the_api_function(template: Template) -> None:
-    fn_id = function_ids(template)[names.Function.API]
+def routes(template: Template) -> dict[tuple[str, str], str]:
+    """(path, HTTP method) -> the logical id of the function its Lambda proxy integration calls."""
+    (api_id,) = resources(template, "AWS::ApiGateway::RestApi")
+    by_id = resources(template, "AWS::ApiGateway::Resource")
 
-    template.has_resource_properties("AWS::ApiGateway::Resource", {"PathPart": "{proxy+}"})
-    methods = resources(template, "AWS::ApiGateway::Method", {"HttpMethod": "ANY"})
-    assert len(methods) == 2
-    for method in methods.values():
-        integration = method["Properties"]["Integration"]
+    def path(ref: Any) -> str:
+        if ref == {"Fn::GetAtt": [api_id, "RootResourceId"]}:
+            return ""
+        props = by_id[ref["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    found = {}
+    for method in resources(template, "AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        integration = props["Integration"]
         assert integration["Type"] == "AWS_PROXY"
-        assert {"Fn::GetAtt": [fn_id, "Arn"]} in integration["Uri"]["Fn::Join"][1]
+        (function,) = [part["Fn::GetAtt"][0] for part in integration["Uri"]["Fn::Join"][1] if "Fn::GetAtt" in part]
+        found[(path(props["ResourceId"]) or "/", props["HttpMethod"])] = function
+    return found
+
+
+def test_the_web_apps_paths_go_to_the_web_function_and_every_other_path_to_the_api_function(
+    template: Template,
+) -> None:
+    fns = function_ids(template)
+
+    assert routes(template) == {
+        ("/", "ANY"): fns[names.Function.WEB],  # the web app's front door: the API has no route at /
+        ("/app", "ANY"): fns[names.Function.WEB],
+        ("/app/{proxy+}", "ANY"): fns[names.Function.WEB],
+        ("/{proxy+}", "ANY"): fns[names.Function.API],
+        ("/l/{code}", "GET"): fns[names.Function.REDIRECT],
+    }
 
 
 def test_the_api_stage_logs_access_and_throttles(template: Template) -> None:
