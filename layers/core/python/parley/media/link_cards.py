@@ -153,6 +153,16 @@ def card_for_post(
     return card_outcome(text, overrides, given, images_everywhere).card
 
 
+def card_url(text: str, overrides: dict[str, str], given: dict[str, str | None] | None) -> str | None:
+    """The page a post's card shows: the `link_card.url` given, else the first link of its text (or of an
+    override's)."""
+    return (
+        (given or {}).get("url")
+        or first_link(text)
+        or next((u for t in overrides.values() if (u := first_link(t))), None)
+    )
+
+
 def card_outcome(
     text: str,
     overrides: dict[str, str],
@@ -168,7 +178,7 @@ def card_outcome(
         if given:
             raise ValidationFailed(FieldProblem("link_card", "a post with images goes out without a link card"))
         return CardOutcome(None)
-    url = given.get("url") or first_link(text) or next((u for t in overrides.values() if (u := first_link(t))), None)
+    url = card_url(text, overrides, given)
     if not url:
         if given:
             raise ValidationFailed(FieldProblem("link_card.url", "give the card's URL, or put a link in the text"))
@@ -205,3 +215,42 @@ def card_outcome(
         except (OutboundRefused, OutboundFailed):
             card["thumbnail_url"] = None  # the page's own image on a private address: no thumbnail
     return CardOutcome({k: v for k, v in card.items() if v is not None})
+
+
+# A composer's preview asks for the card of the link being typed again and again (debounced, not once): the
+# page is read at most once per PREVIEW_TTL per process, within a budget short enough not to hold the preview
+# up for long; a page that is slower or larger gives no card in the preview (queueing still fetches it with
+# the full budget). What was found (a card or its absence) is kept, so a slow page costs its budget once.
+PREVIEW_BUDGET = outbound.Budget(seconds=1.5, max_bytes=256 * 1024)
+PREVIEW_TTL_SECONDS = 600.0
+PREVIEW_CACHE_SIZE = 256
+_preview_cache: dict[str, tuple[float, CardOutcome]] = {}
+
+
+def preview_card(url: str, now: float) -> CardOutcome:
+    """The card a post linking to `url` would get, for a preview (`now`: epoch seconds, for the cache)."""
+    kept = _preview_cache.get(url)
+    if kept is not None and now - kept[0] < PREVIEW_TTL_SECONDS:
+        return kept[1]
+    try:
+        page = _get(url, PREVIEW_BUDGET, head_is_enough=True)
+        if "html" not in page.headers.get("content-type", "").lower():
+            outcome = CardOutcome(None, "no link card: the link is not a web page")
+        else:
+            card = parse_open_graph(page.body.decode("utf-8", errors="replace"), page.url)
+            card["url"] = url
+            if card.get("thumbnail_url"):
+                try:
+                    outbound.check_url(str(card["thumbnail_url"]))
+                except (OutboundRefused, OutboundFailed):
+                    card["thumbnail_url"] = None
+            found: dict[str, str | None] = {k: v for k, v in card.items() if v}
+            outcome = CardOutcome(found, None) if found.get("title") else CardOutcome(None, "no link card: no title")
+    except OutboundRefused as exc:
+        outcome = CardOutcome(None, f"no link card: the link's address is not one parley fetches ({exc})")
+    except OutboundFailed as exc:  # a timeout within the preview's budget too
+        outcome = CardOutcome(None, f"no link card in the preview: the page could not be read quickly ({exc})")
+    if len(_preview_cache) >= PREVIEW_CACHE_SIZE:
+        _preview_cache.pop(next(iter(_preview_cache)))  # the oldest entry
+    _preview_cache[url] = (now, outcome)
+    return outcome
