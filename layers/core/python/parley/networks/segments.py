@@ -33,6 +33,7 @@ from parley.networks import instagram, mastodon, richtext, threads
 
 Kind = Literal["text", "link", "mention", "hashtag", "cashtag"]
 
+NETWORKS = ("bluesky", "x", "mastodon", "threads", "instagram", "linkedin", "facebook")
 X_DISPLAY_MAX = 25  # characters of an X display_url before its ellipsis
 MASTODON_DISPLAY_MAX = 30  # Mastodon's formatter shows this much of a link after its scheme and www.
 
