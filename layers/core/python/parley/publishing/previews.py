@@ -32,6 +32,10 @@ IMAGE_PATH = "/app/media/{media_id}"
 # Networks that show a link card for a post without images: Bluesky and LinkedIn from the card parley sends,
 # Facebook from the link parley sends, Mastodon, X and Threads from the page's own tags. Instagram shows none.
 CARD_NETWORKS = frozenset({"bluesky", "linkedin", "facebook", "mastodon", "x", "threads"})
+# A campaign's UTM preset, kept a minute per process: a composer previews the same campaign many times while
+# the marketer types, and its read was half of a preview's time (docs/composer.md). Queueing reads it fresh.
+PRESET_TTL_SECONDS = 60.0
+_presets: dict[tuple[str, str | None], tuple[float, dict[str, str]]] = {}
 
 
 def preview(principal: Principal, draft: PostDraft) -> dict[str, Any]:
@@ -44,7 +48,7 @@ def preview(principal: Principal, draft: PostDraft) -> dict[str, Any]:
     card = _card(draft)
     texts = [draft.overrides.get(c.network, draft.text) for c in channels.values()]
     links_on = bool(short_links.base_url()) and any(short_links.link_spans(t) for t in texts)
-    preset = short_links.campaign_preset(principal.workspace_id, draft.campaign) if links_on else {}
+    preset = _preset(principal.workspace_id, draft.campaign) if links_on else {}
     out = []
     for entry in checked["channels"]:
         channel = channels.get(entry["channel_id"])
@@ -83,6 +87,20 @@ def _card_of(
         "link_card": card.card if shows_card else None,
         "link_card_missing": card.missing_because if shows_card and card.card is None else None,
     }
+
+
+def _preset(workspace_id: str, campaign: str | None) -> dict[str, str]:
+    if not campaign:
+        return {}
+    now = clock.now().timestamp()
+    kept = _presets.get((workspace_id, campaign))
+    if kept is not None and 0 <= now - kept[0] < PRESET_TTL_SECONDS:
+        return kept[1]
+    if len(_presets) >= 1024:
+        _presets.clear()
+    preset = short_links.campaign_preset(workspace_id, campaign)
+    _presets[(workspace_id, campaign)] = (now, preset)
+    return preset
 
 
 def _nothing() -> dict[str, Any]:
