@@ -28,8 +28,12 @@ PAGE = (
 )
 
 
+READS: list[str] = []
+
+
 class _Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        READS.append(self.path)
         body = PAGE if self.path.startswith("/sale") else b""
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "text/html")
@@ -186,3 +190,13 @@ def test_bad_input_is_a_422_naming_the_field_and_a_viewer_may_not_preview(ws: Wo
     twice = ws.editor.call("POST", "/posts/preview", {"text": "Hi", "channels": [ws.channel_id, ws.channel_id]})
     assert twice.status == 422 and "channels" in fields(twice)
     assert ws.viewer.call("POST", "/posts/preview", {"text": "Hi", "channels": [ws.channel_id]}).status == 403
+
+
+def test_the_cards_page_is_read_once_while_the_marketer_types(ws: Workspace, pages: str) -> None:
+    READS.clear()
+    for typed in ("Spring", "Spring sale", "Spring sale is on"):
+        answer = ws.editor.call(
+            "POST", "/posts/preview", {"text": f"{typed} {pages}/sale", "channels": [ws.channel_id]}
+        )
+        assert answer.status == 200 and answer.body["channels"][0]["link_card"]["title"] == "Spring sale"
+    assert READS == ["/sale"]
