@@ -7,7 +7,7 @@ counts and refusals of `POST /posts/validate` (the same call, so no rule has a s
 Read-only: nothing is written. No short link is made: a link's short form shows `<base>/l/xxxxxxxxxxxx` (the
 code is made when the post is queued; same length, so the counts hold) and its segment's `href` is the page
 the reader lands on, with the UTM tags queueing adds. The only network call is the link card's page, through
-the SSRF-safe fetcher with a short budget and a per-process cache (parley.media.link_cards.preview_card).
+the SSRF-safe fetcher with a short budget and a per-process cache (parley.media.link_cards.fetch_card_quickly).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from parley.media import link_cards
 from parley.networks import segments
 from parley.publishing import validation
 from parley.shared import clock
+from parley.shared.errors import ValidationFailed
 from parley.store import ChannelRecord, MediaRecord
 from parley.team.members import Principal
 
@@ -127,13 +128,11 @@ def _image(record: MediaRecord) -> dict[str, Any]:
 
 
 def _card(draft: PostDraft) -> link_cards.CardOutcome:
-    """The post's card: the marketer's fields over the page's (the page read within the preview's budget)."""
-    given: dict[str, str | None] = {k: v for k, v in (draft.link_card or {}).items() if v}
-    url = link_cards.card_url(draft.text, draft.overrides, given)
-    if not url:
-        return link_cards.CardOutcome(None)
-    fetched = link_cards.preview_card(url, clock.now().timestamp())
-    if fetched.card is None and not given.get("title"):
-        return fetched
-    card: dict[str, str | None] = {**(fetched.card or {}), **given, "url": url}
-    return link_cards.CardOutcome({k: v for k, v in card.items() if v})
+    """The post's card as queueing makes it (the marketer's fields over the page's), the page read within
+    the live check's budget; fields that queueing would refuse are the validation's `problems`: no card."""
+    try:
+        return link_cards.card_outcome(
+            draft.text, draft.overrides, draft.link_card, False, fetch=link_cards.fetch_card_quickly
+        )
+    except ValidationFailed:
+        return link_cards.CardOutcome(None, "no link card: its fields are refused (see problems)")

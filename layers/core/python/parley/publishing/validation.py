@@ -38,9 +38,13 @@ def validate(
             publish_at = parse_publish_at(draft.publish_at, draft.time_zone, clock.now())
         except ValidationFailed as exc:
             post_problems += exc.problems
-    if draft.link_card:  # the fields given; a card fetched from the page is made when it is queued
+    # The fields given; a card fetched from the page is made when it is queued. The page is read within the
+    # live check's short budget, once for a while (link_cards.fetch_card_quickly): a composer asks again and again.
+    if draft.link_card:
         try:
-            link_cards.card_outcome(draft.text, draft.overrides, draft.link_card, images_everywhere=False)
+            link_cards.card_outcome(
+                draft.text, draft.overrides, draft.link_card, False, fetch=link_cards.fetch_card_quickly
+            )
         except ValidationFailed as exc:
             post_problems += exc.problems
     per_channel = [
