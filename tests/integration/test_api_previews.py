@@ -4,6 +4,7 @@ images, the link card (a real page on 127.0.0.1), and the validation's counts an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -34,7 +35,9 @@ READS: list[str] = []
 class _Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         READS.append(self.path)
-        body = PAGE if self.path.startswith("/sale") else b""
+        if self.path == "/slow":
+            time.sleep(link_cards.PREVIEW_BUDGET.seconds + 1)  # past the live check's budget, within queueing's
+        body = PAGE if self.path.startswith(("/sale", "/slow")) else b""
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
@@ -200,3 +203,16 @@ def test_the_cards_page_is_read_once_while_the_marketer_types(ws: Workspace, pag
         )
         assert answer.status == 200 and answer.body["channels"][0]["link_card"]["title"] == "Spring sale"
     assert READS == ["/sale"]
+
+
+def test_a_page_slower_than_the_live_checks_budget_gives_no_card_there_and_is_not_asked_again(
+    ws: Workspace, pages: str
+) -> None:
+    READS.clear()
+    body = {"text": f"Slow page {pages}/slow", "channels": [ws.channel_id], "link_card": {"description": "Ours"}}
+    for _ in range(2):
+        answer = ws.editor.call("POST", "/posts/preview", body)
+        assert answer.status == 200, answer.body
+        entry = answer.body["channels"][0]
+        assert entry["link_card"] is None and "could not be read" in entry["link_card_missing"]
+    assert READS == ["/slow"]
