@@ -216,3 +216,12 @@ def test_a_page_slower_than_the_live_checks_budget_gives_no_card_there_and_is_no
         entry = answer.body["channels"][0]
         assert entry["link_card"] is None and "could not be read" in entry["link_card_missing"]
     assert READS == ["/slow"]
+
+
+def test_a_lone_surrogate_in_the_text_is_refused_by_the_networks_rules_not_a_5xx(ws: Workspace) -> None:
+    x = channel(ws, "x", "acme")
+    answer = ws.editor.call("POST", "/posts/preview", {"text": "#a\ud800 @b $AB", "channels": [ws.channel_id, x]})
+
+    assert answer.status in (200, 422), answer.body
+    if answer.status == 200:
+        assert answer.body["ok"] is False

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote as _quote
+from urllib.parse import urlsplit
 
 import regex
 
@@ -69,6 +70,11 @@ class _Span:
     end: int
     href: str
     shown: str | None = None  # a link shown otherwise than written
+
+
+def quote(value: str) -> str:
+    """A path or query part of an href; a lone surrogate (not Unicode: the network refuses the text) is `?`."""
+    return _quote(value, errors="replace")
 
 
 def segments(
