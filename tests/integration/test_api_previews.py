@@ -225,3 +225,18 @@ def test_a_lone_surrogate_in_the_text_is_refused_by_the_networks_rules_not_a_5xx
     assert answer.status in (200, 422), answer.body
     if answer.status == 200:
         assert answer.body["ok"] is False
+
+
+def test_no_page_is_read_when_every_channel_gets_an_image(ws: Workspace, pages: str) -> None:
+    principal = members.Principal(ws.id, "mem_test", members.Role.EDITOR)
+    image = png(600, 400)
+    media = uploads.create_checked(principal, image, uploads.judge(image, "image/png", len(image)), alt="A tent")
+    READS.clear()
+    body = {"text": f"Look {pages}/sale", "channels": [ws.channel_id], "media": [media.media_id]}
+
+    answer = ws.editor.call("POST", "/posts/preview", body)
+
+    assert answer.status == 200, answer.body
+    entry = answer.body["channels"][0]
+    assert entry["link_card"] is None and entry["link_card_missing"] is None and len(entry["images"]) == 1
+    assert READS == []

@@ -46,19 +46,20 @@ def preview(principal: Principal, draft: PostDraft) -> dict[str, Any]:
     images = _images(
         principal.workspace_id, [*draft.media, *(i for ids in draft.media_overrides.values() for i in ids)]
     )
-    card = _card(draft)
+    shows_card = any(c.network in CARD_NETWORKS and not _image_ids(draft, c.network) for c in channels.values())
+    card = _card(draft) if shows_card else link_cards.CardOutcome(None)  # no page read for no card
     texts = [draft.overrides.get(c.network, draft.text) for c in channels.values()]
     links_on = bool(short_links.base_url()) and any(short_links.link_spans(t) for t in texts)
     preset = _preset(principal.workspace_id, draft.campaign) if links_on else {}
     out = []
     for entry in checked["channels"]:
         channel = channels.get(entry["channel_id"])
-        out.append(entry | (_card_of(channel, draft, images, card, preset) if channel else _nothing()))
+        out.append(entry | (_preview_of(channel, draft, images, card, preset) if channel else _nothing()))
     answer = checked | {"channels": out}
     return short_links.note(answer, texts)
 
 
-def _card_of(
+def _preview_of(
     channel: ChannelRecord,
     draft: PostDraft,
     images: dict[str, MediaRecord],
@@ -73,7 +74,7 @@ def _card_of(
         for start, end, original in sent.links
     )
     cut = segments.segments(network, sent.text, links=targets, instance=channel.service_url)
-    ids = draft.media_overrides.get(network, draft.media)
+    ids = _image_ids(draft, network)
     shown_images = [_image(images[i]) for i in ids if i in images]
     shows_card = network in CARD_NETWORKS and not ids
     return {
@@ -102,6 +103,10 @@ def _preset(workspace_id: str, campaign: str | None) -> dict[str, str]:
     preset = short_links.campaign_preset(workspace_id, campaign)
     _presets[(workspace_id, campaign)] = (now, preset)
     return preset
+
+
+def _image_ids(draft: PostDraft, network: str) -> list[str]:
+    return draft.media_overrides.get(network, draft.media)
 
 
 def _nothing() -> dict[str, Any]:
