@@ -240,3 +240,11 @@ def test_no_page_is_read_when_every_channel_gets_an_image(ws: Workspace, pages: 
     entry = answer.body["channels"][0]
     assert entry["link_card"] is None and entry["link_card_missing"] is None and len(entry["images"]) == 1
     assert READS == []
+
+
+def test_a_link_python_cannot_take_apart_is_previewed_not_a_5xx(ws: Workspace, short_links_on: None) -> None:
+    answer = ws.editor.call("POST", "/posts/preview", {"text": "see https://[x/a now", "channels": [ws.channel_id]})
+
+    assert answer.status == 200, answer.body
+    link = next(s for s in answer.body["channels"][0]["segments"] if s["kind"] == "link")
+    assert link["href"] == "https://[x/a"

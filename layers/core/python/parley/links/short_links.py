@@ -70,8 +70,12 @@ def display(url: str) -> str:
 
 
 def with_utm(url: str, network: str, campaign: str | None, preset: dict[str, str] | None = None) -> str:
-    """The target: the URL with parley's UTM tags added (tags the marketer wrote in the URL win)."""
-    parts = urlsplit(url)
+    """The target: the URL with parley's UTM tags added (tags the marketer wrote in the URL win). A URL that
+    cannot be taken apart (`https://[x`: a bracket that opens no IPv6 address) is kept as written."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {name for name, _ in query}
     tags = {"utm_source": network, "utm_medium": "social"}
