@@ -35,6 +35,10 @@ def test_utm_tags_are_added_and_the_marketers_own_win() -> None:
     }
 
 
+def test_a_link_that_cannot_be_taken_apart_keeps_its_form_instead_of_failing_the_request() -> None:
+    assert short_links.with_utm("https://[x/a", "x", None) == "https://[x/a"  # no IPv6 address in the brackets
+
+
 @pytest.mark.parametrize(
     ("agent", "crawler"),
     [

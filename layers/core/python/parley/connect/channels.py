@@ -152,6 +152,14 @@ def get_channel(workspace_id: str, channel_id: str) -> ChannelRecord:
         raise NotFound(f"no channel {channel_id}") from exc
 
 
+def get_channels(workspace_id: str, channel_ids: list[str]) -> dict[str, ChannelRecord]:
+    """The workspace's channels among `channel_ids`, by id, in one batched read (missing ones are absent)."""
+    wanted = list(dict.fromkeys(channel_ids))
+    if not wanted:
+        return {}
+    return {c.channel_id: c for c in ChannelRecord.batch_get([(workspace_id, cid) for cid in wanted])}
+
+
 def change(
     principal: Principal, channel_id: str, *, time_zone: str | None = None, display_name: str | None = None
 ) -> ChannelRecord:

@@ -37,6 +37,7 @@ from parley.http import media as media_routes
 from parley.http import metrics as metrics_routes
 from parley.http import oauth_connect as oauth_connect_routes
 from parley.http import posts as post_routes
+from parley.http import previews as preview_routes
 from parley.http import queue as queue_routes
 from parley.http import team as team_routes
 from parley.http import webhooks as webhook_routes
@@ -371,6 +372,7 @@ def disconnect_channel(
 app.include_router(import_routes.router)  # before the posts' routes: /posts/import is no post id
 app.include_router(post_routes.router)
 app.include_router(approval_routes.router)  # drafts checked on demand, approval (docs/approval.md)
+app.include_router(preview_routes.router)  # the composer's previews (docs/composer.md)
 app.include_router(queue_routes.router)
 app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)

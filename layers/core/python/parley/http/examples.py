@@ -464,6 +464,44 @@ SUCCESS |= {
     ("get", "/workspace/approval", 200): {"required": True},
     ("put", "/workspace/approval", 200): {"required": False},
 }
+# The composer's previews (http/previews.py, docs/composer.md).
+SUCCESS[("post", "/posts/preview", 200)] = {
+    "ok": True,
+    "publish_at": None,
+    "problems": [],
+    "short_links": "on",
+    "channels": [
+        {
+            "channel_id": CHANNEL,
+            "network": "bluesky",
+            "ok": True,
+            "problems": [],
+            "counts": _COUNTS | {"graphemes": 60, "bytes": 60, "weighted": 60},
+            "account": {"name": "Acme", "handle": "@acme.bsky.social", "avatar_url": None},
+            "text": "Spring sale with @alice.bsky.social #spring example.com/sale",
+            "segments": [
+                {"kind": "text", "text": "Spring sale with "},
+                {"kind": "mention", "text": "@alice.bsky.social", "href": "https://bsky.app/profile/alice.bsky.social"},
+                {"kind": "text", "text": " "},
+                {"kind": "hashtag", "text": "#spring", "href": "https://bsky.app/hashtag/spring"},
+                {"kind": "text", "text": " "},
+                {
+                    "kind": "link",
+                    "text": "example.com/sale",
+                    "href": "https://example.com/sale?utm_source=bluesky&utm_medium=social",
+                },
+            ],
+            "images": [],
+            "link_card": {
+                "url": "https://example.com/sale",
+                "title": "Spring sale",
+                "description": "20% off everything until Sunday",
+                "thumbnail_url": "https://example.com/sale.jpg",
+            },
+            "link_card_missing": None,
+        }
+    ],
+}
 SUCCESS |= queue_examples.SUCCESS
 # The text alternatives of a 200 (CSV, an HTML page), by (method, path).
 TEXT: dict[tuple[str, str], str] = {

@@ -70,8 +70,12 @@ def display(url: str) -> str:
 
 
 def with_utm(url: str, network: str, campaign: str | None, preset: dict[str, str] | None = None) -> str:
-    """The target: the URL with parley's UTM tags added (tags the marketer wrote in the URL win)."""
-    parts = urlsplit(url)
+    """The target: the URL with parley's UTM tags added (tags the marketer wrote in the URL win). A URL that
+    cannot be taken apart (`https://[x`: a bracket that opens no IPv6 address) is kept as written."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     query = parse_qsl(parts.query, keep_blank_values=True)
     present = {name for name, _ in query}
     tags = {"utm_source": network, "utm_medium": "social"}
@@ -82,17 +86,40 @@ def with_utm(url: str, network: str, campaign: str | None, preset: dict[str, str
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
-def preview(network: str, text: str) -> str:
-    """The text as the network will count it once its links are short links (no code is made)."""
+PLACEHOLDER_CODE = "x" * CODE_LENGTH  # where a preview shows a short link's code: it is made when queued
+
+
+@dataclass(frozen=True)
+class Previewed:
+    """A text as it will be sent once its links are short links, without making any: `links` are the
+    (start, end, original URL) character spans of the rewritten links in `text` (Bluesky: the display
+    text its facet points at; elsewhere: `<base>/l/xxxxxxxxxxxx`, the code's placeholder)."""
+
+    text: str
+    links: tuple[tuple[int, int, str], ...] = ()
+
+
+def previewed(network: str, text: str) -> Previewed:
     base = base_url()
     if not base:
-        return text
-    out, last = [], 0
+        return Previewed(text)
+    out: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    last = length = 0
     for span in link_spans(text):
-        shown = display(span.value) if network == BLUESKY else f"{base}{SHORT_LINK_PATH}{'x' * CODE_LENGTH}"
-        out += [text[last : span.start], shown]
+        shown = display(span.value) if network == BLUESKY else f"{base}{SHORT_LINK_PATH}{PLACEHOLDER_CODE}"
+        before = text[last : span.start]
+        out += [before, shown]
+        length += len(before)
+        spans.append((length, length + len(shown), span.value))
+        length += len(shown)
         last = span.end
-    return "".join(out) + text[last:]
+    return Previewed("".join(out) + text[last:], tuple(spans))
+
+
+def preview(network: str, text: str) -> str:
+    """The text as the network will count it once its links are short links (no code is made)."""
+    return previewed(network, text).text
 
 
 def status(texts: list[str]) -> str | None:

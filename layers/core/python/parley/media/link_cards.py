@@ -8,13 +8,14 @@ cannot be had gives no card and says why, never a failed post: no card is better
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import regex
 
-from parley.shared import outbound
+from parley.shared import clock, outbound
 from parley.shared.errors import FieldProblem, OutboundFailed, OutboundRefused, OutboundTooLarge, ValidationFailed
 from parley.shared.observability import logger
 
@@ -100,10 +101,13 @@ def fetch_card(url: str) -> dict[str, str | None] | None:
     return _fetch_card(url)[0]
 
 
-def _fetch_card(url: str) -> tuple[dict[str, str | None] | None, str | None]:
+Fetched = tuple[dict[str, str | None] | None, str | None]
+
+
+def _fetch_card(url: str, budget: outbound.Budget = PAGE_BUDGET) -> Fetched:
     """The card, or None and why (said to the marketer, who can then give the card's fields)."""
     try:
-        page = _get(url, PAGE_BUDGET, head_is_enough=True)
+        page = _get(url, budget, head_is_enough=True)
     except OutboundFailed as exc:
         logger.info("no link card: %s", exc)
         return None, f"the page could not be read ({exc})"
@@ -153,11 +157,22 @@ def card_for_post(
     return card_outcome(text, overrides, given, images_everywhere).card
 
 
+def card_url(text: str, overrides: dict[str, str], given: dict[str, str | None] | None) -> str | None:
+    """The page a post's card shows: the `link_card.url` given, else the first link of its text (or of an
+    override's)."""
+    return (
+        (given or {}).get("url")
+        or first_link(text)
+        or next((u for t in overrides.values() if (u := first_link(t))), None)
+    )
+
+
 def card_outcome(
     text: str,
     overrides: dict[str, str],
     given: dict[str, str | None] | None,
     images_everywhere: bool,
+    fetch: Callable[[str], Fetched] = _fetch_card,
 ) -> CardOutcome:
     """The card stored on a post at queue time: fetched from the first link of the text (or the
     `link_card.url` given), with the marketer's fields over the page's. No card when there is no link,
@@ -168,7 +183,7 @@ def card_outcome(
         if given:
             raise ValidationFailed(FieldProblem("link_card", "a post with images goes out without a link card"))
         return CardOutcome(None)
-    url = given.get("url") or first_link(text) or next((u for t in overrides.values() if (u := first_link(t))), None)
+    url = card_url(text, overrides, given)
     if not url:
         if given:
             raise ValidationFailed(FieldProblem("link_card.url", "give the card's URL, or put a link in the text"))
@@ -187,7 +202,7 @@ def card_outcome(
     if problems:
         raise ValidationFailed(problems)
     try:
-        fetched, missing_because = _fetch_card(url)
+        fetched, missing_because = fetch(url)
     except OutboundRefused as exc:
         if "url" in given:
             raise ValidationFailed(FieldProblem("link_card.url", f"refused: {exc}")) from None
@@ -205,3 +220,33 @@ def card_outcome(
         except (OutboundRefused, OutboundFailed):
             card["thumbnail_url"] = None  # the page's own image on a private address: no thumbnail
     return CardOutcome({k: v for k, v in card.items() if v is not None})
+
+
+# The composer's check and preview (`POST /posts/validate`, `POST /posts/preview`) ask for the card of the link
+# being typed again and again (debounced, not once): the page is read at most once per PREVIEW_TTL per
+# process, within a budget short enough not to hold the answer up for long; a page that is slower or larger
+# gives no card there (queueing still fetches it with the full budget). What was found (a card, its absence
+# and why, or a refusal) is kept, so a slow page costs its budget once.
+PREVIEW_BUDGET = outbound.Budget(seconds=1.5, max_bytes=256 * 1024)
+PREVIEW_TTL_SECONDS = 600.0
+PREVIEW_CACHE_SIZE = 256
+_preview_cache: dict[str, tuple[float, Fetched | OutboundRefused]] = {}
+
+
+def fetch_card_quickly(url: str) -> Fetched:
+    """`_fetch_card` within PREVIEW_BUDGET, kept PREVIEW_TTL_SECONDS (OutboundRefused propagates, kept too)."""
+    now = clock.now().timestamp()
+    kept = _preview_cache.get(url)
+    if kept is not None and 0 <= now - kept[0] < PREVIEW_TTL_SECONDS:
+        found = kept[1]
+    else:
+        try:
+            found = _fetch_card(url, PREVIEW_BUDGET)
+        except OutboundRefused as exc:
+            found = exc
+        if len(_preview_cache) >= PREVIEW_CACHE_SIZE:
+            _preview_cache.pop(next(iter(_preview_cache)))  # the oldest entry
+        _preview_cache[url] = (now, found)
+    if isinstance(found, OutboundRefused):
+        raise found
+    return found

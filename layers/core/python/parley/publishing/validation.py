@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from parley.connect.channels import get_channel, text_limits
+from parley.connect.channels import get_channels, text_limits
 from parley.links import short_links
 from parley.media import link_cards
 from parley.networks import counts
@@ -14,17 +14,23 @@ from parley.publishing import checks
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, NotFound, ValidationFailed
 from parley.shared.timeparse import parse_publish_at
+from parley.store import ChannelRecord
 from parley.team.members import Principal, Role
 
 if TYPE_CHECKING:
     from parley.publishing.posts import PostDraft
 
 
-def validate(principal: Principal, draft: PostDraft) -> dict[str, Any]:
+def validate(
+    principal: Principal, draft: PostDraft, channels: dict[str, ChannelRecord] | None = None
+) -> dict[str, Any]:
     """Per channel: its problems (field and reason, as POST /posts would answer them) and its text's counts.
-    Without a `publish_at`, the time's rules (the past, the quotas) are not checked, and `publish_at` says so."""
+    Without a `publish_at`, the time's rules (the past, the quotas) are not checked, and `publish_at` says so.
+    `channels`: the workspace's channels of the draft, when the caller has read them (one batched read)."""
     principal.require(Role.CONTRIBUTOR)
     checks.channel_count(draft.channel_ids)  # the request's own shape: 422, as POST /posts
+    if channels is None:
+        channels = get_channels(principal.workspace_id, draft.channel_ids)
     post_problems: list[FieldProblem] = []
     publish_at = None
     if draft.publish_at:
@@ -32,12 +38,19 @@ def validate(principal: Principal, draft: PostDraft) -> dict[str, Any]:
             publish_at = parse_publish_at(draft.publish_at, draft.time_zone, clock.now())
         except ValidationFailed as exc:
             post_problems += exc.problems
-    if draft.link_card:  # the fields given; a card fetched from the page is made when it is queued
+    # The fields given; a card fetched from the page is made when it is queued. The page is read within the
+    # live check's short budget, once for a while (link_cards.fetch_card_quickly): a composer asks again and again.
+    if draft.link_card:
         try:
-            link_cards.card_outcome(draft.text, draft.overrides, draft.link_card, images_everywhere=False)
+            link_cards.card_outcome(
+                draft.text, draft.overrides, draft.link_card, False, fetch=link_cards.fetch_card_quickly
+            )
         except ValidationFailed as exc:
             post_problems += exc.problems
-    per_channel = [_channel(principal.workspace_id, draft, channel_id, publish_at) for channel_id in draft.channel_ids]
+    per_channel = [
+        _channel(principal.workspace_id, draft, channel_id, channels.get(channel_id), publish_at)
+        for channel_id in draft.channel_ids
+    ]
     ok = not post_problems and all(c["ok"] for c in per_channel)
     return {
         "ok": ok,
@@ -47,10 +60,10 @@ def validate(principal: Principal, draft: PostDraft) -> dict[str, Any]:
     }
 
 
-def _channel(workspace_id: str, draft: PostDraft, channel_id: str, publish_at: Any) -> dict[str, Any]:
-    try:
-        channel = get_channel(workspace_id, channel_id)
-    except NotFound:
+def _channel(
+    workspace_id: str, draft: PostDraft, channel_id: str, channel: ChannelRecord | None, publish_at: Any
+) -> dict[str, Any]:
+    if channel is None:
         problem = FieldProblem("channels", f"no channel {channel_id} in this workspace")
         return {"channel_id": channel_id, "network": None, "ok": False, "problems": [_problem(problem)], "counts": None}
     problems = [p for p in [checks.inactive(channel)] if p is not None]
