@@ -1,5 +1,5 @@
 """The local runtime's one-copy projection (infra.local.moto_speedups.install_single_pass_projection) projects exactly
-what moto's own does: flat attributes, nested paths, list items, missing attributes."""
+what moto's own does: flat attributes (taken as they are, uncopied), nested paths, list items, missing attributes."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ EXPRESSIONS = [
     [["history[1]", "to"], ["state"]],
     [["missing"], ["pk"], ["tags"]],
     [["card"], ["card", "title"]],
+    [["history"], ["card"], ["tags"]],
 ]
 
 
@@ -41,7 +42,16 @@ def test_the_same_projection_as_motos_own(expressions: list[list[str]]) -> None:
     ours = patched(stored, expressions).to_json()
     assert stored.to_json() == before  # the stored item is untouched
     theirs = _motos_project(stored, expressions)
-    assert ours == theirs
+    assert _sets_sorted(ours) == _sets_sorted(theirs)
+
+
+def _sets_sorted(value: Any) -> Any:
+    """A set's members have no order (moto's round trip through a Python set shuffles them)."""
+    if isinstance(value, dict):
+        return {k: sorted(v) if k in ("SS", "NS", "BS") else _sets_sorted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sets_sorted(v) for v in value]
+    return value
 
 
 def _motos_project(self: Item, expressions: list[list[str]]) -> dict[str, Any]:
