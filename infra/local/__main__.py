@@ -137,6 +137,7 @@ def print_banner(api_url: str, token: str, channel_id: str | None, network: obje
         "parley is running on this machine.",
         f"  API          {api_url}",
         f"  API docs     {api_url}/docs   (OpenAPI: {api_url}/openapi.json)",
+        f"  web app      {api_url}/   (sign in with the admin token below)",
         f"  admin token  {token}",
         f"  channel      {channel_id}",
         f"  state        {state_dir}",

@@ -59,6 +59,7 @@ class Function(StrEnum):
     MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
     REDIRECT = "redirect"  # public GET /l/{code}: counts the click, answers 302 (docs/metrics.md)
     WEBHOOKS = "webhooks"  # sends an event to an endpoint, signed; retries with backoff (docs/webhooks.md)
+    WEB = "web"  # the marketers' web app: `/` and `/app/...`, HTML pages on the same core (docs/web.md)
 
 
 class Topic(StrEnum):

@@ -16,13 +16,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from parley.shared import clock
 from parley.shared.config import get_settings
-from parley.shared.errors import Unauthenticated
-from parley.store import MemberRecord, SessionRecord, TransactWriteError, UpdateError, transaction
+from parley.shared.errors import NotFound, Unauthenticated
+from parley.store import MemberRecord, SessionRecord, TokenRecord, TransactWriteError, UpdateError, transaction
 from parley.store.session_models import LINK_PREFIX, SESSION_PREFIX
 from parley.team import tokens
 from parley.team.members import Principal, Role, get_member
@@ -83,6 +84,14 @@ def issue_link(workspace_id: str, member_id: str) -> IssuedLink:
     return IssuedLink(code, f"{get_settings().public_base_url}{LINK_PATH}?code={code}", expires_at)
 
 
+def workspace_of(member_id: str) -> str:
+    """The workspace of a member, found through the member's API tokens (every member is made with one): the
+    CLI's `login-link --member` alone. NotFound when no token names that member."""
+    for record in TokenRecord.by_member.query(member_id, limit=1):
+        return str(record.workspace_id)
+    raise NotFound(f"no member {member_id}")
+
+
 def sign_in_with_link(code: str) -> Started:
     """Use a sign-in link: a session, once. The link is marked used in the same transaction that makes the
     session, on the condition that it was not used before: two uses at once, one session."""
@@ -128,13 +137,11 @@ def sign_out(secret: str | None) -> None:
     if not secret:
         return
     now = clock.now()
-    try:
+    with suppress(UpdateError):  # ended already, or never was
         SessionRecord(_key(SESSION_PREFIX, secret)).update(
             actions=[SessionRecord.session_ended_at.set(now), SessionRecord.expires.set(now)],
             condition=SessionRecord.token_hash.exists() & SessionRecord.session_ended_at.does_not_exist(),
         )
-    except UpdateError:
-        pass  # ended already, or never was
 
 
 def csrf_matches(session: WebSession, presented: str | None) -> bool:
