@@ -98,7 +98,7 @@ def test_signing_in_sets_a_host_only_secure_httponly_strict_cookie(admin: tokens
 
     calendar = browser.call("GET", "/app/calendar")
     assert calendar.status == 200 and "text/html" in (calendar.header("Content-Type") or "")
-    assert "Ada &lt;b&gt;Lovelace&lt;/b&gt; <span class=\"role\">(admin)</span>" in calendar.body  # escaped
+    assert 'Ada &lt;b&gt;Lovelace&lt;/b&gt; <span class="role">(admin)</span>' in calendar.body  # escaped
     assert browser.call("GET", "/").header("Location") == "/app/calendar"
 
 
@@ -134,7 +134,7 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(admin: tokens.Iss
 
 
 def test_an_htmx_request_without_a_session_gets_401_and_a_redirect_header(admin: tokens.IssuedToken) -> None:
-    page = Browser().call("GET", "/app/calendar", **{"HX-Request": "true"})
+    page = Browser().call("GET", "/app/calendar", None, **{"HX-Request": "true"})
     assert page.status == 401 and page.header("HX-Redirect") == "/app/sign-in"
 
 
