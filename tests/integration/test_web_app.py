@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from parley.shared import clock, ids
+from parley.store import ChannelRecord
 from parley.team import members, tokens
 from parley.web.security import CSP, SESSION_COOKIE, SIGN_IN_COOKIE
-from tests.support.api import FakeContext, api_event
+from tests.support.api import ApiClient, FakeContext, api_event
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -173,3 +176,50 @@ def test_a_login_link_page_spends_nothing_until_its_button_is_pressed(admin: tok
     page = again.call("GET", f"/app/sign-in/link?code={link.code}")
     refused = again.call("POST", "/app/sign-in/link", {"csrf": page.field("csrf"), "code": link.code})
     assert refused.status == 401 and "used already" in refused.body and SESSION_COOKIE not in again.jar
+
+
+def test_the_calendar_shows_each_post_on_its_local_day_with_its_channel_and_the_free_slots(
+    admin: tokens.IssuedToken,
+) -> None:
+    channel_id = "ch_" + ids.new_id()
+    ChannelRecord(
+        admin.workspace_id,
+        channel_id,
+        network="bluesky",
+        handle="acme.test",
+        remote_id="did:plc:acme",
+        service_url="http://127.0.0.1:1",
+        credential_parameter="/parley/test/credential",
+        created_at=clock.now(),
+        created_by=admin.member_id,
+        time_zone="Europe/Berlin",
+    ).save()
+    api = ApiClient(admin.token)
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    slots = {"time_zone": "Europe/Berlin", "times": [{"days": days, "at": ["09:00"]}]}
+    assert api.call("PUT", f"/channels/{channel_id}/slots", slots).status == 200
+    today = clock.now().astimezone(UTC).date()
+    wednesday = today + timedelta(days=7 + (2 - today.weekday()) % 7)  # a Wednesday 8 to 14 days ahead
+    at = datetime.combine(wednesday, time(23, 30), tzinfo=UTC)  # Thursday 00:30 or 01:30 in Berlin
+    body = {"text": "Late <night> launch", "channels": [channel_id], "publish_at": at.isoformat()}
+    assert api.call("POST", "/posts", body, headers={"Idempotency-Key": ids.new_id()}).status == 201
+
+    browser = Browser()
+    browser.sign_in(admin.token)
+    page = browser.call("GET", f"/app/calendar?date={wednesday.isoformat()}")
+    thursday = _day(page.body, wednesday + timedelta(days=1))
+    assert "Late &lt;night&gt; launch" in thursday and "acme.test (bluesky)" in thursday
+    assert "state-scheduled" in thursday
+    assert "launch" not in _day(page.body, wednesday)
+    assert "free 09:00 · acme.test (bluesky)" in _day(page.body, wednesday + timedelta(days=2))  # Friday
+
+    month = browser.call("GET", f"/app/calendar?view=month&date={wednesday.isoformat()}")
+    assert "Late &lt;night&gt; launch" in month.body
+    published_only = browser.call("GET", f"/app/calendar?date={wednesday.isoformat()}&status=published")
+    assert "Late &lt;night&gt; launch" not in published_only.body
+    other = browser.call("GET", f"/app/calendar?date={wednesday.isoformat()}&channel=ch_nothere")
+    assert other.status == 404
+
+
+def _day(body: str, day: date) -> str:
+    return body.split(f'aria-labelledby="d-{day.isoformat()}"', 1)[1].split("</section>", 1)[0]

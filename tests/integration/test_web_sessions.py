@@ -146,3 +146,21 @@ def test_a_link_for_an_unknown_member_is_refused(admin: tokens.IssuedToken) -> N
 def test_a_session_lasts_its_hours_from_sign_in(admin: tokens.IssuedToken, manual: clock.ManualClock) -> None:
     started = sessions.sign_in_with_token(admin.token)
     assert started.session.expires_at == manual.now() + timedelta(hours=sessions.SESSION_HOURS)
+
+
+def test_the_cli_prints_a_login_link_for_a_member_found_by_id(admin: tokens.IssuedToken) -> None:
+    from click.testing import CliRunner
+
+    from parley.cli import main
+
+    printed = CliRunner().invoke(
+        main, ["admin", "login-link", "--member", admin.member_id, "--url", "https://parley.example/"]
+    )
+    assert printed.exit_code == 0, printed.output
+    link = printed.stdout.strip()
+    assert link.startswith("https://parley.example/app/sign-in/link?code=")
+    started = sessions.sign_in_with_link(link.split("code=", 1)[1])
+    assert started.session.principal.member_id == admin.member_id
+
+    unknown = CliRunner().invoke(main, ["admin", "login-link", "--member", "mem_nobody"])
+    assert unknown.exit_code != 0 and "no member mem_nobody" in unknown.output
