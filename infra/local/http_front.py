@@ -201,7 +201,7 @@ class HttpFront:
         path = str(event.get("path", ""))
         if function == Function.API.value and path.startswith(SHORT_LINK_PATH):
             function = Function.REDIRECT.value  # API Gateway's public /l/{code} route (infra/parley_cdk/api.py)
-        elif function == Function.API.value and (path == "/" or path == "/app" or path.startswith("/app/")):
+        elif function == Function.API.value and (path == "/" or path.startswith("/app/")):
             function = Function.WEB.value  # the web app's routes: `/` and `/app/{proxy+}` (docs/web.md)
         try:
             result = self.functions.invoke(function, event, clock=self.clock)

@@ -223,3 +223,18 @@ def test_the_calendar_shows_each_post_on_its_local_day_with_its_channel_and_the_
 
 def _day(body: str, day: date) -> str:
     return body.split(f'aria-labelledby="d-{day.isoformat()}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_signing_in_again_ends_the_session_the_browser_had(admin: tokens.IssuedToken) -> None:
+    from parley.team import sessions
+
+    browser = Browser()
+    browser.sign_in(admin.token)
+    first = browser.jar[SESSION_COOKIE]
+    form = browser.call("GET", "/app/sign-in/link?code=x")  # a signed-in browser opening a sign-in link
+    link = sessions.issue_link(admin.workspace_id, admin.member_id)
+    browser.call("POST", "/app/sign-in/link", {"csrf": form.field("csrf"), "code": link.code})
+
+    assert browser.jar[SESSION_COOKIE] != first
+    assert Browser({SESSION_COOKIE: first}).call("GET", "/app/calendar").status == 303
+    assert browser.call("GET", "/app/calendar").status == 200

@@ -159,6 +159,8 @@ FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for functio
 # empty: links are left as they are), read at queue time. It alone pages (GET /posts, /inbox, a webhook's
 # log), so it alone is told where the cursor key is (and may read it).
 FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL, Env.CURSOR_KEY_PARAMETER)
+# The web app does what the API does, through the same core (the calendar pages with the same cursors).
+FUNCTION_ENV[Function.WEB] = FUNCTION_ENV[Function.API]
 
 PARAMETER_PREFIX = f"/{APP}"
 LOCAL_DEPLOYMENT = "local"  # the local runtime's name where a stack's name goes

@@ -190,6 +190,8 @@ def link_sign_in() -> Response[str]:
 
 
 def _signed_in(started: sessions.Started) -> Response[str]:
+    """The new session's cookie; a session this browser still had ends (one session per browser)."""
+    sessions.sign_out(_cookies().get(SESSION_COOKIE))
     seconds = sessions.SESSION_HOURS * 3600
     return redirect(HOME, [cookie(SESSION_COOKIE, started.secret, seconds), cleared(SIGN_IN_COOKIE)])
 
