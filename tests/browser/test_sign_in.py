@@ -133,12 +133,15 @@ def test_the_calendar_fits_390_px_and_its_filters_work(page: Page, web: WebApp) 
     page.goto(web.week_of(at))
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-    page.get_by_label("Status").select_option("published")
-    page.get_by_role("button", name="Show").click()
+    page.evaluate("window.stayed = true")
+    page.get_by_label("Status").focus()
+    page.get_by_label("Status").select_option("published")  # htmx: the view is swapped in place
     expect(page).to_have_url(re.compile(r"status=published"))
     expect(page.locator(".entry", has_text="Filtered in")).to_have_count(0)
+    expect(page.get_by_label("Status")).to_be_focused()  # the keyboard stays where it was
     page.get_by_label("Status").select_option("scheduled")
     page.get_by_role("button", name="Show").click()
     expect(page.locator(".entry", has_text="Filtered in")).to_have_count(1)
+    assert page.evaluate("window.stayed === true")  # no page load: the same document all along
     page.get_by_role("link", name="Next week").click()
     expect(page.locator(".entry", has_text="Filtered in")).to_have_count(0)
