@@ -1,5 +1,5 @@
-"""What the calendar page shows (GET /app/calendar): a week or a month of the workspace's deliveries by local day,
-from the same core call as `GET /calendar` (parley.publishing.calendar), with each channel's name, the
+"""The calendar page (GET /app/calendar) and what it shows: a week or a month of the workspace's deliveries by
+local day, from the same core call as `GET /calendar` (parley.publishing.calendar), with each channel's name, the
 deliveries' states and the free queue slots; filtered by channel (the core's filter) and by state (here: the
 core's calendar has no state filter, and a month is read whole anyway)."""
 
@@ -10,18 +10,33 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
 from parley.connect.channels import list_channels
 from parley.publishing import calendar
 from parley.publishing.deliveries import State
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.team.members import Principal
+from parley.web import requests
+from parley.web.render import page
+
+router = Router()
+PATH = "/app/calendar"
 
 VIEWS = ("week", "month")
 STATES = tuple(s.value for s in State)
 STATE_LABELS = {s.value: s.value.replace("_", " ") for s in State}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_PAGES = 20  # 20 pages of 500: a month of 10,000 deliveries; past that the page says it stopped
+
+
+@router.get(PATH)
+def calendar_page() -> Response[str]:
+    session = requests.session(router.current_event)
+    wanted = parse(dict(router.current_event.query_string_parameters or {}))
+    return page("calendar.html", session=session, here=PATH, **build(session.principal, wanted))
 
 
 @dataclass(frozen=True)
