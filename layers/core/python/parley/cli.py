@@ -127,6 +127,8 @@ def login_link(member: str, workspace: str | None, base_url: str | None) -> None
     except NotFound as exc:
         raise click.ClickException(str(exc)) from exc
     url = f"{base_url.rstrip('/')}{sessions.LINK_PATH}?code={issued.code}" if base_url else issued.url
+    if url.startswith("/"):
+        click.echo("PARLEY_PUBLIC_BASE_URL is not set: put the web app's address before this (or use --url).", err=True)
     click.echo(url)
     click.echo(f"Signs {member} in once, until {issued.expires_at:%Y-%m-%d %H:%M} UTC.", err=True)
 
