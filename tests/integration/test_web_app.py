@@ -238,3 +238,16 @@ def test_signing_in_again_ends_the_session_the_browser_had(admin: tokens.IssuedT
     assert browser.jar[SESSION_COOKIE] != first
     assert Browser({SESSION_COOKIE: first}).call("GET", "/app/calendar").status == 303
     assert browser.call("GET", "/app/calendar").status == 200
+
+
+def test_a_form_body_api_gateway_passed_as_base64_is_read_the_same(admin: tokens.IssuedToken) -> None:
+    from functions.web.handler import lambda_handler
+
+    browser = Browser()
+    form = browser.call("GET", "/app/sign-in")
+    body = urlencode({"csrf": form.field("csrf"), "token": admin.token}).encode()
+    headers = {"Content-Type": FORM, "Cookie": f"{SIGN_IN_COOKIE}={browser.jar[SIGN_IN_COOKIE]}"}
+    event = api_event("POST", "/app/sign-in", body, headers)
+    assert event["isBase64Encoded"]
+    result = lambda_handler(event, FakeContext())
+    assert result["statusCode"] == 303 and result["multiValueHeaders"]["Location"] == ["/app/calendar"]
