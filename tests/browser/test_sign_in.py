@@ -145,3 +145,21 @@ def test_the_calendar_fits_390_px_and_its_filters_work(page: Page, web: WebApp) 
     assert page.evaluate("window.stayed === true")  # no page load: the same document all along
     page.get_by_role("link", name="Next week").click()
     expect(page.locator(".entry", has_text="Filtered in")).to_have_count(0)
+
+
+def test_signing_in_with_the_keyboard_alone(page: Page, web: WebApp) -> None:
+    page.goto(web.url + "/app/sign-in")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("API token")).to_be_focused()
+    page.keyboard.type(web.admin.token)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(web.url + "/app/calendar")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="parley")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Calendar")).to_be_focused()
