@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         say("starting the embedded AWS, the firer and the API ...")
         runtime.start()
         demo = ensure_demo(state_dir, credential)
-        write_environment(state_dir, runtime.endpoint_url)
+        write_environment(state_dir, runtime.endpoint_url, os.environ.get("PARLEY_PUBLIC_BASE_URL") or runtime.api_url)
         print_banner(runtime.api_url, demo.token, demo.channel_id, network, state_dir)
         while not stopping.wait(0.5):
             pass
@@ -117,13 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write_environment(state_dir: Path, endpoint_url: str) -> None:
-    """So that `parley admin` (via `python -m infra.local.env`) can reach this runtime's tables."""
+def write_environment(state_dir: Path, endpoint_url: str, api_url: str = "") -> None:
+    """So that `parley admin` (via `python -m infra.local.env`) can reach this runtime's tables (and print sign-in
+    links to its web app: `parley admin login-link`)."""
     from infra.local.env import ENV_FILE
     from infra.local.runtime import function_environment
+    from parley.shared.names import Env
 
     path = state_dir / ENV_FILE
-    path.write_text(json.dumps(function_environment(endpoint_url), indent=2))
+    env = function_environment(endpoint_url) | ({Env.PUBLIC_BASE_URL.value: api_url} if api_url else {})
+    path.write_text(json.dumps(env, indent=2))
     os.chmod(path, 0o600)
 
 
@@ -137,6 +140,7 @@ def print_banner(api_url: str, token: str, channel_id: str | None, network: obje
         "parley is running on this machine.",
         f"  API          {api_url}",
         f"  API docs     {api_url}/docs   (OpenAPI: {api_url}/openapi.json)",
+        f"  web app      {api_url}/   (sign in with the admin token below)",
         f"  admin token  {token}",
         f"  channel      {channel_id}",
         f"  state        {state_dir}",

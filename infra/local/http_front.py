@@ -1,5 +1,6 @@
 """The local API Gateway: HTTP requests on 127.0.0.1 become REST API (v1) proxy events for
-`functions/api`, whose answer becomes the HTTP response.
+`functions/api` (`/` and `/app/...`: `functions/web`, the web app), whose answer becomes the HTTP response;
+`/static/...` are the web app's files (static_files.py), as CloudFront serves them on AWS.
 
 The API is mounted as one `/{proxy+}` resource (and `/`), stage `local`. A request body is passed as
 text when it is UTF-8 and its media type is textual; otherwise base64 with `isBase64Encoded` (as API
@@ -21,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from parley.shared.clock import Clock
 from parley.shared.names import SHORT_LINK_PATH, Function
 
-from . import aws
+from . import aws, static_files
 from .functions import FunctionRegistry
 
 log = logging.getLogger("parley.local.http")
@@ -197,8 +198,11 @@ class HttpFront:
 
     def handle(self, event: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         function = self.function
-        if function == Function.API.value and str(event.get("path", "")).startswith(SHORT_LINK_PATH):
+        path = str(event.get("path", ""))
+        if function == Function.API.value and path.startswith(SHORT_LINK_PATH):
             function = Function.REDIRECT.value  # API Gateway's public /l/{code} route (infra/parley_cdk/api.py)
+        elif function == Function.API.value and (path == "/" or path.startswith("/app/")):
+            function = Function.WEB.value  # the web app's routes: `/` and `/app/{proxy+}` (docs/web.md)
         try:
             result = self.functions.invoke(function, event, clock=self.clock)
             return response_parts(result)
@@ -219,6 +223,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if static_files.is_static(self.path):  # the web app's files, as CloudFront serves them from S3 on AWS
+            self._reply(*static_files.serve(self.command, self.path))
+            return
         event = build_event(
             method=self.command,
             raw_path=self.path,

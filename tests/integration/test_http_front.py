@@ -4,11 +4,13 @@ the api function, and its answers back into HTTP. A stand-in api function echoes
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -41,6 +43,7 @@ class Api:
 class Front:
     server: HttpFront
     api: Api
+    web: Api = field(default_factory=Api)  # the web app's function: `/` and `/app/...`
 
     def url(self, path: str) -> str:
         return self.server.url + path
@@ -51,17 +54,20 @@ def front() -> Iterator[Front]:
     """The front alone (the runtime starts the same object in front of the real api function)."""
     api = Api()
     functions = FunctionRegistry(functions_dir=None)
+    web = Api()
     functions.register(Function.API, api)
+    functions.register(Function.WEB, web)
     server = HttpFront(functions, ManualClock(START)).start()
-    yield Front(server, api)
+    yield Front(server, api, web)
     server.stop()
 
 
 @pytest.fixture(autouse=True)
 def fresh_api(front: Front) -> None:
-    front.api.events.clear()
-    front.api.contexts.clear()
-    front.api.reply = None
+    for function in (front.api, front.web):
+        function.events.clear()
+        function.contexts.clear()
+        function.reply = None
 
 
 def test_method_path_query_headers_and_body_reach_the_function_as_a_proxy_event(front: Front) -> None:
@@ -103,12 +109,30 @@ def test_method_path_query_headers_and_body_reach_the_function_as_a_proxy_event(
 def test_a_get_without_query_or_body_has_null_fields(front: Front) -> None:
     requests.get(front.url("/"), timeout=10)
 
-    [event] = front.api.events
+    [event] = front.web.events
     assert (event["httpMethod"], event["path"], event["resource"]) == ("GET", "/", "/")
     assert event["queryStringParameters"] is None
     assert event["multiValueQueryStringParameters"] is None
     assert event["pathParameters"] is None
     assert event["body"] is None
+
+
+def test_the_web_apps_paths_go_to_the_web_function_and_its_files_are_served(front: Front) -> None:
+    for path in ("/", "/app/", "/app/calendar?view=month"):
+        assert requests.get(front.url(path), timeout=10).status_code == 200
+    for path in ("/posts", "/app", "/application"):  # as on AWS: `/` and `/app/{proxy+}` only
+        requests.get(front.url(path), timeout=10)
+    assert [e["path"] for e in front.web.events] == ["/", "/app/", "/app/calendar"]
+    assert [e["path"] for e in front.api.events] == ["/posts", "/app", "/application"]
+
+    css = requests.get(front.url("/static/app.css"), timeout=10)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css") and b"--ink" in css.content
+    for raw in ("/static/../pyproject.toml", "/static/%2e%2e/%2e%2e/pyproject.toml", "/static/vendor/"):
+        connection = http.client.HTTPConnection(urlsplit(front.server.url).netloc, timeout=10)
+        connection.request("GET", raw)  # as sent, not normalized by a client
+        assert connection.getresponse().status == 404, raw
+        connection.close()
+    assert front.api.events[3:] == [] and front.web.events[3:] == []  # files never reach a function
 
 
 def test_the_functions_answer_becomes_the_http_response(front: Front) -> None:

@@ -113,6 +113,26 @@ def create_token(workspace: str, member: str, label: str | None) -> None:
     _print_token(issued, "Issued a token.")
 
 
+@admin.command("login-link")
+@click.option("--member", required=True, help="The member (mem_...) the link signs in.")
+@click.option("--workspace", default=None, help="The member's workspace (default: found from the member's tokens).")
+@click.option("--url", "base_url", default=None, help="The web app's address (default: PARLEY_PUBLIC_BASE_URL).")
+def login_link(member: str, workspace: str | None, base_url: str | None) -> None:
+    """Print a one-time link that signs a member in to the web app (single use, for 15 minutes)."""
+    from parley.shared.errors import NotFound
+    from parley.team import sessions
+
+    try:
+        issued = sessions.issue_link(workspace or sessions.workspace_of(member), member)
+    except NotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    url = f"{base_url.rstrip('/')}{sessions.LINK_PATH}?code={issued.code}" if base_url else issued.url
+    if url.startswith("/"):
+        click.echo("PARLEY_PUBLIC_BASE_URL is not set: put the web app's address before this (or use --url).", err=True)
+    click.echo(url)
+    click.echo(f"Signs {member} in once, until {issued.expires_at:%Y-%m-%d %H:%M} UTC.", err=True)
+
+
 @admin.command("revoke-token")
 @click.argument("token_id")
 def revoke_token(token_id: str) -> None:

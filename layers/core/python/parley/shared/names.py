@@ -59,7 +59,7 @@ class Function(StrEnum):
     MEDIA_CHECK = "media_check"  # an upload arrived: check its bytes, mark the media ready or rejected
     REDIRECT = "redirect"  # public GET /l/{code}: counts the click, answers 302 (docs/metrics.md)
     WEBHOOKS = "webhooks"  # sends an event to an endpoint, signed; retries with backoff (docs/webhooks.md)
-    WEB = "web"  # the marketers' web app: `/` and `/app/...` pages (parley.web), through the same core as the API
+    WEB = "web"  # the marketers' web app: `/` and `/app/...`, HTML pages on the same core (docs/web.md)
 
 
 class Topic(StrEnum):
@@ -159,7 +159,7 @@ FUNCTION_ENV: dict[Function, tuple[Env, ...]] = {function: _CORE_ENV for functio
 # empty: links are left as they are), read at queue time. It alone pages (GET /posts, /inbox, a webhook's
 # log), so it alone is told where the cursor key is (and may read it).
 FUNCTION_ENV[Function.API] = (*_CORE_ENV, Env.PUBLIC_BASE_URL, Env.CURSOR_KEY_PARAMETER)
-# The web app does everything the API does, through the same core (its pages list and page too).
+# The web app does what the API does, through the same core (the calendar pages with the same cursors).
 FUNCTION_ENV[Function.WEB] = FUNCTION_ENV[Function.API]
 
 PARAMETER_PREFIX = f"/{APP}"

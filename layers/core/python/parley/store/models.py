@@ -26,6 +26,7 @@ from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
 from parley.store.feed_models import FeedRecord
+from parley.store.session_models import SessionRecord
 from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
 
@@ -467,6 +468,7 @@ def bind(settings: Settings | None = None) -> None:
         model.Meta.table_name = settings.tables[table]
         model._connection = None  # PynamoDB caches the connection with the old name
     FeedRecord.Meta.table_name, FeedRecord._connection = settings.tables[Table.TOKENS], None  # shares the table
+    SessionRecord.Meta.table_name, SessionRecord._connection = settings.tables[Table.TOKENS], None  # so do these
 
 
 def create_tables(settings: Settings | None = None) -> None:
