@@ -46,7 +46,7 @@ def _top_level(item: Any, names: list[str]) -> Any:
     changes a value: moto's answer is built from fresh dicts)."""
     from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 
-    projected = Item.__new__(Item)
+    projected: Any = Item.__new__(Item)
     projected.hash_key, projected.range_key = item.hash_key, item.range_key
     attrs = LimitedSizeDict.__new__(LimitedSizeDict)
     dict.__init__(attrs)
