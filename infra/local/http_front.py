@@ -201,8 +201,10 @@ class HttpFront:
         path = str(event.get("path", ""))
         if function == Function.API.value and path.startswith(SHORT_LINK_PATH):
             function = Function.REDIRECT.value  # API Gateway's public /l/{code} route (infra/parley_cdk/api.py)
-        elif function == Function.API.value and (path == "/" or path.startswith("/app/")):
-            function = Function.WEB.value  # the web app's routes: `/` and `/app/{proxy+}` (docs/web.md)
+        elif function == Function.API.value and (path in ("/", "/app") or path.startswith("/app/")):
+            function = (
+                Function.WEB.value
+            )  # the web app's routes: `/`, `/app` and `/app/{proxy+}`, as API Gateway routes them (docs/web.md)
         try:
             result = self.functions.invoke(function, event, clock=self.clock)
             return response_parts(result)
