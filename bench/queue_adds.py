@@ -62,7 +62,10 @@ def _start_aws() -> Any:
     from parley.shared.config import Settings, get_settings
     from parley.shared.names import VISIBILITY_SECONDS, Queue, ScheduleGroup, local_names, physical_name
 
+    from infra.local import moto_speedups
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    moto_speedups.install_all()  # as the local runtime's endpoint and the tests' (infra/local/moto_speedups.py)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])

@@ -1,7 +1,8 @@
 """The local runtime's reads (infra.local.moto_speedups: results written as JSON directly, not deep-copied
-before they are projected) answer exactly what moto's own do: every attribute type (binary as base64), a
-projection, a filter, an index, a page's LastEvaluatedKey, a missing item, BatchGetItem, Scan, consumed
-capacity; errors stay moto's; the stored items are never changed by a read."""
+before they are projected, partitions sorted by plain values) answer exactly what moto's own do: every
+attribute type (binary as base64), a projection, a filter, an index in number order, backwards, a page's
+LastEvaluatedKey, a missing item, BatchGetItem, Scan, consumed capacity; errors stay moto's; the stored
+items are never changed by a read."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from moto.core.responses import BaseResponse
 from moto.dynamodb.models import table
 from moto.dynamodb.responses import DynamoHandler
 
-from infra.local.moto_speedups import install_direct_json_reads, install_uncopied_read_results
+from infra.local.moto_speedups import install_direct_json_reads, install_plain_value_sort, install_uncopied_read_results
+
+MOTOS_SORT = table.Table.sorted_items  # moto's own, before ours is installed
 
 ITEM: dict[str, Any] = {
     "pk": {"S": "a"},
@@ -59,7 +62,21 @@ READS: dict[str, Callable[[Any], dict[str, Any]]] = {
         FilterExpression="sk <> :s",
         ProjectionExpression="history[0].#to, card, sk",
         ExpressionAttributeNames={"#to": "to"},
-        ExpressionAttributeValues={":n": {"N": "12.5"}, ":s": {"S": "2"}},
+        ExpressionAttributeValues={":n": {"N": "10"}, ":s": {"S": "2"}},
+    ),
+    "query-index-in-number-order": lambda c: c.query(
+        TableName="t",
+        IndexName="by_pk_n",
+        KeyConditionExpression="pk = :p AND n BETWEEN :low AND :high",
+        ExpressionAttributeValues={":p": {"S": "a"}, ":low": {"N": "5"}, ":high": {"N": "1000"}},
+    ),
+    "query-index-backwards-paged": lambda c: c.query(
+        TableName="t",
+        IndexName="by_pk_n",
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+        ScanIndexForward=False,
+        Limit=2,
     ),
     "scan": lambda c: c.scan(TableName="t", ReturnConsumedCapacity="INDEXES"),
     "scan-index-projected": lambda c: c.scan(
@@ -86,6 +103,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     install_direct_json_reads()
     install_uncopied_read_results()
+    install_plain_value_sort()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(
@@ -98,18 +116,26 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             ],
             GlobalSecondaryIndexes=[
                 {
+                    "IndexName": "by_pk_n",
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "n", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+                {
                     "IndexName": "by_n",
                     "KeySchema": [
                         {"AttributeName": "n", "KeyType": "HASH"},
                         {"AttributeName": "sk", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
             ],
             BillingMode="PAY_PER_REQUEST",
         )
-        for sk in ("1", "2", "3"):
-            client.put_item(TableName="t", Item={**ITEM, "sk": {"S": sk}})
+        for sk, n in (("1", "100"), ("2", "9"), ("3", "10")):  # numbers: 9 < 10 < 100, not as strings
+            client.put_item(TableName="t", Item={**ITEM, "sk": {"S": sk}, "n": {"N": n}})
         yield client
 
 
@@ -122,14 +148,18 @@ def answer(client: Any, read: Callable[[Any], dict[str, Any]]) -> dict[str, Any]
 @pytest.mark.parametrize("name", READS)
 def test_the_same_answer_as_motos_serializer(dynamodb: Any, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     assert DynamoHandler.serialized is not BaseResponse.serialized and table.copy is not copy  # ours are installed
+    assert MOTOS_SORT.__module__ == "moto.dynamodb.models.table" and table.Table.sorted_items is not MOTOS_SORT
     stored = answer(dynamodb, READS["scan"])
     ours = answer(dynamodb, READS[name])
     with monkeypatch.context() as moto_own:
         moto_own.setattr(DynamoHandler, "serialized", BaseResponse.serialized)
         moto_own.setattr(table, "copy", copy)
+        moto_own.setattr(table.Table, "sorted_items", MOTOS_SORT)
         theirs = answer(dynamodb, READS[name])
     assert ours == theirs
     assert answer(dynamodb, READS["scan"]) == stored  # a read changed nothing
+    if name == "query-index-in-number-order":
+        assert [i["sk"]["S"] for i in ours["Items"]] == ["2", "3", "1"]
     if name == "get":
         assert ours["Item"]["blob"] == {"B": b"\x00\xffparley"}  # binary survives the base64 round trip
 
