@@ -34,8 +34,12 @@ class TableKeys:
 TABLE_KEYS: dict[names.Table, TableKeys] = {
     names.Table.WORKSPACES: TableKeys("workspace_id"),
     names.Table.MEMBERS: TableKeys("workspace_id", "member_id"),
+    # Browser sessions and sign-in links carry `expires` (store.session_models): the sweep removes the spent
+    # ones; API tokens and calendar feeds have no such attribute and stay.
     names.Table.TOKENS: TableKeys(
-        "token_hash", indexes=(Index("by_token_id", "token_id"), Index("by_member", "member_id"))
+        "token_hash",
+        indexes=(Index("by_token_id", "token_id"), Index("by_member", "member_id")),
+        ttl_attribute="expires",
     ),
     names.Table.CHANNELS: TableKeys("workspace_id", "channel_id"),
     names.Table.POSTS: TableKeys(

@@ -8,8 +8,8 @@ of item, told apart by their key's prefix, neither of which an API token's key (
 Their attributes are named `session_*` so that neither kind is in the API tokens' indexes (`by_token_id`,
 `by_member` are keyed on `token_id` and `member_id`): listing or revoking API tokens never meets a session.
 Ending a session or using a link is an update (`session_ended_at`), never a delete: the functions' access to
-the table has no DeleteItem. `expires` (epoch seconds) is there for a TTL sweep, should the table get one; the
-code never trusts it (DynamoDB deletes expired items up to days late): `session_expires_at` decides."""
+the table has no DeleteItem. `expires` (epoch seconds) is the tokens table's TTL attribute (the CDK app's
+`infra/parley_cdk/data.py`), which sweeps spent sessions and links away; the code never trusts it (DynamoDB deletes expired items up to days late): `session_expires_at` decides."""
 
 from __future__ import annotations
 
@@ -35,4 +35,4 @@ class SessionRecord(Model):
     session_expires_at = UTCDateTimeAttribute()  # after this, refused (fixed: not extended by use)
     session_csrf = UnicodeAttribute(null=True)  # a session's CSRF token (random; its forms and htmx requests carry it)
     session_ended_at = UTCDateTimeAttribute(null=True)  # signed out (a session) or used (a link)
-    expires = TTLAttribute(null=True)  # for a TTL sweep (epoch seconds); not relied on
+    expires = TTLAttribute(null=True)  # the table's TTL sweep (epoch seconds); not relied on
