@@ -57,12 +57,11 @@ def _count_calls() -> None:
 def _start_aws() -> Any:
     from moto.server import ThreadedMotoServer
 
+    from infra.local import moto_speedups
     from parley import store
     from parley.shared import aws as parley_aws
     from parley.shared.config import Settings, get_settings
     from parley.shared.names import VISIBILITY_SECONDS, Queue, ScheduleGroup, local_names, physical_name
-
-    from infra.local import moto_speedups
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_speedups.install_all()  # as the local runtime's endpoint and the tests' (infra/local/moto_speedups.py)

@@ -9,7 +9,8 @@ Their attributes are named `session_*` so that neither kind is in the API tokens
 `by_member` are keyed on `token_id` and `member_id`): listing or revoking API tokens never meets a session.
 Ending a session or using a link is an update (`session_ended_at`), never a delete: the functions' access to
 the table has no DeleteItem. `expires` (epoch seconds) is the tokens table's TTL attribute (the CDK app's
-`infra/parley_cdk/data.py`), which sweeps spent sessions and links away; the code never trusts it (DynamoDB deletes expired items up to days late): `session_expires_at` decides."""
+`infra/parley_cdk/data.py`), which sweeps spent sessions and links away; the code never trusts it (DynamoDB
+deletes expired items up to days late): `session_expires_at` decides."""
 
 from __future__ import annotations
 
