@@ -220,10 +220,12 @@ def page(
         advance(state_name)
     taken: list[DeliveryRecord] = []
     last: dict[str, DeliveryRecord] = {}
-    while heads and len(taken) < limit:
+    while heads:
         _, _, state_name, record = heapq.heappop(heads)
         taken.append(record)
         last[state_name] = record
+        if len(taken) == limit:
+            break  # not read past: a stream's end is only ever its last Query's (not the `limit` it was read with)
         advance(state_name)
     held = {head[2] for head in heads}  # read but not taken: their streams go on from their last taken
     after: dict[str, Any] = {s.value: 0 for s in STREAMS if positions.get(s.value) == 0}
