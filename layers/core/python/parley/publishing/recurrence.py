@@ -1,0 +1,191 @@
+"""The rules of a repeating post, without storage: when a series' occurrences fall (an RFC 5545 RRULE read by
+`dateutil.rrule` in the series' IANA zone, so 09:00 local stays 09:00 local across a DST change), which text
+each occurrence gets (the post's text and its variants, in turn), and the repeat of the same text on one
+channel (X refuses it, the others rank it down). docs/recurring.md says the rules; parley.publishing.series
+keeps the series."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice, pairwise
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.shared.timeparse import MAX_AHEAD, zone
+
+RULE = "repeat.rrule"
+MAX_OCCURRENCES = 100  # a series is bounded: COUNT or UNTIL, and at most this many occurrences
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")  # the time of day is publish_at's
+NOT_TAKEN = ("DTSTART", "BYHOUR", "BYMINUTE", "BYSECOND", "RDATE", "EXDATE", "EXRULE")
+MAX_EVERY_DAYS = 365
+MAX_VARIANTS = 10
+# Networks that refuse a post repeating a recent one word for word (X: 403 "duplicate content"); the others
+# take it and rank it down, so a repeat there is warned of.
+REFUSES_REPEATS = frozenset({"x"})
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """What `repeat` asks: an RRULE in a zone (a series), or every N days until a time (evergreen)."""
+
+    rrule: str | None = None
+    tz: str | None = None
+    every_days: int | None = None
+    until: datetime | None = None  # evergreen: aware
+    variants: list[str] = field(default_factory=list)
+
+    @property
+    def evergreen(self) -> bool:
+        return self.every_days is not None
+
+
+def _rule(text: str, start_local: datetime, tz: ZoneInfo) -> rrule:
+    """The rule as dateutil reads it, from `start_local` (naive, in `tz`); 422 naming repeat.rrule when it is
+    not one parley takes."""
+    body = text.strip()
+    if body.upper().startswith("RRULE:"):
+        body = body[len("RRULE:") :]
+    upper = body.upper()
+    if "\n" in body or "\r" in body or ":" in body:
+        one_line = "one RRULE line only (no DTSTART, RDATE or EXDATE: publish_at starts it)"
+        raise ValidationFailed(FieldProblem(RULE, one_line))
+    for word in NOT_TAKEN:
+        if word in upper:
+            name = word.rstrip("=")
+            raise ValidationFailed(
+                FieldProblem(RULE, f"{name} is not taken: the first occurrence and the time of day are publish_at's")
+            )
+    parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
+    if parts.get("FREQ") not in FREQUENCIES:
+        raise ValidationFailed(FieldProblem(RULE, f"FREQ must be one of {', '.join(FREQUENCIES)}"))
+    if "COUNT" not in parts and "UNTIL" not in parts:
+        raise ValidationFailed(
+            FieldProblem(RULE, f"give COUNT or UNTIL: a series ends (at most {MAX_OCCURRENCES} occurrences)")
+        )
+    utc_until = parts.get("UNTIL", "").endswith("Z")  # RFC 5545: a UTC UNTIL goes with a zoned start
+    start = start_local.replace(tzinfo=tz) if utc_until else start_local
+    try:
+        parsed = rrulestr(body, dtstart=start)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValidationFailed(FieldProblem(RULE, f"not an RFC 5545 RRULE: {exc}")) from exc
+    if not isinstance(parsed, rrule):
+        raise ValidationFailed(FieldProblem(RULE, "one RRULE only"))
+    return parsed
+
+
+def occurrences(text: str, tz_name: str, first: datetime, *, tz_field: str = "repeat.tz") -> list[datetime]:
+    """Every occurrence of the rule `text` that starts at `first` (an aware time: its wall time in `tz_name` is
+    the series' time of day), in UTC. Refused (422): a rule parley does not take, one with no occurrence or more
+    than MAX_OCCURRENCES, or an occurrence whose local time the clocks skip or pass twice (DST)."""
+    tz = zone(tz_name, tz_field)
+    start_local = first.astimezone(tz).replace(tzinfo=None)
+    rule = _rule(text, start_local, tz)
+    found: list[datetime] = []
+    for at in islice(rule, MAX_OCCURRENCES + 1):
+        if len(found) >= MAX_OCCURRENCES:
+            raise ValidationFailed(FieldProblem(RULE, f"more than {MAX_OCCURRENCES} occurrences: lower COUNT or UNTIL"))
+        found.append(local_to_utc(at.replace(tzinfo=None), tz))
+    if not found:
+        raise ValidationFailed(FieldProblem(RULE, "has no occurrence from publish_at on (COUNT or UNTIL too low)"))
+    if found[-1] > first + MAX_AHEAD:
+        raise ValidationFailed(FieldProblem(RULE, "its last occurrence is more than two years ahead"))
+    return found
+
+
+def local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
+    """A wall time in `tz` as UTC; refused when the clocks skip it or pass it twice (never shifted)."""
+    early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if early.utcoffset() != late.utcoffset():
+        day = naive.date().isoformat()
+        skipped = early.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive
+        how = "does not exist (the clocks skip it)" if skipped else "happens twice (the clocks go back)"
+        raise ValidationFailed(FieldProblem(RULE, f"the occurrence on {day} at {naive.time()} {how} in {tz.key}"))
+    return early.astimezone(UTC)
+
+
+def check_evergreen(repeat: Repeat, first: datetime) -> None:
+    problems = []
+    if repeat.every_days is None or not 1 <= repeat.every_days <= MAX_EVERY_DAYS:
+        problems.append(FieldProblem("repeat.every_days", f"must be between 1 and {MAX_EVERY_DAYS}"))
+    if repeat.until is None:
+        problems.append(FieldProblem("repeat.until", "give the time after which it is not queued again"))
+    elif repeat.until.tzinfo is None:
+        problems.append(FieldProblem("repeat.until", "needs an offset or Z"))
+    elif repeat.until <= first:
+        problems.append(FieldProblem("repeat.until", "must be after publish_at"))
+    elif repeat.until > first + MAX_AHEAD:
+        problems.append(FieldProblem("repeat.until", "is more than two years ahead"))
+    if repeat.rrule is not None:
+        problems.append(FieldProblem("repeat", "give rrule (a series) or every_days (evergreen), not both"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def next_evergreen(published_at: datetime, every_days: int) -> datetime:
+    """The earliest time the next round may take a slot: N days after the last one went out."""
+    return published_at + timedelta(days=every_days)
+
+
+def rotation(text: str, variants: list[str]) -> list[str]:
+    """The texts occurrences take in turn: the post's, then each variant."""
+    return [text, *variants]
+
+
+def text_for(texts: list[str], index: int) -> str:
+    return texts[index % len(texts)]
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def same_words(a: str, b: str) -> bool:
+    """Word for word (what X's duplicate check compares): the same words, spacing aside."""
+    return _SPACE.sub(" ", a).strip() == _SPACE.sub(" ", b).strip()
+
+
+def check_variants(variants: list[str]) -> None:
+    if len(variants) > MAX_VARIANTS:
+        raise ValidationFailed(FieldProblem("repeat.variants", f"at most {MAX_VARIANTS}"))
+    for i, variant in enumerate(variants):
+        if not variant.strip():
+            raise ValidationFailed(FieldProblem(f"repeat.variants[{i}]", "must not be empty"))
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """What the same-text rule found: refusals (X) and warnings (elsewhere), each naming the field."""
+
+    refused: list[FieldProblem]
+    warnings: list[FieldProblem]
+
+
+def repeated_texts(texts: list[str], overrides: dict[str, str], networks: set[str], occurrences: int) -> Repeats:
+    """Does any occurrence repeat the previous one word for word on a channel? On each network, occurrence i
+    gets its override (the same every time) or `text_for(texts, i)`. X refuses it; elsewhere it is warned of."""
+    refused: list[FieldProblem] = []
+    warnings: list[FieldProblem] = []
+    if occurrences < 2:
+        return Repeats(refused, warnings)
+    for network in sorted(networks):
+        if network in overrides:
+            repeats, name = True, f"overrides.{network}.text"
+        else:
+            rounds = [text_for(texts, i) for i in range(min(occurrences, len(texts) + 1))]
+            repeats = any(same_words(a, b) for a, b in pairwise(rounds))
+            name = "repeat.variants"
+        if not repeats:
+            continue
+        if network in REFUSES_REPEATS:
+            reason = (
+                f"{network}: refuses a post that repeats the previous one word for word (duplicate content); "
+                "give variants, rotated per occurrence, each different from the one before"
+            )
+            refused.append(FieldProblem(name, reason))
+        else:
+            reason = f"{network}: an occurrence repeats the previous one word for word (ranked down); give variants"
+            warnings.append(FieldProblem(name, reason))
+    return Repeats(refused, warnings)
