@@ -88,6 +88,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
         return Outcome("missing", "no such delivery (its post was never written)")
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
         webhook_events.delivery_ended(record)  # a repeat after a crash: its webhooks may not have been told
+        _next_occurrence(record, arming)  # ... nor its series moved on
         return Outcome(record.state, "nothing to do")
     waits = record.state == State.PENDING_APPROVAL.value
     if (waits or record.state in (State.SCHEDULED.value, State.RETRYING.value)) and record.due_at != message.due_at:
@@ -215,6 +216,7 @@ def attempt(
     health.note(key.workspace_id, key.channel_id, published_at=published.acknowledged_at)
     _media_done(record)
     _start_watching(record)
+    _next_occurrence(record, arming)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
@@ -235,6 +237,21 @@ def _start_watching(record: DeliveryRecord) -> None:
     except Exception:
         logger.exception("could not start watching the published delivery")
         metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
+
+
+def _next_occurrence(record: DeliveryRecord, arming: Arming) -> None:
+    """An occurrence of a repeating post ended: the next one is made and armed (parley.publishing.series). The
+    delivery's end stands whatever happens: a failure here is logged and counted (the next repeat of this
+    message, or the reconciler's settling, tries again)."""
+    from parley.publishing import series
+
+    if record.state not in FINAL or series.of_post(record.post_id) is None:
+        return
+    try:
+        series.occurrence_ended(record.workspace_id, record.post_id, arming)
+    except Exception:
+        logger.exception("could not make the series' next occurrence")
+        metrics.add_metric(name="SeriesNextFailed", unit=MetricUnit.Count, value=1)
 
 
 def _media_done(record: DeliveryRecord) -> None:
@@ -286,6 +303,9 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
     except LostRace:
         return Outcome("lost", "someone else settled it")
     webhook_events.delivery_ended(record)
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())
     _media_done(record)
     metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
     with single_metric(
@@ -308,6 +328,7 @@ def settle(key: DeliveryKey, arming: Arming) -> Outcome:
         return Outcome("missing", "no such delivery")
     now = clock.now()
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
+        _next_occurrence(record, arming)  # a crash between the end and the series' next occurrence
         return Outcome(record.state, "already settled")
     if record.state in (State.SCHEDULED.value, State.RETRYING.value, State.PENDING_APPROVAL.value):
         arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))
