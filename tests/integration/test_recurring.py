@@ -276,3 +276,22 @@ def test_an_evergreen_post_is_queued_again_after_it_goes_out_until_its_end(ws: W
     publish(ws, f"{series_id}-2", ws.bluesky)  # the next slot 7 days on is after `until`
     assert not exists(ws, f"{series_id}-3")
     assert ws.editor.call("GET", f"/series/{series_id}").body["status"] == "ended"
+
+
+def test_editing_the_future_on_x_is_checked_against_the_occurrence_before(ws: Workspace, net: StandIn) -> None:
+    body = weekly(ws, channels=[ws.x], text="Tip one")
+    body["repeat"] |= {"variants": ["Tip two"]}
+    series_id = ws.editor.call("POST", "/posts", body).body["series"]["id"]
+    publish(ws, f"{series_id}-1", ws.x)
+    live = f"{series_id}-2"
+
+    refused = ws.editor.call("PATCH", f"/series/{series_id}", {"text": "Tip one", "variants": []})
+    assert refused.status == 422, refused.body
+    assert "duplicate content" in {e["field"]: e["reason"] for e in refused.body["errors"]}["repeat.variants"]
+    assert delivery(ws, live, ws.x).text == "Tip two"  # nothing changed
+
+    edited = ws.editor.call("PATCH", f"/series/{series_id}", {"variants": ["Tip four"]})
+    assert edited.status == 200, edited.body
+    assert delivery(ws, live, ws.x).text == "Tip four"
+    assert delivery(ws, f"{series_id}-1", ws.x).text == "Tip one"
+    assert ws.editor.call("PATCH", f"/posts/{live}", {"variants": ["Tip five"]}).status == 422  # scope "future"

@@ -137,3 +137,12 @@ def test_evergreen_needs_a_period_and_an_end() -> None:
     assert _fields(exc) == ["repeat.until"]
     recurrence.check_evergreen(recurrence.Repeat(every_days=30, until=first + timedelta(days=90)), first)
     assert recurrence.next_evergreen(first, 30) == first + timedelta(days=30)
+
+
+def test_an_edit_is_compared_with_what_the_occurrence_before_got() -> None:
+    # occurrences 3 and 4 to come; occurrence 2 got "B": a new rotation starting with "B" repeats it
+    found = recurrence.repeated_texts(["B", "C"], {}, {"x"}, 2, start=2, before={"x": "B"})
+    assert [p.field for p in found.refused] == ["repeat.variants"]
+    assert recurrence.repeated_texts(["A", "B"], {}, {"x"}, 2, start=2, before={"x": "B"}).refused == []
+    last = recurrence.repeated_texts(["Same"], {}, {"x"}, 1, start=5, before={"x": "Same"})
+    assert [p.field for p in last.refused] == ["text"]  # the last one: its text repeats the one before

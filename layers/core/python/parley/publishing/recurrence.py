@@ -163,20 +163,32 @@ class Repeats:
     warnings: list[FieldProblem]
 
 
-def repeated_texts(texts: list[str], overrides: dict[str, str], networks: set[str], occurrences: int) -> Repeats:
+def repeated_texts(
+    texts: list[str],
+    overrides: dict[str, str],
+    networks: set[str],
+    occurrences: int,
+    *,
+    start: int = 0,
+    before: dict[str, str] | None = None,
+) -> Repeats:
     """Does any occurrence repeat the previous one word for word on a channel? On each network, occurrence i
-    gets its override (the same every time) or `text_for(texts, i)`. X refuses it; elsewhere it is warned of."""
+    gets its override (the same every time) or `text_for(texts, i)`. `occurrences` are still to come from
+    occurrence `start` (0-based) on; `before`: what the occurrence before them got, per network. X refuses a
+    repeat; elsewhere it is warned of."""
     refused: list[FieldProblem] = []
     warnings: list[FieldProblem] = []
-    if occurrences < 2:
-        return Repeats(refused, warnings)
+    before = before or {}
     for network in sorted(networks):
         if network in overrides:
-            repeats, name = True, f"overrides.{network}.text"
+            rounds = [overrides[network]] * min(occurrences, 2)
+            name = f"overrides.{network}.text"
         else:
-            rounds = [text_for(texts, i) for i in range(min(occurrences, len(texts) + 1))]
-            repeats = any(same_words(a, b) for a, b in pairwise(rounds))
-            name = "repeat.variants"
+            rounds = [text_for(texts, start + i) for i in range(min(occurrences, len(texts) + 1))]
+            name = "repeat.variants" if len(rounds) > 1 or network not in before else "text"
+        if network in before:
+            rounds = [before[network], *rounds]
+        repeats = any(same_words(a, b) for a, b in pairwise(rounds))
         if not repeats:
             continue
         if network in REFUSES_REPEATS:

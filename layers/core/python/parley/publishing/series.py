@@ -358,8 +358,9 @@ def edit_future(principal: Principal, arming: Arming, series_id: str, changes: S
     checks.check_text(texts[0], channels, overrides)
     _check_texts(texts, channels, overrides)
     n = int(series.current)
-    left = _left(series, n)
-    repeats = recurrence.repeated_texts(texts, overrides, {c.network for c in channels}, left)
+    left, before = _to_come(series, n, old)
+    networks = {c.network for c in channels}
+    repeats = recurrence.repeated_texts(texts, overrides, networks, left, start=n - 1, before=before)
     if repeats.refused:
         raise ValidationFailed(repeats.refused)
     actions: list[Any] = [SeriesRecord.texts.set(texts), SeriesRecord.updated_at.set(clock.now())]  # type: ignore[arg-type]
@@ -394,12 +395,18 @@ def edit_future(principal: Principal, arming: Arming, series_id: str, changes: S
     }
 
 
-def _left(series: SeriesRecord, n: int) -> int:
-    """How many occurrences are still to come from the live one `n` on (evergreen: at least two)."""
-    if series.kind == EVERGREEN:
-        return 2
-    times = recurrence.occurrences(str(series.rrule), str(series.time_zone), series.first_at)
-    return max(len(times) - n + 1, 1) + (1 if n > 1 else 0)  # the one before the live one counts as a neighbour
+def _to_come(series: SeriesRecord, n: int, old: list[str]) -> tuple[int, dict[str, str]]:
+    """How many occurrences are still to come from the live one `n` on (evergreen: this one and the next), and
+    what the one before it got on each network (its series' text then, links before shortening)."""
+    left = 2
+    if series.kind == RRULE:
+        left = len(recurrence.occurrences(str(series.rrule), str(series.time_zone), series.first_at)) - n + 1
+    if n < 2:
+        return left, {}
+    overrides = {k: str(v) for k, v in (series.overrides.as_dict() if series.overrides else {}).items()}
+    channels = [get_channel(series.workspace_id, str(c)) for c in series.channel_ids]
+    previous = recurrence.text_for(old, n - 2)
+    return left, {c.network: overrides.get(c.network, previous) for c in channels}
 
 
 def series_view(series: SeriesRecord) -> dict[str, Any]:
