@@ -295,3 +295,42 @@ def test_editing_the_future_on_x_is_checked_against_the_occurrence_before(ws: Wo
     assert delivery(ws, live, ws.x).text == "Tip four"
     assert delivery(ws, f"{series_id}-1", ws.x).text == "Tip one"
     assert ws.editor.call("PATCH", f"/posts/{live}", {"variants": ["Tip five"]}).status == 422  # scope "future"
+
+
+def test_a_crash_before_the_series_moved_on_is_repaired_by_the_repeated_message(
+    ws: Workspace, net: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.publishing import series
+
+    series_id = ws.editor.call("POST", "/posts", weekly(ws)).body["series"]["id"]
+    first, second = f"{series_id}-1", f"{series_id}-2"
+    real = series.occurrence_ended
+
+    def crash(*args: Any) -> None:
+        raise RuntimeError("the function died after publishing")
+
+    monkeypatch.setattr(series, "occurrence_ended", crash)
+    assert publish(ws, first, ws.bluesky).state == "published"  # the post is out whatever happens
+    assert not exists(ws, second)
+
+    monkeypatch.setattr(series, "occurrence_ended", real)
+    publish(ws, first, ws.bluesky)  # Lambda's retry, or Scheduler's duplicate
+    assert exists(ws, second) and armed_for(second)
+    assert len(net.posted) == 1
+
+
+def test_scope_future_on_a_post_that_does_not_repeat_is_a_422(ws: Workspace) -> None:
+    post = ws.editor.call("POST", "/posts", weekly(ws, repeat=None)).body
+    answer = ws.editor.call("PATCH", f"/posts/{post['id']}", {"scope": "future", "text": "New"})
+    assert answer.status == 422 and answer.body["errors"][0]["field"] == "scope"
+
+
+def test_a_contributors_occurrence_that_missed_its_approval_lets_the_series_go_on(ws: Workspace) -> None:
+    contributor = ApiClient(tokens.add_member(ws.id, "Co", members.Role.CONTRIBUTOR).token)
+    answer = contributor.call("POST", "/posts", weekly(ws))
+    assert answer.status == 201, answer.body
+    series_id = answer.body["series"]["id"]
+    assert delivery(ws, f"{series_id}-1", ws.bluesky).state == "pending_approval"
+
+    assert publish(ws, f"{series_id}-1", ws.bluesky).state == "cancelled"  # its time came first
+    assert delivery(ws, f"{series_id}-2", ws.bluesky).state == "pending_approval"  # queued as its creator would

@@ -232,6 +232,13 @@ class CreatePost(BaseModel):
                     "time_zone": "Europe/Paris",
                     "media": ["m_01m8zgb2xw5c0r7y3k9d4f6hta"],
                 },
+                {
+                    "text": "Tuesday tips: scheduling",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00",
+                    "time_zone": "America/New_York",
+                    "repeat": {"rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6", "variants": ["Tuesday tips: the queue"]},
+                },
             ]
         },
     )

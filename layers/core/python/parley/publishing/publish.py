@@ -105,6 +105,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if waits:  # its time came while it waited for approval: cancelled, unless an approval lands first
         clock.get_clock().sleep(max(wait, 0))
         if approval.miss(record, due_at=message.due_at, by=by):
+            _next_occurrence(deliveries.get(message.key) or record, arming)  # a series goes on without it
             return Outcome(State.CANCELLED.value, MISSED_APPROVAL)
         return handle_due(message, arming, by)  # approved meanwhile: read it again and publish it
     ready = _prepared(record)  # while the message waits for its second, not after it

@@ -280,10 +280,12 @@ def _load(principal: Principal, series_id: str) -> SeriesRecord:
 
 
 def series_of(principal: Principal, post_id: str) -> str:
-    """The series a post is an occurrence of (404 for a post that is not one)."""
+    """The series a post is an occurrence of (404: no such post; 422: it does not repeat)."""
     found = of_post(post_id)
-    if found is None or not _exists(principal.workspace_id, post_id):
-        raise NotFound(f"post {post_id} is not an occurrence of a repeating post")
+    if not _exists(principal.workspace_id, post_id):
+        raise NotFound(f"no post {post_id}")
+    if found is None:
+        raise ValidationFailed(FieldProblem("scope", f"post {post_id} does not repeat: edit it without a scope"))
     return found[0]
 
 
