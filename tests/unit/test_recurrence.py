@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parley.publishing import recurrence
 from parley.shared.clock import ManualClock
@@ -72,7 +74,17 @@ def test_the_first_occurrence_is_the_first_the_rule_allows_from_publish_at() -> 
         ("FREQ=DAILY;BYHOUR=9,17;COUNT=4", "BYHOUR is not taken"),
         ("DTSTART:20270101T090000\nRRULE:FREQ=DAILY;COUNT=2", "one RRULE line"),
         ("FREQ=DAILY;UNTIL=20200101", "has no occurrence"),
-        ("FREQ=YEARLY;COUNT=5", "more than two years ahead"),
+        ("FREQ=YEARLY;COUNT=5", "more than two years after"),
+        ("FREQ=DAILY;UNTIL=20991231T000000", "UNTIL is more than two years"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3", "has no occurrence"),
+        ("FREQ=DAILY;UNTIL=20280101T000000Z", "more than 100 occurrences"),
+        ("FREQ=MONTHLY;INTERVAL=-1;COUNT=2", "INTERVAL must be"),
+        ("FREQ=MONTHLY;COUNT=3;COUNT=5", "named twice"),
+        ("FREQ=WEEKLY;BYMONTH=3;COUNT=3", "go with FREQ=MONTHLY"),
+        ("FREQ=DAILY;BYYEARDAY=100;COUNT=3", "BYYEARDAY: not taken"),
+        ("FREQ=MONTHLY;BYMONTHDAY=32;COUNT=3", "BYMONTHDAY takes 1 to 31"),
+        ("FREQ=YEARLY;BYMONTH=-1;COUNT=3", "BYMONTH takes 1 to 12"),
+        ("FREQ=MONTHLY;INTERVAL=5;BYDAY=53MO;COUNT=3;BYSETPOS=-1", "not an RFC 5545 RRULE"),
     ],
 )
 def test_a_rule_parley_does_not_take_is_a_422_naming_repeat_rrule(rule: str, says: str) -> None:
@@ -146,3 +158,29 @@ def test_an_edit_is_compared_with_what_the_occurrence_before_got() -> None:
     assert recurrence.repeated_texts(["A", "B"], {}, {"x"}, 2, start=2, before={"x": "B"}).refused == []
     last = recurrence.repeated_texts(["Same"], {}, {"x"}, 1, start=5, before={"x": "Same"})
     assert [p.field for p in last.refused] == ["text"]  # the last one: its text repeats the one before
+
+
+_PARTS = st.sampled_from(["INTERVAL", "BYDAY", "BYMONTH", "BYMONTHDAY", "BYSETPOS", "WKST", "COUNT", "UNTIL", "X"])
+_VALUES = st.sampled_from(
+    ["1", "-1", "0", "5", "31", "-31", "13", "MO", "2TU,-1FR", "abc", "", "9" * 20, "+1MO", "53MO", "20280101T000000Z"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    freq=st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY", "HOURLY", ""]),
+    end=st.sampled_from(["COUNT=3", "COUNT=100", "UNTIL=20280101T000000Z", "UNTIL=20270601", ""]),
+    more=st.lists(st.tuples(_PARTS, _VALUES), max_size=3),
+    zone=st.sampled_from(["UTC", "America/New_York", "Europe/Berlin"]),
+)
+def test_any_rule_is_occurrences_or_a_422_never_an_error(
+    freq: str, end: str, more: list[tuple[str, str]], zone: str
+) -> None:
+    rule = ";".join([f"FREQ={freq}", end, *(f"{k}={v}" for k, v in more)])
+    try:
+        found = recurrence.occurrences(rule, zone, datetime(2027, 3, 1, 9, tzinfo=UTC))
+    except ValidationFailed as exc:
+        assert {p.field for p in exc.problems} <= {"repeat.rrule"}
+        return
+    assert 1 <= len(found) <= recurrence.MAX_OCCURRENCES
+    assert found == sorted(found)

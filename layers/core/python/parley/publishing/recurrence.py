@@ -21,6 +21,12 @@ RULE = "repeat.rrule"
 MAX_OCCURRENCES = 100  # a series is bounded: COUNT or UNTIL, and at most this many occurrences
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")  # the time of day is publish_at's
 NOT_TAKEN = ("DTSTART", "BYHOUR", "BYMINUTE", "BYSECOND", "RDATE", "EXDATE", "EXRULE")
+# The parts parley takes. dateutil walks a rule period by period until one matches, to the year 9999 if none
+# does (a daily rule on 30 February: seconds of work): so the parts that can make a rule match rarely or never
+# (BYMONTH, BYMONTHDAY, BYSETPOS) are taken by monthly and yearly rules only (a walk of at most ~100k periods),
+# and BYYEARDAY, BYWEEKNO and BYEASTER not at all.
+PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTH", "BYMONTHDAY", "BYSETPOS", "WKST"})
+SPARSE = frozenset({"BYMONTH", "BYMONTHDAY", "BYSETPOS"})
 MAX_EVERY_DAYS = 365
 MAX_VARIANTS = 10
 # Networks that refuse a post repeating a recent one word for word (X: 403 "duplicate content"); the others
@@ -59,9 +65,27 @@ def _rule(text: str, start_local: datetime, tz: ZoneInfo) -> rrule:
             raise ValidationFailed(
                 FieldProblem(RULE, f"{name} is not taken: the first occurrence and the time of day are publish_at's")
             )
-    parts = dict(p.split("=", 1) for p in upper.split(";") if "=" in p)
+    pairs = [p.split("=", 1) for p in upper.split(";") if "=" in p]
+    parts = dict(pairs)
+    if len(parts) != len(pairs):
+        raise ValidationFailed(FieldProblem(RULE, "a part is named twice"))
+    for part, high, signed in (("BYMONTH", 12, False), ("BYMONTHDAY", 31, True)):
+        if part in parts and not all(_within(v, high, signed) for v in parts[part].split(",")):
+            also = f" (or -{high} to -1 from the end)" if signed else ""
+            raise ValidationFailed(FieldProblem(RULE, f"{part} takes 1 to {high}{also}"))
+    if "INTERVAL" in parts and not (parts["INTERVAL"].isdigit() and 1 <= int(parts["INTERVAL"]) <= 1000):
+        raise ValidationFailed(FieldProblem(RULE, "INTERVAL must be a whole number from 1 to 1000"))
     if parts.get("FREQ") not in FREQUENCIES:
         raise ValidationFailed(FieldProblem(RULE, f"FREQ must be one of {', '.join(FREQUENCIES)}"))
+    unknown = sorted(set(parts) - PARTS)
+    if unknown:
+        raise ValidationFailed(
+            FieldProblem(RULE, f"{', '.join(unknown)}: not taken (parley takes {', '.join(sorted(PARTS))})")
+        )
+    sparse = sorted(SPARSE & set(parts))
+    if sparse and parts["FREQ"] in ("DAILY", "WEEKLY"):
+        reason = f"{', '.join(sparse)} go with FREQ=MONTHLY or YEARLY (e.g. FREQ=MONTHLY;BYMONTH=3;BYDAY=TU)"
+        raise ValidationFailed(FieldProblem(RULE, reason))
     if "COUNT" not in parts and "UNTIL" not in parts:
         raise ValidationFailed(
             FieldProblem(RULE, f"give COUNT or UNTIL: a series ends (at most {MAX_OCCURRENCES} occurrences)")
@@ -70,11 +94,16 @@ def _rule(text: str, start_local: datetime, tz: ZoneInfo) -> rrule:
     start = start_local.replace(tzinfo=tz) if utc_until else start_local
     try:
         parsed = rrulestr(body, dtstart=start)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError) as exc:
         raise ValidationFailed(FieldProblem(RULE, f"not an RFC 5545 RRULE: {exc}")) from exc
     if not isinstance(parsed, rrule):
         raise ValidationFailed(FieldProblem(RULE, "one RRULE only"))
     return parsed
+
+
+def _within(value: str, high: int, signed: bool) -> bool:
+    number = value.removeprefix("+").removeprefix("-") if signed else value
+    return number.isdigit() and 1 <= int(number) <= high
 
 
 def occurrences(text: str, tz_name: str, first: datetime, *, tz_field: str = "repeat.tz") -> list[datetime]:
@@ -84,15 +113,26 @@ def occurrences(text: str, tz_name: str, first: datetime, *, tz_field: str = "re
     tz = zone(tz_name, tz_field)
     start_local = first.astimezone(tz).replace(tzinfo=None)
     rule = _rule(text, start_local, tz)
-    found: list[datetime] = []
-    for at in islice(rule, MAX_OCCURRENCES + 1):
-        if len(found) >= MAX_OCCURRENCES:
-            raise ValidationFailed(FieldProblem(RULE, f"more than {MAX_OCCURRENCES} occurrences: lower COUNT or UNTIL"))
-        found.append(local_to_utc(at.replace(tzinfo=None), tz))
+    # Searched within two years of the start only: a rule that rarely or never matches (Feb 30th, daily) would
+    # otherwise be walked day by day to the year 9999. COUNT is then the first COUNT of the bounded rule.
+    horizon = (start_local + MAX_AHEAD).replace(tzinfo=rule._dtstart.tzinfo)
+    count, until = rule._count, rule._until
+    if until is not None and until > horizon:
+        raise ValidationFailed(FieldProblem(RULE, "UNTIL is more than two years after publish_at"))
+    if count is not None and count > MAX_OCCURRENCES:
+        raise ValidationFailed(FieldProblem(RULE, f"more than {MAX_OCCURRENCES} occurrences: lower COUNT"))
+    try:
+        bounded = rule.replace(count=None, until=until or horizon)
+        times = list(islice(bounded, count if count is not None else MAX_OCCURRENCES + 1))
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError) as exc:
+        raise ValidationFailed(FieldProblem(RULE, f"not an RFC 5545 RRULE: {exc}")) from exc
+    if len(times) > MAX_OCCURRENCES:
+        raise ValidationFailed(FieldProblem(RULE, f"more than {MAX_OCCURRENCES} occurrences: lower COUNT or UNTIL"))
+    found = [local_to_utc(at.replace(tzinfo=None), tz) for at in times]
     if not found:
-        raise ValidationFailed(FieldProblem(RULE, "has no occurrence from publish_at on (COUNT or UNTIL too low)"))
-    if found[-1] > first + MAX_AHEAD:
-        raise ValidationFailed(FieldProblem(RULE, "its last occurrence is more than two years ahead"))
+        raise ValidationFailed(FieldProblem(RULE, "has no occurrence within two years of publish_at"))
+    if count is not None and len(found) < count:
+        raise ValidationFailed(FieldProblem(RULE, "its last occurrence is more than two years after publish_at"))
     return found
 
 
