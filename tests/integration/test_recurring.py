@@ -334,3 +334,10 @@ def test_a_contributors_occurrence_that_missed_its_approval_lets_the_series_go_o
 
     assert publish(ws, f"{series_id}-1", ws.bluesky).state == "cancelled"  # its time came first
     assert delivery(ws, f"{series_id}-2", ws.bluesky).state == "pending_approval"  # queued as its creator would
+
+
+def test_a_series_whose_first_post_is_refused_leaves_nothing(ws: Workspace) -> None:
+    answer = ws.editor.call("POST", "/posts", weekly(ws, media=["m_01m8zgb2xw5c0r7y3k9d4f6hta"]))  # no such image
+    assert answer.status in (404, 422), answer.body
+    assert not list(SeriesRecord.query(ws.id))
+    assert not list(PostRecord.query(ws.id))

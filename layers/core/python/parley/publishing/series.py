@@ -77,11 +77,6 @@ def create(principal: Principal, arming: Arming, draft: posts.PostDraft, repeat:
 
     series_id = "s_" + ids.new_id()
     first_post = occurrence_id(series_id, 1)
-    one = replace(draft, post_id=first_post, series_id=series_id, occurrence=1, text=texts[0])
-    if next_slot:
-        created = queue_posts.create_queued(principal, arming, one)
-    else:
-        created = posts.create_post(principal, arming, replace(one, publish_at=queue.iso(first), time_zone=None))
     record = SeriesRecord(
         ws,
         series_id,
@@ -105,7 +100,19 @@ def create(principal: Principal, arming: Arming, draft: posts.PostDraft, repeat:
         created_at=now,
         updated_at=now,
     )
+    # The series first: a crash before its first post leaves a series nothing refers to (never found, never
+    # moved on); the other order could leave a first post that does not repeat.
     record.save(condition=SeriesRecord.series_id.does_not_exist())
+    one = replace(draft, post_id=first_post, series_id=series_id, occurrence=1, text=texts[0])
+    try:
+        if next_slot:
+            created = queue_posts.create_queued(principal, arming, one)
+        else:
+            timed = replace(one, publish_at=queue.iso(first), time_zone=None)
+            created = posts.create_post(principal, arming, timed)
+    except BaseException:
+        record.delete()  # refused (a quota, an image): nothing written
+        raise
     created["series"] = series_view(record)
     created["warnings"] = [{"field": w.field, "reason": w.reason} for w in repeats.warnings]
     return created
