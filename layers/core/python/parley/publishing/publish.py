@@ -217,11 +217,11 @@ def attempt(
     health.note(key.workspace_id, key.channel_id, published_at=published.acknowledged_at)
     _media_done(record)
     _start_watching(record)
-    _next_occurrence(record, arming)
     lag_ms = (published.acknowledged_at - record.publish_at).total_seconds() * 1000
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
     logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
+    _next_occurrence(record, arming)  # last: the post is out and told whatever happens here
     return Outcome(State.PUBLISHED.value, published.url)
 
 
@@ -241,9 +241,10 @@ def _start_watching(record: DeliveryRecord) -> None:
 
 
 def _next_occurrence(record: DeliveryRecord, arming: Arming) -> None:
-    """An occurrence of a repeating post ended: the next one is made and armed (parley.publishing.series). The
-    delivery's end stands whatever happens: a failure here is logged and counted (the next repeat of this
-    message, or the reconciler's settling, tries again)."""
+    """An occurrence of a repeating post ended: the next one is made and armed (parley.publishing.series), last,
+    after everything else the end does. A failure here (a refusal stops the series instead: never one of these)
+    is logged, counted and raised: the delivery's end stands, and the message comes back, whose repeat finds the
+    delivery ended and tries again (so does the reconciler's settling)."""
     from parley.publishing import series
 
     if record.state not in FINAL or series.of_post(record.post_id) is None:
@@ -251,8 +252,9 @@ def _next_occurrence(record: DeliveryRecord, arming: Arming) -> None:
     try:
         series.occurrence_ended(record.workspace_id, record.post_id, arming)
     except Exception:
-        logger.exception("could not make the series' next occurrence")
+        logger.exception("could not make the series' next occurrence; the message comes back")
         metrics.add_metric(name="SeriesNextFailed", unit=MetricUnit.Count, value=1)
+        raise
 
 
 def _media_done(record: DeliveryRecord) -> None:
@@ -304,9 +306,6 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
     except LostRace:
         return Outcome("lost", "someone else settled it")
     webhook_events.delivery_ended(record)
-    from parley.scheduling.wiring import arming
-
-    _next_occurrence(record, arming())
     _media_done(record)
     metrics.add_metric(name="PublishFailed", unit=MetricUnit.Count, value=1)
     with single_metric(
@@ -318,6 +317,9 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
     ):
         pass
     logger.error("publish failed", extra={"reason": reason})
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())  # last, as after a publish
     return Outcome(State.FAILED.value, reason)
 
 
