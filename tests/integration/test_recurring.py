@@ -343,3 +343,20 @@ def test_a_series_whose_first_post_is_refused_leaves_nothing(ws: Workspace) -> N
     assert answer.status in (404, 422), answer.body
     assert not list(SeriesRecord.query(ws.id))
     assert not list(PostRecord.query(ws.id))
+
+
+def test_an_occurrence_made_while_its_series_is_cancelled_is_withdrawn(
+    ws: Workspace, net: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.publishing import series
+
+    series_id = ws.editor.call("POST", "/posts", weekly(ws)).body["series"]["id"]
+    make = series._make
+
+    def make_then_cancelled(record: SeriesRecord, *args: Any) -> None:
+        make(record, *args)
+        SeriesRecord(ws.id, series_id).update(actions=[SeriesRecord.status.set(series.CANCELLED)])
+
+    monkeypatch.setattr(series, "_make", make_then_cancelled)
+    publish(ws, f"{series_id}-1", ws.bluesky)
+    assert delivery(ws, f"{series_id}-2", ws.bluesky).state == "cancelled"

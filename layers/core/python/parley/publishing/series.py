@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from parley.connect.channels import get_channel
-from parley.publishing import checks, posts, queue, queue_posts, recurrence
+from parley.publishing import approval, checks, posts, queue, queue_posts, recurrence
 from parley.publishing.deliveries import FINAL
 from parley.publishing.recurrence import Repeat
 from parley.scheduling import Arming
 from parley.shared import clock, ids
-from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
+from parley.shared.errors import Conflict, FieldProblem, Forbidden, NotFound, ValidationFailed
 from parley.shared.observability import logger
 from parley.shared.timeparse import parse_publish_at
 from parley.store import DeliveryRecord, PostRecord, SeriesRecord, UpdateError
@@ -178,8 +178,20 @@ def occurrence_ended(workspace_id: str, post_id: str, arming: Arming) -> str | N
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        return None  # someone else moved it on (the post they made is this one: its id is fixed)
+        # Someone else moved it on (the post they made is this one: its id is fixed), or the series was
+        # cancelled meanwhile: then the post just made must not go out.
+        if SeriesRecord.get(workspace_id, series_id, consistent_read=True).status == CANCELLED:
+            _withdraw(series, next_id, arming)
+        return None
     return next_id
+
+
+def _withdraw(series: SeriesRecord, post_id: str, arming: Arming) -> None:
+    """An occurrence made while its series was being cancelled: cancelled too (as its creator would)."""
+    try:
+        queue_posts.cancel_post(_principal(series), arming, post_id)
+    except (Conflict, NotFound, Forbidden):
+        logger.warning("could not withdraw an occurrence of a cancelled series", extra={"post_id": post_id})
 
 
 class _Past(Exception):
@@ -317,6 +329,9 @@ def cancel(principal: Principal, arming: Arming, series_id: str) -> dict[str, An
     series = _load(principal, series_id)
     if series.status != ACTIVE:
         raise Conflict(f"series {series_id} is {series.status} already", {"status": series.status})
+    live = occurrence_id(series_id, int(series.current))
+    records = list(DeliveryRecord.query(live, consistent_read=True))
+    approval.may_cancel(principal, records)  # as cancelling its live occurrence would (403), before anything
     try:
         series.update(
             actions=[
@@ -330,8 +345,6 @@ def cancel(principal: Principal, arming: Arming, series_id: str) -> dict[str, An
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         raise Conflict(f"series {series_id} changed meanwhile: read it again") from exc
-    live = occurrence_id(series_id, int(series.current))
-    records = list(DeliveryRecord.query(live, consistent_read=True))
     cancelled: dict[str, Any] | None = None
     if any(r.state not in FINAL for r in records):
         try:
