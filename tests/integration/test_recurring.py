@@ -360,3 +360,14 @@ def test_an_occurrence_made_while_its_series_is_cancelled_is_withdrawn(
     monkeypatch.setattr(series, "_make", make_then_cancelled)
     publish(ws, f"{series_id}-1", ws.bluesky)
     assert delivery(ws, f"{series_id}-2", ws.bluesky).state == "cancelled"
+
+
+def test_validate_runs_the_repeat_rules_without_writing(ws: Workspace) -> None:
+    refused = ws.editor.call("POST", "/posts/validate", weekly(ws, channels=[ws.x]))
+    assert refused.status == 200 and refused.body["ok"] is False
+    assert [p["field"] for p in refused.body["problems"]] == ["repeat.variants"]
+    warned = ws.editor.call("POST", "/posts/validate", weekly(ws))
+    assert warned.body["ok"] is True and [w["field"] for w in warned.body["warnings"]] == ["repeat.variants"]
+    bad = ws.editor.call("POST", "/posts/validate", weekly(ws, repeat={"rrule": "FREQ=WEEKLY"}))
+    assert bad.body["ok"] is False and bad.body["problems"][0]["field"] == "repeat.rrule"
+    assert not list(SeriesRecord.query(ws.id)) and not list(PostRecord.query(ws.id))

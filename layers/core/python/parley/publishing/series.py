@@ -47,13 +47,20 @@ def of_post(post_id: str) -> tuple[str, int] | None:
 # --- queueing -----------------------------------------------------------------------------------------------
 
 
-def create(principal: Principal, arming: Arming, draft: posts.PostDraft, repeat: Repeat) -> dict[str, Any]:
-    """`POST /posts` with `repeat`: the first occurrence queued as a post is, the series kept for the next.
-    Everything is checked first: the rule, every variant on every channel, the same-text rule."""
-    principal.require(Role.CONTRIBUTOR)
+@dataclass(frozen=True)
+class _Plan:
+    first: datetime  # the first occurrence (a series), or when it was asked (evergreen; next_slot: now)
+    texts: list[str]
+    repeats: recurrence.Repeats
+    next_slot: bool
+
+
+def _plan(ws: str, draft: posts.PostDraft, repeat: Repeat) -> _Plan:
+    """Every rule of `repeat` on `draft` (422 with all it found): the rule, every variant on every channel, the
+    same-text rule (its warnings kept)."""
     if draft.publish_at is None or draft.status == "draft":
         raise ValidationFailed(FieldProblem("repeat", "a draft does not repeat: give publish_at"))
-    ws, now = principal.workspace_id, clock.now()
+    now = clock.now()
     channels = checks.channels(ws, draft.channel_ids)
     next_slot = draft.publish_at == queue_posts.NEXT_SLOT
     first = now if next_slot else parse_publish_at(draft.publish_at, draft.time_zone, now)
@@ -74,6 +81,32 @@ def create(principal: Principal, arming: Arming, draft: posts.PostDraft, repeat:
     repeats = recurrence.repeated_texts(texts, draft.overrides, {c.network for c in channels}, count)
     if repeats.refused:
         raise ValidationFailed(repeats.refused)
+    return _Plan(first, texts, repeats, next_slot)
+
+
+def validated(
+    principal: Principal, answer: dict[str, Any], draft: posts.PostDraft, repeat: dict[str, Any]
+) -> dict[str, Any]:
+    """`POST /posts/validate` with `repeat` (the body's): its answer (parley.publishing.validation) with what the
+    repeat's rules refuse among the post's problems, and their warnings."""
+    try:
+        plan = _plan(principal.workspace_id, draft, repeat_of(repeat, draft))
+    except (ValidationFailed, NotFound) as exc:
+        problems = getattr(exc, "problems", None) or [FieldProblem("channels", str(exc))]
+        answer["problems"] = [*answer["problems"], *({"field": p.field, "reason": p.reason} for p in problems)]
+        answer["ok"] = False
+        return answer
+    answer["warnings"] = [{"field": w.field, "reason": w.reason} for w in plan.repeats.warnings]
+    return answer
+
+
+def create(principal: Principal, arming: Arming, draft: posts.PostDraft, repeat: Repeat) -> dict[str, Any]:
+    """`POST /posts` with `repeat`: the first occurrence queued as a post is, the series kept for the next.
+    Everything is checked first: the rule, every variant on every channel, the same-text rule."""
+    principal.require(Role.CONTRIBUTOR)
+    plan = _plan(principal.workspace_id, draft, repeat)
+    first, texts, repeats, next_slot = plan.first, plan.texts, plan.repeats, plan.next_slot
+    ws, now = principal.workspace_id, clock.now()
 
     series_id = "s_" + ids.new_id()
     first_post = occurrence_id(series_id, 1)
