@@ -80,6 +80,7 @@ def test_the_first_occurrence_is_the_first_the_rule_allows_from_publish_at() -> 
         ("FREQ=DAILY;UNTIL=20280101T000000Z", "more than 100 occurrences"),
         ("FREQ=MONTHLY;INTERVAL=-1;COUNT=2", "INTERVAL must be"),
         ("FREQ=MONTHLY;COUNT=3;COUNT=5", "named twice"),
+        ("FREQ=MONTHLY;COUNT=3;UNTIL=20280101T000000Z", "not both"),
         ("FREQ=WEEKLY;BYMONTH=3;COUNT=3", "go with FREQ=MONTHLY"),
         ("FREQ=DAILY;BYYEARDAY=100;COUNT=3", "BYYEARDAY: not taken"),
         ("FREQ=MONTHLY;BYMONTHDAY=32;COUNT=3", "BYMONTHDAY takes 1 to 31"),

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from parley.http.fields import Cursor, Limit, PathId, QueryTime
 from parley.http.schemas import CreatePost, EditPost
-from parley.publishing import posts, queue_posts, series
+from parley.publishing import posts, queue_posts, series, series_edits
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws
@@ -139,7 +139,7 @@ def get_deliveries(post_id: PathId) -> dict[str, Any]:
 )
 def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
     if body.scope == "future" or body.variants is not None:  # the series' occurrences to come
-        return series.edit_future_of_post(_caller(), _arming(), post_id, body.model_dump(exclude_none=True))
+        return series_edits.edit_future_of_post(_caller(), _arming(), post_id, body.model_dump(exclude_none=True))
     changes = posts.PostChanges(
         text=body.text,
         publish_at=body.publish_at,
@@ -153,7 +153,7 @@ def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
 @router.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
 def cancel_post(post_id: PathId) -> dict[str, Any]:
     # its slots in the queue are free again; an occurrence of a series: the next one is made and armed
-    return series.cancel_occurrence(_caller(), _arming(), post_id)
+    return series_edits.cancel_occurrence(_caller(), _arming(), post_id)
 
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from parley.http.fields import PathId
 from parley.http.schemas import EditSeries
-from parley.publishing import series
+from parley.publishing import series_edits
 from parley.scheduling.wiring import arming as _arming
 from parley.team import members
 
@@ -25,15 +25,15 @@ def _caller() -> members.Principal:
     "/series/<series_id>", summary="A repeating post's series: its rule, texts, occurrences made, times to come"
 )
 def get_series(series_id: PathId) -> dict[str, Any]:
-    return series.get_series(_caller(), series_id)
+    return series_edits.get_series(_caller(), series_id)
 
 
 @router.patch("/series/<series_id>", summary="Edit the occurrences to come (those out keep what they had)")
 def edit_series(series_id: PathId, body: EditSeries) -> dict[str, Any]:
-    changes = series.changes_of(body.model_dump(exclude_none=True))
-    return series.edit_future(_caller(), _arming(), series_id, changes)
+    changes = series_edits.changes_of(body.model_dump(exclude_none=True))
+    return series_edits.edit_future(_caller(), _arming(), series_id, changes)
 
 
 @router.delete("/series/<series_id>", summary="Stop the series: no more occurrences; the live one is cancelled")
 def cancel_series(series_id: PathId) -> dict[str, Any]:
-    return series.cancel(_caller(), _arming(), series_id)
+    return series_edits.cancel(_caller(), _arming(), series_id)

@@ -86,6 +86,8 @@ def _rule(text: str, start_local: datetime, tz: ZoneInfo) -> rrule:
     if sparse and parts["FREQ"] in ("DAILY", "WEEKLY"):
         reason = f"{', '.join(sparse)} go with FREQ=MONTHLY or YEARLY (e.g. FREQ=MONTHLY;BYMONTH=3;BYDAY=TU)"
         raise ValidationFailed(FieldProblem(RULE, reason))
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise ValidationFailed(FieldProblem(RULE, "give COUNT or UNTIL, not both (RFC 5545)"))
     if "COUNT" not in parts and "UNTIL" not in parts:
         raise ValidationFailed(
             FieldProblem(RULE, f"give COUNT or UNTIL: a series ends (at most {MAX_OCCURRENCES} occurrences)")
