@@ -371,3 +371,13 @@ def test_validate_runs_the_repeat_rules_without_writing(ws: Workspace) -> None:
     bad = ws.editor.call("POST", "/posts/validate", weekly(ws, repeat={"rrule": "FREQ=WEEKLY"}))
     assert bad.body["ok"] is False and bad.body["problems"][0]["field"] == "repeat.rrule"
     assert not list(SeriesRecord.query(ws.id)) and not list(PostRecord.query(ws.id))
+
+
+def test_disconnecting_the_channel_stops_the_series_saying_why(ws: Workspace) -> None:
+    owner = ApiClient(tokens.add_member(ws.id, "Ad", members.Role.ADMIN).token)  # an admin disconnects
+    series_id = ws.editor.call("POST", "/posts", weekly(ws)).body["series"]["id"]
+    answer = owner.call("DELETE", f"/channels/{ws.bluesky}?cancel_scheduled=true")
+    assert answer.status == 200, answer.body
+    seen = ws.editor.call("GET", f"/series/{series_id}").body
+    assert seen["status"] == "stopped" and "could not be queued" in seen["status_reason"]
+    assert not exists(ws, f"{series_id}-2")
