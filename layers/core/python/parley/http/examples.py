@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.http import calendar_examples, queue_examples
+from parley.http import calendar_examples, queue_examples, series_examples
 from parley.http.problem_examples import IDS, WORKSPACE
 from parley.metrics.views import COUNTERS, to_csv
 from parley.networks.capabilities import capabilities
@@ -88,6 +88,7 @@ def _post(*deliveries: dict[str, Any], **changes: Any) -> dict[str, Any]:
         "link_card": None,
         "link_card_missing": None,
         "history": [{"at": "2029-12-20T14:03:11.482000+00:00", "action": "scheduled", "by": MEMBER}],
+        "series": None,  # an occurrence of a repeating post: {id, occurrence} (docs/recurring.md)
     } | changes
 
 
@@ -521,6 +522,7 @@ TEXT: dict[tuple[str, str], str] = {
 
 
 SUCCESS |= calendar_examples.SUCCESS
+SUCCESS |= series_examples.SUCCESS  # repeating posts (docs/recurring.md)
 TEXT[("get", "/calendar.ics")] = calendar_examples.ICS
 
 

@@ -43,6 +43,8 @@ class PostDraft:
     status: str | None = None  # "draft": stored, not queued, even with a time
     post_id: str | None = None  # given by the queue (parley.publishing.queue_posts): its slots are claimed for it
     delivery_times: dict[str, datetime] = field(default_factory=dict)  # channel -> its own slot (else publish_at)
+    series_id: str | None = None  # an occurrence of a repeating post (parley.publishing.series)
+    occurrence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     post = new_post_record(
         principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, link_card_missing=missing
     )
+    post.series_id, post.occurrence = draft.series_id, draft.occurrence
     waits = not approval.may_publish(principal)  # a contributor's post waits for an editor (docs/approval.md)
     post.history = [approval.entry("submitted" if waits else "scheduled", principal.member_id)]  # type: ignore[list-item]
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
@@ -449,4 +452,5 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         "link_card": post.link_card.as_dict() if post.link_card else None,
         "link_card_missing": post.link_card_missing,  # a link and no card: why, and what to do
         "history": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in post.history or []],
+        "series": {"id": post.series_id, "occurrence": int(post.occurrence or 0)} if post.series_id else None,
     }

@@ -88,6 +88,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
         return Outcome("missing", "no such delivery (its post was never written)")
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
         webhook_events.delivery_ended(record)  # a repeat after a crash: its webhooks may not have been told
+        _next_occurrence(record, arming)  # ... nor its series moved on
         return Outcome(record.state, "nothing to do")
     waits = record.state == State.PENDING_APPROVAL.value
     if (waits or record.state in (State.SCHEDULED.value, State.RETRYING.value)) and record.due_at != message.due_at:
@@ -104,6 +105,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if waits:  # its time came while it waited for approval: cancelled, unless an approval lands first
         clock.get_clock().sleep(max(wait, 0))
         if approval.miss(record, due_at=message.due_at, by=by):
+            _next_occurrence(deliveries.get(message.key) or record, arming)  # a series goes on without it
             return Outcome(State.CANCELLED.value, MISSED_APPROVAL)
         return handle_due(message, arming, by)  # approved meanwhile: read it again and publish it
     ready = _prepared(record)  # while the message waits for its second, not after it
@@ -219,6 +221,7 @@ def attempt(
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
     logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
+    _next_occurrence(record, arming)  # last: the post is out and told whatever happens here
     return Outcome(State.PUBLISHED.value, published.url)
 
 
@@ -235,6 +238,23 @@ def _start_watching(record: DeliveryRecord) -> None:
     except Exception:
         logger.exception("could not start watching the published delivery")
         metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
+
+
+def _next_occurrence(record: DeliveryRecord, arming: Arming) -> None:
+    """An occurrence of a repeating post ended: the next one is made and armed (parley.publishing.series), last,
+    after everything else the end does. A failure here (a refusal stops the series instead: never one of these)
+    is logged, counted and raised: the delivery's end stands, and the message comes back, whose repeat finds the
+    delivery ended and tries again (so does the reconciler's settling)."""
+    from parley.publishing import series
+
+    if record.state not in FINAL or series.of_post(record.post_id) is None:
+        return
+    try:
+        series.occurrence_ended(record.workspace_id, record.post_id, arming)
+    except Exception:
+        logger.exception("could not make the series' next occurrence; the message comes back")
+        metrics.add_metric(name="SeriesNextFailed", unit=MetricUnit.Count, value=1)
+        raise
 
 
 def _media_done(record: DeliveryRecord) -> None:
@@ -297,6 +317,9 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
     ):
         pass
     logger.error("publish failed", extra={"reason": reason})
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())  # last, as after a publish
     return Outcome(State.FAILED.value, reason)
 
 
@@ -308,6 +331,7 @@ def settle(key: DeliveryKey, arming: Arming) -> Outcome:
         return Outcome("missing", "no such delivery")
     now = clock.now()
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
+        _next_occurrence(record, arming)  # a crash between the end and the series' next occurrence
         return Outcome(record.state, "already settled")
     if record.state in (State.SCHEDULED.value, State.RETRYING.value, State.PENDING_APPROVAL.value):
         arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))

@@ -26,6 +26,7 @@ from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
 from parley.store.feed_models import FeedRecord
+from parley.store.series_models import SeriesRecord
 from parley.store.session_models import SessionRecord
 from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
@@ -159,6 +160,8 @@ class PostRecord(Model):
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
     link_card_missing = UnicodeAttribute(null=True)  # a link and no card: why (parley.media.link_cards)
     history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
+    series_id = UnicodeAttribute(null=True)  # an occurrence of a repeating post (parley.store.series_models)
+    occurrence = NumberAttribute(null=True)  # which one, from 1
 
     by_publish_at = PublishAtIndex()
 
@@ -469,6 +472,7 @@ def bind(settings: Settings | None = None) -> None:
         model._connection = None  # PynamoDB caches the connection with the old name
     FeedRecord.Meta.table_name, FeedRecord._connection = settings.tables[Table.TOKENS], None  # shares the table
     SessionRecord.Meta.table_name, SessionRecord._connection = settings.tables[Table.TOKENS], None  # so do these
+    SeriesRecord.Meta.table_name, SeriesRecord._connection = settings.tables[Table.POSTS], None  # shares the table
 
 
 def create_tables(settings: Settings | None = None) -> None:
