@@ -20,7 +20,7 @@ from parley.http.fields import (
     not_null,
     text_field,
 )
-from parley.publishing import posts
+from parley.publishing import posts, threads
 
 
 def _consent_page_hint(network: object) -> object:
@@ -170,6 +170,12 @@ class LinkCardFields(BaseModel):
 Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
 
 
+class ThreadPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "This part's text, checked against each network's rules as the post's is")
+
+
 class CreatePost(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -189,6 +195,15 @@ class CreatePost(BaseModel):
                     "publish_at": "2030-01-15T09:00:00",
                     "time_zone": "Europe/Paris",
                     "media": ["m_01m8zgb2xw5c0r7y3k9d4f6hta"],
+                },
+                {
+                    "text": "We are launching parley 2 today. A thread on what is new (1/3)",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00Z",
+                    "thread": [
+                        {"text": "Threads go out part by part, each exactly once (2/3)"},
+                        {"text": "A part that fails for good leaves the delivery partial, and says why (3/3)"},
+                    ],
                 },
             ]
         },
@@ -219,6 +234,19 @@ class CreatePost(BaseModel):
     link_card: LinkCardFields | None = Field(
         default=None,
         description="Link card fields that supply or override the page's own (used when there is no image)",
+    )
+    thread: list[ThreadPart] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=threads.MAX_PARTS,
+        description="The parts after the first (`text`), in order: a thread (docs/threads.md). Each part is checked "
+        "against every network's rules (a problem names `thread[i].text`, i from 0); a network without threads "
+        "refuses it unless thread_mode is comments",
+    )
+    thread_mode: Literal["replies", "comments"] | None = Field(
+        default=None,
+        description="replies (the default): each part replies to the one before, the network's own thread; "
+        "comments: each part is the account's own reply or comment under the first (Facebook Pages)",
     )
 
 

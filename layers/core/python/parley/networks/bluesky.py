@@ -158,6 +158,7 @@ class BlueskyAdapter:
             remote_id=_uri(body, "publish the post"),
             url=post_url(self._handle(), rkey),
             acknowledged_at=acknowledged_at,
+            cid=str(body.get("cid") or ""),
         )
 
     def find(self, request: PublishRequest) -> Published | None:
@@ -174,6 +175,7 @@ class BlueskyAdapter:
             # Its own createdAt (our clock when it was sent) says best when it went out.
             acknowledged_at=created or self._clock.now(),
             already_there=True,
+            cid=str(body.get("cid") or ""),
         )
 
     # -- listening and answering (parley.listening, parley.listening.inbox) ----------------------------------------
@@ -231,6 +233,7 @@ class BlueskyAdapter:
             remote_id=_uri(body, "post the answer"),
             url=post_url(self._handle(), rkey),
             acknowledged_at=self._clock.now(),
+            cid=str(body.get("cid") or ""),
         )
 
     # -- images and link cards (docs/media.md) -----------------------------------------------------------

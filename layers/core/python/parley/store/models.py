@@ -158,6 +158,8 @@ class PostRecord(Model):
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
     link_card_missing = UnicodeAttribute(null=True)  # a link and no card: why (parley.media.link_cards)
     history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
+    thread = ListAttribute(of=UnicodeAttribute, null=True)  # the parts after the first (docs/threads.md)
+    thread_mode = UnicodeAttribute(null=True)  # "replies" | "comments"
 
     by_publish_at = PublishAtIndex()
 
@@ -210,6 +212,12 @@ class DeliveryRecord(Model):
     # Queued since clicks are also added up per delivery (parley.links.clicks, keys.click_tally_key): absent on
     # older deliveries, whose summary rows are read from their links and snapshots instead.
     tallied = BooleanAttribute(null=True)
+    # A thread (parley.publishing.threads): its later parts, how they go out, and the parts out so far
+    # ([{index, remote_id, cid, url}], written under the lease after each part: parley.publishing.thread_steps).
+    thread = ListAttribute(of=UnicodeAttribute, null=True)
+    thread_mode = UnicodeAttribute(null=True)
+    parts_out = ListAttribute(of=MapAttribute, null=True)
+    stop_requested_by = UnicodeAttribute(null=True)  # a cancel came while the thread went out: who
 
     by_state = DeliveryStateIndex()
 

@@ -1,0 +1,81 @@
+"""Threads through the API (docs/threads.md): queue-time rules per part and per network, the parts on
+GET /posts/{id}; and the publish step on moto's endpoint with a stand-in network that fails a part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parley.shared import clock, ids
+from parley.store import ChannelRecord, DeliveryRecord
+from tests.integration.test_api_posts import Workspace, draft, fields, ws  # noqa: F401  (the fixture)
+
+
+def add_channel(ws: Workspace, network: str) -> str:  # noqa: F811
+    channel_id = "ch_" + ids.new_id()
+    ChannelRecord(
+        ws.id,
+        channel_id,
+        network=network,
+        handle=f"acme-{network}",
+        remote_id="acme",
+        service_url="http://127.0.0.1:1",
+        credential_parameter="/parley/test/credential",
+        created_at=clock.now(),
+        created_by="mem_1",
+    ).save()
+    return channel_id
+
+
+def thread(*texts: str) -> list[dict[str, Any]]:
+    return [{"text": t} for t in texts]
+
+
+def test_a_thread_is_queued_with_its_parts_and_get_shows_each_part_pending(ws: Workspace) -> None:  # noqa: F811
+    answer = ws.editor.call("POST", "/posts", draft(ws, thread=thread("two", "three")))
+    assert answer.status == 201, answer.body
+    assert answer.body["thread"] == thread("two", "three")
+    assert answer.body["thread_mode"] == "replies"
+    got = ws.editor.call("GET", f"/posts/{answer.body['id']}").body
+    parts = got["deliveries"][0]["parts"]
+    assert [(p["index"], p["text"], p["state"], p["url"]) for p in parts] == [
+        (0, "Hello from parley", "pending", None),
+        (1, "two", "pending", None),
+        (2, "three", "pending", None),
+    ]
+    record = DeliveryRecord.get(answer.body["id"], ws.channel_id)
+    assert list(record.thread or []) == ["two", "three"]
+
+
+def test_each_part_is_checked_against_the_network_and_named_by_its_index(ws: Workspace) -> None:  # noqa: F811
+    answer = ws.editor.call("POST", "/posts", draft(ws, thread=thread("fine", "x" * 301, " ")))
+    assert answer.status == 422
+    found = fields(answer)
+    assert "thread[1].text" in found and "Bluesky" in found["thread[1].text"] and "300" in found["thread[1].text"]
+    assert found["thread[2].text"] == "must not be empty"
+    assert "thread[0].text" not in found
+
+
+def test_a_network_without_threads_refuses_one_unless_it_goes_out_as_comments(ws: Workspace) -> None:  # noqa: F811
+    linkedin, facebook = add_channel(ws, "linkedin"), add_channel(ws, "facebook")
+    refused = ws.editor.call("POST", "/posts", draft(ws, channels=[facebook], thread=thread("two")))
+    assert refused.status == 422
+    assert "thread_mode" in fields(refused)["thread"] and "Facebook has no threads" in fields(refused)["thread"]
+    queued = ws.editor.call(
+        "POST", "/posts", draft(ws, channels=[facebook], thread=thread("two"), thread_mode="comments")
+    )
+    assert queued.status == 201, queued.body
+    assert queued.body["thread_mode"] == "comments"
+    no_comments = ws.editor.call(
+        "POST", "/posts", draft(ws, channels=[linkedin], thread=thread("two"), thread_mode="comments")
+    )
+    assert no_comments.status == 422
+    assert "LinkedIn" in fields(no_comments)["thread_mode"]
+
+
+def test_too_many_parts_and_a_mode_without_a_thread_are_refused(ws: Workspace) -> None:  # noqa: F811
+    too_many = ws.editor.call("POST", "/posts", draft(ws, thread=thread(*(f"part {i}" for i in range(26)))))
+    assert too_many.status == 422
+    assert "thread" in fields(too_many)
+    lonely = ws.editor.call("POST", "/posts", draft(ws, thread_mode="comments"))
+    assert lonely.status == 422
+    assert fields(lonely) == {"thread_mode": "only with a thread"}
