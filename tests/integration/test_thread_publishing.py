@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -198,7 +198,7 @@ def test_a_part_refused_for_good_leaves_the_delivery_partial_with_the_parts_out_
     assert outcome.state == State.PARTIAL.value
     record = state(key)
     assert record.state == "partial" and State.PARTIAL in deliveries.FINAL
-    assert "2 of 5 parts are out; part 3 was not posted" in (record.failure_reason or "")
+    assert "2 of 5 parts are out; part 3 of 5 was not posted" in (record.failure_reason or "")
     assert "InvalidRequest" in (record.failure_reason or "")
     assert [p["state"] for p in posts.delivery_view(record)["parts"]] == ["published"] * 2 + ["not_sent"] * 3
     assert pds.creates == keys(key, 2)
@@ -246,7 +246,7 @@ def test_through_the_api_a_part_that_fails_for_good_leaves_partial_and_get_shows
     assert [p["state"] for p in delivery["parts"]] == ["published", "published", "not_sent", "not_sent", "not_sent"]
     assert delivery["parts"][1]["remote_id"] == pds.records[thread_steps.part_key(key.id, 1)]["uri"]
     assert delivery["url"] == delivery["parts"][0]["url"]
-    assert "part 3 was not posted" in delivery["failure_reason"]
+    assert "part 3 of 5 was not posted" in delivery["failure_reason"]
 
 
 def test_through_the_api_a_cancel_between_attempts_ends_a_started_thread_partial(pds: Pds) -> None:
@@ -261,3 +261,60 @@ def test_through_the_api_a_cancel_between_attempts_ends_a_started_thread_partial
     assert "cancelled by" in (state(key).failure_reason or "")
     assert publishing.handle_due(PublishMessage(key, state(key).due_at), arming()).detail == "nothing to do"
     assert pds.creates == keys(key, 2)
+
+
+def test_a_first_comment_goes_out_once_as_a_reply_to_the_first_part_after_the_thread(pds: Pds) -> None:
+    key = thread_delivery(3)
+    record = state(key)
+    record.update(actions=[DeliveryRecord.first_comment.set("Link in the comment: https://example.com")])
+    assert publishing.handle_due(PublishMessage(key, START), arming()).state == State.PUBLISHED.value
+    comment = thread_steps.comment_key(key.id)
+    assert pds.creates == [*keys(key, 3), comment]  # after the thread's last part
+    first = pds.records[key.id]
+    assert pds.records[comment]["parent"] == first["uri"] and pds.records[comment]["root"] == first["uri"]
+    shown = posts.delivery_view(state(key))["first_comment"]
+    assert shown["state"] == "published" and shown["remote_id"] == pds.records[comment]["uri"]
+
+
+def test_a_crash_between_a_post_and_its_first_comment_posts_the_comment_once_and_the_post_not_again(
+    pds: Pds,
+) -> None:
+    key = thread_delivery(1)  # a single post ...
+    state(key).update(actions=[DeliveryRecord.thread.remove(), DeliveryRecord.first_comment.set("More below")])
+    pds.crash_after = key.id  # ... that lands, then the process dies before its comment
+    with pytest.raises(Crash):
+        publishing.handle_due(PublishMessage(key, START), arming())
+    pds.crash_after = None
+    clock.get_clock().sleep(LEASE_SECONDS + 1)  # type: ignore[attr-defined]
+    assert publishing.settle(key, arming()).state == State.PUBLISHED.value  # found by its key, then the comment
+    assert pds.creates == [key.id, thread_steps.comment_key(key.id)]
+    assert posts.delivery_view(state(key))["parts"] is None  # not a thread
+
+
+def test_a_first_comment_is_checked_and_refused_where_parley_cannot_comment(aws: str) -> None:
+    admin = tokens.create_workspace("Acme", "Ada")
+    api = ApiClient(admin.token)
+    bluesky = bluesky_channel(admin.workspace_id)
+    linkedin = "ch_" + ids.new_id()
+    ChannelRecord(
+        admin.workspace_id,
+        linkedin,
+        network="linkedin",
+        handle="acme",
+        remote_id="urn:li:organization:1",
+        service_url="https://api.linkedin.com",
+        credential_parameter="/parley/test/credential",
+        created_at=clock.now(),
+        created_by="mem_1",
+    ).save()
+    body = {"text": "Launch day", "channels": [bluesky], "publish_at": (clock.now() + timedelta(days=1)).isoformat()}
+    queued = api.call("POST", "/posts", body | {"first_comment": {"text": "Details: https://example.com"}})
+    assert queued.status == 201, queued.body
+    assert queued.body["first_comment"] == {"text": "Details: https://example.com"}
+    assert queued.body["deliveries"][0]["first_comment"]["state"] == "pending"
+    too_long = api.call("POST", "/posts", body | {"first_comment": {"text": "x" * 301}})
+    assert too_long.status == 422
+    assert "Bluesky" in {e["field"]: e["reason"] for e in too_long.body["errors"]}["first_comment.text"]
+    refused = api.call("POST", "/posts", body | {"channels": [linkedin], "first_comment": {"text": "Details"}})
+    assert refused.status == 422
+    assert "LinkedIn" in {e["field"]: e["reason"] for e in refused.body["errors"]}["first_comment"]

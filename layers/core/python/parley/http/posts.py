@@ -48,6 +48,7 @@ def draft_of(body: dict[str, Any]) -> posts.PostDraft:
         link_card=body.get("link_card"),
         thread=[part["text"] for part in body.get("thread") or []],
         thread_mode=body.get("thread_mode"),
+        first_comment=(body.get("first_comment") or {}).get("text"),
     )
 
 

@@ -176,6 +176,12 @@ class ThreadPart(BaseModel):
     text: str = text_field(10_000, "This part's text, checked against each network's rules as the post's is")
 
 
+class FirstComment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "The comment's text, checked against each network's rules as the post's is")
+
+
 class CreatePost(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -204,6 +210,7 @@ class CreatePost(BaseModel):
                         {"text": "Threads go out part by part, each exactly once (2/3)"},
                         {"text": "A part that fails for good leaves the delivery partial, and says why (3/3)"},
                     ],
+                    "first_comment": {"text": "Read the release notes: https://example.com/parley-2"},
                 },
             ]
         },
@@ -242,6 +249,11 @@ class CreatePost(BaseModel):
         description="The parts after the first (`text`), in order: a thread (docs/threads.md). Each part is checked "
         "against every network's rules (a problem names `thread[i].text`, i from 0); a network without threads "
         "refuses it unless thread_mode is comments",
+    )
+    first_comment: FirstComment | None = Field(
+        default=None,
+        description="The account's own reply (Bluesky, Mastodon, X, Threads) or comment (Facebook) under the post, "
+        "posted right after it (after the thread's last part), exactly once; refused where parley cannot post one",
     )
     thread_mode: Literal["replies", "comments"] | None = Field(
         default=None,

@@ -108,6 +108,7 @@ def problems(
     except ValidationFailed as exc:
         found.problems += exc.problems
     found.problems += threads.problems(draft, channels)  # each part of a thread, on each network
+    found.problems += threads.comment_problems(draft, channels)
     found.problems += time_problems or []
     if publish_at is not None:
         found.problems += quotas.check(workspace_id, channels, publish_at, post_id, draft.delivery_times)

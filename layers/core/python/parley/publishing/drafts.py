@@ -152,8 +152,7 @@ def schedule(
         media_overrides={n: list(m) for n, m in post.media_overrides.as_dict().items()} if post.media_overrides else {},
         link_card=post.link_card.as_dict() if post.link_card and not post.link_card_missing else None,
         delivery_times=delivery_times or {},  # each channel's quota is checked at its own slot
-        thread=threads.of_post(post)[0],
-        thread_mode=threads.of_post(post)[1],
+        **threads.of_post(post),
     )
     checked = checks.check(ws, draft, clock.now(), post_id=post_id)
     waits = not approval.may_publish(principal)

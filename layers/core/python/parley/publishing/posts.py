@@ -45,6 +45,7 @@ class PostDraft:
     delivery_times: dict[str, datetime] = field(default_factory=dict)  # channel -> its own slot (else publish_at)
     thread: list[str] = field(default_factory=list)  # the parts after the first (parley.publishing.threads)
     thread_mode: str | None = None  # "replies" (the default) | "comments"
+    first_comment: str | None = None  # the account's own reply/comment right after the post
 
 
 @dataclass(frozen=True)
@@ -434,6 +435,7 @@ def delivery_view(record: DeliveryRecord) -> dict[str, Any]:
         "last_error": record.last_error,
         "failure_reason": record.failure_reason,
         "parts": threads.view(record),  # a thread's parts, each with its state and, once out, its URL
+        "first_comment": threads.comment_view(record),
     }
 
 
@@ -458,4 +460,5 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         "history": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in post.history or []],
         "thread": [{"text": str(t)} for t in post.thread or []],
         "thread_mode": post.thread_mode,
+        "first_comment": {"text": post.first_comment} if post.first_comment else None,
     }

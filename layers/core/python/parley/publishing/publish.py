@@ -173,7 +173,7 @@ def attempt(
         if adapter is None:
             reason = channel.status_reason or "the network refused its credentials"
             return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
-        if threads.is_thread(record):  # part by part, each once (parley.publishing.thread_steps)
+        if threads.has_steps(record):  # part by part, each once (parley.publishing.thread_steps)
             published = thread_steps.first_part(record, adapter, request, look_only=look_only)
             if published is not None:
                 thread_steps.rest(record, adapter, published, look_only=look_only)

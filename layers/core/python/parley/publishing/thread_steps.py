@@ -53,9 +53,11 @@ def first_part(
 
 
 def rest(record: DeliveryRecord, adapter: Adapter, first: Published, *, look_only: bool) -> None:
-    """Parts 1..n after the first, each once: those recorded are skipped, the next is looked for and posted.
-    Raises what the network raised (the attempt settles it: a retry resumes here), LostRace when the lease
-    is gone, Stopped when a cancel came, NotFound when only looking and a part is not out."""
+    """The steps after the first part, each once: the thread's parts 1..n (each a reply to the one before, or
+    to the first in `comments` mode), then the first comment (a reply to the first part). Those recorded are
+    skipped; the next is looked for and posted. Raises what the network raised (the attempt settles it: a
+    retry resumes here), LostRace when the lease is gone, Stopped when a cancel came, NotFound when only
+    looking and a step is not recorded."""
     from parley.listening.listeners_by_network import listener_for
 
     key = DeliveryKey.of(record)
@@ -65,22 +67,28 @@ def rest(record: DeliveryRecord, adapter: Adapter, first: Published, *, look_onl
     out = {p["index"]: p for p in threads.parts_out(record)}
     root = _ref(first, out.get(0))
     parent = root
-    when = record.publish_at
-    for index in range(1, len(texts)):
+    steps = [(index, part_key(key.id, index), text, comments) for index, text in enumerate(texts) if index]
+    if record.first_comment:
+        steps.append((len(texts), comment_key(key.id), str(record.first_comment), True))
+    for index, step_key, text, under_root in steps:
+        reply_to = root if under_root else parent
         if index in out:
-            parent = root if comments else _ref(_published(out[index], record), out[index])
+            parent = _ref(_published(out[index], record), out[index])
             continue
         fresh = deliveries.get(key)
         if fresh is not None and fresh.stop_requested_by:
             raise Stopped(str(fresh.stop_requested_by))
-        to = AnswerTo(remote_id=parent[0], cid=parent[1], root_id=root[0], root_cid=root[1], author_handle="")
-        part_id = part_key(key.id, index)
         if look_only:  # the attempts ran out: nothing more is posted
-            raise NotFound(f"part {index + 1} of {len(texts)} was not recorded as out")
-        published = listener.answer(part_id, when, texts[index], to)
+            raise NotFound(f"{threads.step_name(record, index)} was not recorded as out")
+        to = AnswerTo(remote_id=reply_to[0], cid=reply_to[1], root_id=root[0], root_cid=root[1], author_handle="")
+        published = listener.answer(step_key, record.publish_at, text, to)
         deliveries.note_part(record, _entry(index, published))
-        if not comments:
-            parent = (published.remote_id, published.cid)
+        parent = (published.remote_id, published.cid)
+
+
+def comment_key(delivery_id: str) -> str:
+    """The first comment's own key (docs/threads.md)."""
+    return f"{delivery_id}/comment"
 
 
 def _ref(published: Published, recorded: dict[str, Any] | None) -> tuple[str, str]:

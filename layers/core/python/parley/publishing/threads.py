@@ -61,6 +61,24 @@ def problems(draft: PostDraft, channels: list[ChannelRecord]) -> list[FieldProbl
     return found
 
 
+def comment_problems(draft: PostDraft, channels: list[ChannelRecord]) -> list[FieldProblem]:
+    """A first comment: the account's own reply or comment right after the post, on networks where parley
+    can post one; its text by each network's rules."""
+    if draft.first_comment is None:
+        return []
+    if not draft.first_comment.strip():
+        return [FieldProblem("first_comment.text", "must not be empty")]
+    found = []
+    for network in sorted({c.network for c in channels}):
+        if not capabilities(network)["comments"]:
+            reason = f"{NAMES.get(network, network)}: parley cannot post the account's own comments there yet"
+            found.append(FieldProblem("first_comment", reason))
+    for network, limits in sorted({(c.network, text_limits(c)) for c in channels}, key=lambda r: (r[0], str(r[1]))):
+        for problem in network_check_text(network, draft.first_comment, mastodon_limits=limits):
+            found.append(FieldProblem("first_comment.text", f"{NAMES.get(network, network)}: {problem.reason}"))
+    return found
+
+
 def refusal(network: str, mode: str | None) -> str | None:
     """Why `network` cannot take a thread in `mode` (None: replies), or None when it can."""
     entry, name = capabilities(network), NAMES.get(network, network)
@@ -80,7 +98,11 @@ def mode_of(draft: PostDraft) -> str | None:
 
 
 def attach(post: PostRecord, records: list[DeliveryRecord], draft: PostDraft) -> None:
-    """Carry the thread on the post and each delivery (before they are written)."""
+    """Carry the thread and the first comment on the post and each delivery (before they are written)."""
+    if draft.first_comment is not None:
+        post.first_comment = draft.first_comment
+        for record in records:
+            record.first_comment = draft.first_comment
     if not draft.thread:
         return
     post.thread = draft.thread.copy()  # type: ignore[assignment]
@@ -90,9 +112,13 @@ def attach(post: PostRecord, records: list[DeliveryRecord], draft: PostDraft) ->
         record.thread_mode = mode_of(draft)
 
 
-def of_post(post: PostRecord) -> tuple[list[str], str | None]:
-    """A stored post's thread and mode, for a draft being scheduled."""
-    return [str(t) for t in post.thread or []], post.thread_mode
+def of_post(post: PostRecord) -> dict[str, Any]:
+    """A stored post's thread, its mode and its first comment, as PostDraft takes them (a draft being scheduled)."""
+    return {
+        "thread": [str(t) for t in post.thread or []],
+        "thread_mode": post.thread_mode,
+        "first_comment": post.first_comment,
+    }
 
 
 def parts(record: DeliveryRecord) -> list[str]:
@@ -102,6 +128,11 @@ def parts(record: DeliveryRecord) -> list[str]:
 
 def is_thread(record: DeliveryRecord) -> bool:
     return bool(record.thread)
+
+
+def has_steps(record: DeliveryRecord) -> bool:
+    """More than one thing to post (a thread, a first comment): published step by step (thread_steps)."""
+    return bool(record.thread) or bool(record.first_comment)
 
 
 def parts_out(record: DeliveryRecord) -> list[dict[str, Any]]:
@@ -134,9 +165,16 @@ def view(record: DeliveryRecord) -> list[dict[str, Any]] | None:
     return shown
 
 
+def step_name(record: DeliveryRecord, index: int) -> str:
+    """How a marketer calls step `index` of a delivery: a part of its thread, or its first comment."""
+    total = len(parts(record))
+    return "the first comment" if index >= total else f"part {index + 1} of {total}"
+
+
 def partial_reason(record: DeliveryRecord, why: str) -> str:
     out, total = len(parts_out(record)), len(parts(record))
-    return f"{out} of {total} parts are out; part {out + 1} was not posted: {why}"
+    shown = f"{min(out, total)} of {total} parts are out" if total > 1 else "the post is out"
+    return f"{shown}; {step_name(record, out)} was not posted: {why}"
 
 
 def cancel_started(record: DeliveryRecord, arming: Arming, *, by: str) -> bool:
@@ -146,7 +184,7 @@ def cancel_started(record: DeliveryRecord, arming: Arming, *, by: str) -> bool:
     from parley.publishing import deliveries, webhook_events
     from parley.publishing.deliveries import State
 
-    if not is_thread(record):
+    if not has_steps(record):
         return False
     try:
         if record.state == State.PUBLISHING.value:
@@ -160,3 +198,14 @@ def cancel_started(record: DeliveryRecord, arming: Arming, *, by: str) -> bool:
     except LostRace:
         return False  # it moved meanwhile: the usual cancel says what it is now
     return False
+
+
+def comment_view(record: DeliveryRecord) -> dict[str, Any] | None:
+    """`GET /posts/{id}`: a delivery's first comment, its state and, once out, its id and URL."""
+    if not record.first_comment:
+        return None
+    out = {p["index"]: p for p in parts_out(record)}.get(len(parts(record)))
+    ended = record.state in ("published", "partial", "failed", "cancelled")
+    state = "published" if out else ("not_sent" if ended else "pending")
+    url, remote_id = (out.get("url"), out.get("remote_id")) if out else (None, None)
+    return {"text": record.first_comment, "state": state, "remote_id": remote_id, "url": url}

@@ -160,6 +160,7 @@ class PostRecord(Model):
     history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
     thread = ListAttribute(of=UnicodeAttribute, null=True)  # the parts after the first (docs/threads.md)
     thread_mode = UnicodeAttribute(null=True)  # "replies" | "comments"
+    first_comment = UnicodeAttribute(null=True)  # its text (docs/threads.md)
 
     by_publish_at = PublishAtIndex()
 
@@ -218,6 +219,7 @@ class DeliveryRecord(Model):
     thread_mode = UnicodeAttribute(null=True)
     parts_out = ListAttribute(of=MapAttribute, null=True)
     stop_requested_by = UnicodeAttribute(null=True)  # a cancel came while the thread went out: who
+    first_comment = UnicodeAttribute(null=True)  # the account's own reply/comment to the post, right after it
 
     by_state = DeliveryStateIndex()
 
