@@ -7,7 +7,7 @@ from typing import Any
 
 from parley.shared import clock, ids
 from parley.store import ChannelRecord, DeliveryRecord
-from tests.integration.test_api_posts import Workspace, draft, fields, ws  # noqa: F401  (the fixture)
+from tests.integration.test_api_posts import Workspace, draft, fields, in_minutes, ws  # noqa: F401  (the fixture)
 
 
 def add_channel(ws: Workspace, network: str) -> str:  # noqa: F811
@@ -79,3 +79,29 @@ def test_too_many_parts_and_a_mode_without_a_thread_are_refused(ws: Workspace) -
     lonely = ws.editor.call("POST", "/posts", draft(ws, thread_mode="comments"))
     assert lonely.status == 422
     assert fields(lonely) == {"thread_mode": "only with a thread"}
+
+
+def test_validate_counts_each_part_and_names_the_part_over_the_limit(ws: Workspace) -> None:  # noqa: F811
+    body = draft(ws, thread=thread("short", "y" * 301))
+    answer = ws.editor.call("POST", "/posts/validate", body)
+    assert answer.status == 200, answer.body
+    (channel,) = answer.body["channels"]
+    assert channel["ok"] is False
+    assert [p["field"] for p in channel["problems"]] == ["thread[1].text"]
+    assert len(channel["thread_counts"]) == 2
+    assert channel["thread_counts"][1] != channel["thread_counts"][0]
+
+
+def test_a_draft_keeps_its_thread_and_scheduling_it_checks_each_part(ws: Workspace) -> None:  # noqa: F811
+    fine = ws.editor.call("POST", "/posts", draft(ws, publish_at=None, thread=thread("two")))
+    assert fine.status == 201 and fine.body["status"] == "draft", fine.body
+    scheduled = ws.editor.call("PATCH", f"/posts/{fine.body['id']}", {"publish_at": in_minutes(60)})
+    assert scheduled.status == 200, scheduled.body
+    assert list(DeliveryRecord.get(fine.body["id"], ws.channel_id).thread or []) == ["two"]
+    assert scheduled.body["post"]["deliveries"][0]["state"] == "scheduled"
+
+    too_long = ws.editor.call("POST", "/posts", draft(ws, publish_at=None, thread=thread("z" * 301)))
+    assert too_long.status == 201  # a draft is checked when it is scheduled
+    refused = ws.editor.call("PATCH", f"/posts/{too_long.body['id']}", {"publish_at": in_minutes(60)})
+    assert refused.status == 422
+    assert "thread[0].text" in fields(refused)
