@@ -108,10 +108,10 @@ def pds(aws: str) -> Iterator[Pds]:
     clock.set_clock(clock.SystemClock())
 
 
-def thread_delivery(parts: int = 5, workspace_id: str = "ws_thr") -> DeliveryKey:
-    channel_id = bluesky_channel(workspace_id)
+def thread_delivery(parts: int = 5, workspace_id: str = "ws_thr", network: str = "bluesky") -> DeliveryKey:
+    channel_id = bluesky_channel(workspace_id, network)
     key = DeliveryKey(workspace_id, "p_" + ids.new_id(), channel_id)
-    record = deliveries.new_delivery(key, network="bluesky", text="part 1", publish_at=START, publish_key="k")
+    record = deliveries.new_delivery(key, network=network, text="part 1", publish_at=START, publish_key="k")
     later: list[str] = [f"part {i}" for i in range(2, parts + 1)]
     record.thread = later  # type: ignore[assignment]
     record.thread_mode = "replies"
@@ -119,14 +119,14 @@ def thread_delivery(parts: int = 5, workspace_id: str = "ws_thr") -> DeliveryKey
     return key
 
 
-def bluesky_channel(workspace_id: str) -> str:
+def bluesky_channel(workspace_id: str, network: str = "bluesky") -> str:
     channel_id = "ch_" + ids.new_id()
     parameter = credentials.credential_parameter(get_settings().parameter_prefix, workspace_id, channel_id)
     credentials.save_credential(parameter, Credential("brand.test", "secret", "http://127.0.0.1:1"))
     ChannelRecord(
         workspace_id,
         channel_id,
-        network="bluesky",
+        network=network,
         handle="brand.test",
         remote_id="did:plc:brand",
         service_url="http://127.0.0.1:1",
