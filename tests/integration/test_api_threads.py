@@ -10,14 +10,14 @@ from parley.store import ChannelRecord, DeliveryRecord
 from tests.integration.test_api_posts import Workspace, draft, fields, in_minutes, ws  # noqa: F401  (the fixture)
 
 
-def add_channel(ws: Workspace, network: str) -> str:  # noqa: F811
+def add_channel(ws: Workspace, network: str, remote_id: str = "acme") -> str:  # noqa: F811
     channel_id = "ch_" + ids.new_id()
     ChannelRecord(
         ws.id,
         channel_id,
         network=network,
         handle=f"acme-{network}",
-        remote_id="acme",
+        remote_id=remote_id,
         service_url="http://127.0.0.1:1",
         credential_parameter="/parley/test/credential",
         created_at=clock.now(),
@@ -56,7 +56,8 @@ def test_each_part_is_checked_against_the_network_and_named_by_its_index(ws: Wor
 
 
 def test_a_network_without_threads_refuses_one_unless_it_goes_out_as_comments(ws: Workspace) -> None:  # noqa: F811
-    linkedin, facebook = add_channel(ws, "linkedin"), add_channel(ws, "facebook")
+    facebook, instagram = add_channel(ws, "facebook"), add_channel(ws, "instagram")
+    member = add_channel(ws, "linkedin", "urn:li:person:A1b2C3")
     refused = ws.editor.call("POST", "/posts", draft(ws, channels=[facebook], thread=thread("two")))
     assert refused.status == 422
     assert "thread_mode" in fields(refused)["thread"] and "Facebook has no threads" in fields(refused)["thread"]
@@ -65,11 +66,16 @@ def test_a_network_without_threads_refuses_one_unless_it_goes_out_as_comments(ws
     )
     assert queued.status == 201, queued.body
     assert queued.body["thread_mode"] == "comments"
+    # Instagram needs an image; the thread itself is taken as comments
+    on_instagram = ws.editor.call(
+        "POST", "/posts", draft(ws, channels=[instagram], thread=thread("two"), thread_mode="comments")
+    )
+    assert "thread_mode" not in fields(on_instagram) and "thread" not in fields(on_instagram)
     no_comments = ws.editor.call(
-        "POST", "/posts", draft(ws, channels=[linkedin], thread=thread("two"), thread_mode="comments")
+        "POST", "/posts", draft(ws, channels=[member], thread=thread("two"), thread_mode="comments")
     )
     assert no_comments.status == 422
-    assert "LinkedIn" in fields(no_comments)["thread_mode"]
+    assert "member profile" in fields(no_comments)["thread_mode"]
 
 
 def test_too_many_parts_and_a_mode_without_a_thread_are_refused(ws: Workspace) -> None:  # noqa: F811

@@ -301,7 +301,7 @@ def test_a_first_comment_is_checked_and_refused_where_parley_cannot_comment(aws:
         linkedin,
         network="linkedin",
         handle="acme",
-        remote_id="urn:li:organization:1",
+        remote_id="urn:li:person:A1b2C3",  # a member profile: its comments cannot be read back
         service_url="https://api.linkedin.com",
         credential_parameter="/parley/test/credential",
         created_at=clock.now(),
@@ -317,4 +317,4 @@ def test_a_first_comment_is_checked_and_refused_where_parley_cannot_comment(aws:
     assert "Bluesky" in {e["field"]: e["reason"] for e in too_long.body["errors"]}["first_comment.text"]
     refused = api.call("POST", "/posts", body | {"channels": [linkedin], "first_comment": {"text": "Details"}})
     assert refused.status == 422
-    assert "LinkedIn" in {e["field"]: e["reason"] for e in refused.body["errors"]}["first_comment"]
+    assert "member profile" in {e["field"]: e["reason"] for e in refused.body["errors"]}["first_comment"]

@@ -13,13 +13,13 @@ from parley.store import ChannelRecord, DeliveryRecord
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def channel(network: str) -> ChannelRecord:
+def channel(network: str, remote_id: str = "urn:li:organization:1") -> ChannelRecord:
     return ChannelRecord(
         "ws_1",
         f"ch_{network}",
         network=network,
         handle="acme",
-        remote_id="acme",
+        remote_id=remote_id,
         service_url="https://example.com",
         credential_parameter="/p",
         created_at=NOW,
@@ -37,15 +37,20 @@ def test_networks_with_threads_take_one_as_replies_and_as_comments(network: str)
     assert threads.problems(draft("two", mode="comments"), [channel(network)]) == []
 
 
-def test_networks_without_threads_refuse_one_with_a_reason_and_facebook_takes_comments() -> None:
-    (facebook,) = threads.problems(draft("two"), [channel("facebook")])
-    assert facebook.field == "thread" and '"thread_mode": "comments"' in facebook.reason
-    assert threads.problems(draft("two", mode="comments"), [channel("facebook")]) == []
-    for network in ("linkedin", "instagram"):
-        (refused,) = threads.problems(draft("two", mode="comments"), [channel(network)])
-        assert refused.field == "thread_mode" and "cannot post the account's own comments" in refused.reason
-        (plain,) = threads.problems(draft("two"), [channel(network)])
-        assert plain.field == "thread" and "has no threads" in plain.reason
+@pytest.mark.parametrize("network", ["linkedin", "facebook", "instagram"])
+def test_networks_without_threads_refuse_one_with_a_reason_and_take_it_as_comments(network: str) -> None:
+    (refused,) = threads.problems(draft("two"), [channel(network)])
+    assert refused.field == "thread" and "has no threads" in refused.reason
+    assert '"thread_mode": "comments"' in refused.reason
+    assert threads.problems(draft("two", mode="comments"), [channel(network)]) == []
+
+
+def test_a_linkedin_member_profile_takes_no_comments() -> None:
+    member = channel("linkedin", "urn:li:person:A1b2C3")
+    (refused,) = threads.problems(draft("two", mode="comments"), [member])
+    assert refused.field == "thread_mode" and "member profile" in refused.reason
+    (comment,) = threads.comment_problems(draft(comment="hi"), [member])
+    assert comment.field == "first_comment" and "member profile" in comment.reason
 
 
 def test_each_part_is_checked_by_each_networks_count_and_named_by_its_index() -> None:
@@ -66,12 +71,11 @@ def test_at_most_25_parts_after_the_first_and_no_mode_without_a_thread() -> None
     assert lonely.field == "thread_mode"
 
 
-def test_a_first_comment_is_checked_by_each_network_and_refused_where_parley_cannot_comment() -> None:
+def test_a_first_comment_is_checked_by_each_network() -> None:
     assert threads.comment_problems(draft(comment="Link: https://example.com"), [channel("bluesky")]) == []
     (long,) = threads.comment_problems(draft(comment="x" * 301), [channel("bluesky")])
     assert long.field == "first_comment.text" and long.reason.startswith("Bluesky:")
-    (linkedin,) = threads.comment_problems(draft(comment="hi"), [channel("linkedin")])
-    assert linkedin.field == "first_comment"
+    assert threads.comment_problems(draft(comment="hi"), [channel("linkedin"), channel("instagram")]) == []
     (empty,) = threads.comment_problems(draft(comment=" "), [channel("bluesky")])
     assert empty.field == "first_comment.text"
 

@@ -252,13 +252,15 @@ class CreatePost(BaseModel):
     )
     first_comment: FirstComment | None = Field(
         default=None,
-        description="The account's own reply (Bluesky, Mastodon, X, Threads) or comment (Facebook) under the post, "
-        "posted right after it (after the thread's last part), exactly once; refused where parley cannot post one",
+        description="The account's own reply (Bluesky, Mastodon, X, Threads) or comment (LinkedIn organization "
+        "pages, Facebook, Instagram) under the post, posted right after it (after the thread's last part), exactly "
+        "once; refused where parley cannot post one (a LinkedIn member profile)",
     )
     thread_mode: Literal["replies", "comments"] | None = Field(
         default=None,
         description="replies (the default): each part replies to the one before, the network's own thread; "
-        "comments: each part is the account's own reply or comment under the first (Facebook Pages)",
+        "comments: each part is the account's own reply or comment under the first (how LinkedIn, Facebook Pages "
+        "and Instagram take a thread)",
     )
 
 

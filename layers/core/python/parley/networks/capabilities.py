@@ -59,7 +59,7 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     "linkedin": {
         "publish": True,
         "thread": None,
-        "comments": False,
+        "comments": True,
         "replies": True,
         "mentions": False,
         "counters": ["likes", "replies"],
@@ -72,7 +72,8 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
             "likes count every reaction; no impressions (only organization share statistics have them,"
             " which parley does not read)",
             "no mentions or keyword search: LinkedIn's API offers neither",
-            "no threads, and parley does not yet comment on the account's own posts (so no thread_mode comments)",
+            "no threads: a thread's later parts go out as the account's own comments (thread_mode comments),"
+            " like a first comment",
         ],
     },
     "facebook": {
@@ -96,7 +97,7 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     "instagram": {
         "publish": True,
         "thread": None,
-        "comments": False,
+        "comments": True,
         "replies": True,
         "mentions": False,
         "counters": ["likes", "replies", "impressions"],
@@ -107,7 +108,8 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
             "every post needs an image (Instagram has no text-only posts)",
             "impressions (views), reach, saves and shares only where insights were granted",
             "no mentions (Instagram reports them only by webhook) and no keyword search",
-            "no threads, and parley does not yet comment on the account's own posts (so no thread_mode comments)",
+            "no threads: a thread's later parts go out as the account's own comments (thread_mode comments),"
+            " like a first comment",
         ],
     },
     "threads": {

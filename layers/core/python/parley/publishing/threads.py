@@ -49,6 +49,8 @@ def problems(draft: PostDraft, channels: list[ChannelRecord]) -> list[FieldProbl
     for network in sorted({c.network for c in channels}):
         if (reason := refusal(network, mode)) is not None:
             found.append(FieldProblem("thread" if mode is None else "thread_mode", reason))
+    if mode == COMMENTS:
+        found += [FieldProblem("thread_mode", MEMBER_PROFILE) for c in channels if member_profile(c)][:1]
     rules = {(c.network, text_limits(c)) for c in channels}
     for index, text in enumerate(thread):
         field_name = f"thread[{index}].text"
@@ -73,10 +75,22 @@ def comment_problems(draft: PostDraft, channels: list[ChannelRecord]) -> list[Fi
         if not capabilities(network)["comments"]:
             reason = f"{NAMES.get(network, network)}: parley cannot post the account's own comments there yet"
             found.append(FieldProblem("first_comment", reason))
+    found += [FieldProblem("first_comment", MEMBER_PROFILE) for c in channels if member_profile(c)][:1]
     for network, limits in sorted({(c.network, text_limits(c)) for c in channels}, key=lambda r: (r[0], str(r[1]))):
         for problem in network_check_text(network, draft.first_comment, mastodon_limits=limits):
             found.append(FieldProblem("first_comment.text", f"{NAMES.get(network, network)}: {problem.reason}"))
     return found
+
+
+MEMBER_PROFILE = (
+    "LinkedIn: a member profile's comments cannot be read back through LinkedIn's API (only an organization"
+    " page's), so parley cannot post one exactly once"
+)
+
+
+def member_profile(channel: ChannelRecord) -> bool:
+    """A LinkedIn member (not an organization page): it publishes only (networks/capabilities.py)."""
+    return channel.network == "linkedin" and str(channel.remote_id).startswith("urn:li:person:")
 
 
 def refusal(network: str, mode: str | None) -> str | None:
