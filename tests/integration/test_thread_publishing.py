@@ -30,7 +30,7 @@ from parley.shared import clock, ids
 from parley.shared.config import get_settings
 from parley.shared.errors import FieldProblem
 from parley.shared.names import LEASE_SECONDS
-from parley.store import ChannelRecord, DeliveryRecord
+from parley.store import ChannelRecord, DeliveryRecord, WatchRecord
 from parley.store.keys import DeliveryKey
 from parley.team import members, tokens
 from tests.support.api import ApiClient
@@ -200,6 +200,9 @@ def test_a_part_refused_for_good_leaves_the_delivery_partial_with_the_parts_out_
     assert record.state == "partial" and State.PARTIAL in deliveries.FINAL
     assert "2 of 5 parts are out; part 3 of 5 was not posted" in (record.failure_reason or "")
     assert "InvalidRequest" in (record.failure_reason or "")
+    assert record.published_at is not None and record.remote_id == pds.records[key.id]["uri"]  # it is watched
+    watches = WatchRecord.query(f"{key.workspace_id}#{key.channel_id}")
+    assert [w.remote_id for w in watches if w.post_id == key.post_id] == [record.remote_id]
     assert [p["state"] for p in posts.delivery_view(record)["parts"]] == ["published"] * 2 + ["not_sent"] * 3
     assert pds.creates == keys(key, 2)
     # a repeat of its message finds it ended and posts nothing

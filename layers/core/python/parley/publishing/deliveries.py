@@ -267,14 +267,19 @@ def mark_partial(record: DeliveryRecord, *, reason: str, by: str) -> DeliveryRec
     """A thread that will not go out whole: the parts out stay recorded, the first is the delivery's post."""
     retrying = (DeliveryRecord.state == State.RETRYING.value) & (DeliveryRecord.due_at == record.due_at)
     condition = _holding(record) if record.state == State.PUBLISHING.value else retrying
-    first = next((p for p in record.parts_out or [] if int(p["index"]) == 0), None)
+    parts = [p.as_dict() if hasattr(p, "as_dict") else dict(p) for p in record.parts_out or []]
+    first = next((p for p in parts if int(p["index"]) == 0), None)
     actions: list[object] = [
         DeliveryRecord.failure_reason.set(reason),
         DeliveryRecord.lease_until.remove(),
         DeliveryRecord.lease_token.remove(),
     ]
-    if first is not None:
+    if first is not None:  # the delivery's post is out: its id, URL and time (so it is watched, and shown)
         actions += [DeliveryRecord.remote_id.set(str(first["remote_id"])), DeliveryRecord.url.set(str(first["url"]))]
+        if first.get("at") and record.publish_at is not None:
+            published_at = datetime.fromisoformat(str(first["at"]))
+            lag_ms = int((published_at - record.publish_at).total_seconds() * 1000)
+            actions += [DeliveryRecord.published_at.set(published_at), DeliveryRecord.lag_ms.set(lag_ms)]
     return _transition(record, State.PARTIAL, condition, by, actions)
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from parley.scheduling import Arming
 
 MAX_PARTS = 25  # after the first
+FINAL_STATES = ("published", "partial", "failed", "cancelled")  # parley.publishing.deliveries.FINAL
 REPLIES = "replies"  # each part a reply to the one before: the network's own thread
 COMMENTS = "comments"  # each part the account's own reply (comment) to the first part
 MODES = (REPLIES, COMMENTS)
@@ -162,7 +163,7 @@ def view(record: DeliveryRecord) -> list[dict[str, Any]] | None:
     if not is_thread(record):
         return None
     out = {p["index"]: p for p in parts_out(record)}
-    ended = record.state in ("published", "partial", "failed", "cancelled")
+    ended = record.state in FINAL_STATES
     shown = []
     for index, text in enumerate(parts(record)):
         part = out.get(index)
@@ -219,7 +220,7 @@ def comment_view(record: DeliveryRecord) -> dict[str, Any] | None:
     if not record.first_comment:
         return None
     out = {p["index"]: p for p in parts_out(record)}.get(len(parts(record)))
-    ended = record.state in ("published", "partial", "failed", "cancelled")
+    ended = record.state in FINAL_STATES
     state = "published" if out else ("not_sent" if ended else "pending")
     url, remote_id = (out.get("url"), out.get("remote_id")) if out else (None, None)
     return {"text": record.first_comment, "state": state, "remote_id": remote_id, "url": url}

@@ -40,7 +40,8 @@ def delivery_ended(record: DeliveryRecord) -> None:
 
 def _post_failed(record: DeliveryRecord) -> None:
     siblings = list(DeliveryRecord.query(record.post_id, consistent_read=True))
-    if not all(d.state in FINAL for d in siblings) or any(d.state == State.PUBLISHED.value for d in siblings):
+    out = (State.PUBLISHED.value, State.PARTIAL.value)  # a partial thread's first parts went out
+    if not all(d.state in FINAL for d in siblings) or any(d.state in out for d in siblings):
         return
     failed = [
         {"channel_id": d.channel_id, "network": d.network, "reason": d.failure_reason or d.state} for d in siblings
