@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -321,3 +322,18 @@ def test_a_first_comment_is_checked_and_refused_where_parley_cannot_comment(aws:
     refused = api.call("POST", "/posts", body | {"channels": [linkedin], "first_comment": {"text": "Details"}})
     assert refused.status == 422
     assert "member profile" in {e["field"]: e["reason"] for e in refused.body["errors"]}["first_comment"]
+
+
+def test_through_the_api_a_cancel_while_the_thread_goes_out_stops_it_before_its_next_part(pds: Pds) -> None:
+    api, post_id, key = queue_thread(4)
+    answers: list[Any] = []
+    # DELETE /posts/{id} arrives while part 2 is being posted
+    pds.after_reply = lambda: answers.append(api.call("DELETE", f"/posts/{post_id}")) if not answers else None
+    clock.get_clock().sleep(1800)  # type: ignore[attr-defined]
+    assert publishing.handle_due(PublishMessage(key, state(key).due_at), arming()).state == State.PARTIAL.value
+    (cancelled,) = answers
+    assert cancelled.status == 200 and cancelled.body["changed"] == [key.channel_id]
+    assert pds.creates == keys(key, 2)
+    shown = api.call("GET", f"/posts/{post_id}").body["deliveries"][0]
+    assert shown["state"] == "partial" and "cancelled while the thread went out" in shown["failure_reason"]
+    assert [p["state"] for p in shown["parts"]] == ["published", "published", "not_sent", "not_sent"]
