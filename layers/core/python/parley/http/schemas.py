@@ -30,7 +30,7 @@ from parley.http.fields import (
     not_null,
     text_field,
 )
-from parley.publishing import posts
+from parley.publishing import posts, threads
 
 
 def _consent_page_hint(network: object) -> object:
@@ -212,6 +212,18 @@ class RepeatFields(BaseModel):
     _not_null = field_validator("rrule", "tz", "every_days", "until", "variants", mode="before")(not_null)
 
 
+class ThreadPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "This part's text, checked against each network's rules as the post's is")
+
+
+class FirstComment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "The comment's text, checked against each network's rules as the post's is")
+
+
 class CreatePost(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -238,6 +250,16 @@ class CreatePost(BaseModel):
                     "publish_at": "2030-01-15T09:00:00",
                     "time_zone": "America/New_York",
                     "repeat": {"rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6", "variants": ["Tuesday tips: the queue"]},
+                },
+                {
+                    "text": "We are launching parley 2 today. A thread on what is new (1/3)",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00Z",
+                    "thread": [
+                        {"text": "Threads go out part by part, each exactly once (2/3)"},
+                        {"text": "A part that fails for good leaves the delivery partial, and says why (3/3)"},
+                    ],
+                    "first_comment": {"text": "Read the release notes: https://example.com/parley-2"},
                 },
             ]
         },
@@ -271,6 +293,26 @@ class CreatePost(BaseModel):
     )
     repeat: RepeatFields | None = Field(
         default=None, description="A recurring (rrule) or evergreen (every_days) post: docs/recurring.md"
+    )
+    thread: list[ThreadPart] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=threads.MAX_PARTS,
+        description="The parts after the first (`text`), in order: a thread (docs/threads.md). Each part is checked "
+        "against every network's rules (a problem names `thread[i].text`, i from 0); a network without threads "
+        "refuses it unless thread_mode is comments",
+    )
+    first_comment: FirstComment | None = Field(
+        default=None,
+        description="The account's own reply (Bluesky, Mastodon, X, Threads) or comment (LinkedIn organization "
+        "pages, Facebook, Instagram) under the post, posted right after it (after the thread's last part), exactly "
+        "once; refused where parley cannot post one (a LinkedIn member profile)",
+    )
+    thread_mode: Literal["replies", "comments"] | None = Field(
+        default=None,
+        description="replies (the default): each part replies to the one before, the network's own thread; "
+        "comments: each part is the account's own reply or comment under the first (how LinkedIn, Facebook Pages "
+        "and Instagram take a thread)",
     )
 
 

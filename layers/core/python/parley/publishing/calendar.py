@@ -140,7 +140,7 @@ def entry_view(record: DeliveryRecord, zone: ZoneInfo) -> dict[str, Any]:
         "publish_at": _iso(record.publish_at),
         "local_time": local.isoformat(),
         "text": preview(record.text),
-        "url": record.url if record.state == State.PUBLISHED.value else None,
+        "url": record.url if record.state in (State.PUBLISHED.value, State.PARTIAL.value) else None,
         "published_at": _iso(record.published_at) if record.published_at else None,
     }
 

@@ -28,7 +28,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
-from parley.publishing import approval, deliveries, webhook_events
+from parley.publishing import approval, deliveries, thread_steps, threads, webhook_events
 from parley.publishing.deliveries import FINAL, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock
@@ -175,7 +175,19 @@ def attempt(
         if adapter is None:
             reason = channel.status_reason or "the network refused its credentials"
             return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
-        published = adapter.find(request) if look_only else adapter.publish(request)
+        if threads.has_steps(record):  # part by part, each once (parley.publishing.thread_steps)
+            published = thread_steps.first_part(record, adapter, request, look_only=look_only)
+            if published is not None:
+                thread_steps.rest(record, adapter, published, look_only=look_only)
+        else:
+            published = adapter.find(request) if look_only else adapter.publish(request)
+    except LostRace:
+        logger.warning("lease lost while the thread went out; the taker resumes it")
+        return Outcome("lost", "lease expired during the thread")
+    except thread_steps.Stopped as stop:
+        return _fail(record, f"cancelled while the thread went out (by {stop.by})", by, Failure.CANCELLED)
+    except thread_steps.NotFound as exc:
+        return _fail(record, f"gave up after {int(record.attempt) - 1} attempts: {exc}", by, Failure.GAVE_UP)
     except ChannelRecord.DoesNotExist:
         return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)
     except TransientNetworkError as exc:
@@ -298,9 +310,12 @@ class Failure(StrEnum):
     CREDENTIALS = "credentials"  # the channel must be reconnected
     GAVE_UP = "gave_up"  # transient errors until the attempts ran out
     CHANNEL_GONE = "channel_gone"
+    CANCELLED = "cancelled"  # a thread's cancel came after its first part was out (it ends partial)
 
 
 def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Outcome:
+    if record.parts_out:  # a thread with parts out: never `failed` (they are on the network)
+        return _partial(record, reason, by)
     try:
         record = deliveries.mark_failed(record, reason=reason, by=by)
     except LostRace:
@@ -321,6 +336,20 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
 
     _next_occurrence(record, arming())  # last, as after a publish
     return Outcome(State.FAILED.value, reason)
+
+
+def _partial(record: DeliveryRecord, reason: str, by: str) -> Outcome:
+    """A thread that will not go out whole: `partial`, with the parts out and why the next did not."""
+    try:
+        record = deliveries.mark_partial(record, reason=threads.partial_reason(record, reason), by=by)
+    except LostRace:
+        return Outcome("lost", "someone else settled it")
+    webhook_events.delivery_ended(record)
+    _media_done(record)
+    _start_watching(record)  # its first part is out: replies to it reach the inbox
+    metrics.add_metric(name="PublishPartial", unit=MetricUnit.Count, value=1)
+    logger.error("thread ended partial", extra={"reason": record.failure_reason})
+    return Outcome(State.PARTIAL.value, str(record.failure_reason))
 
 
 def settle(key: DeliveryKey, arming: Arming) -> Outcome:

@@ -162,6 +162,9 @@ class PostRecord(Model):
     history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
     series_id = UnicodeAttribute(null=True)  # an occurrence of a repeating post (parley.store.series_models)
     occurrence = NumberAttribute(null=True)  # which one, from 1
+    thread = ListAttribute(of=UnicodeAttribute, null=True)  # the parts after the first (docs/threads.md)
+    thread_mode = UnicodeAttribute(null=True)  # "replies" | "comments"
+    first_comment = UnicodeAttribute(null=True)  # its text (docs/threads.md)
 
     by_publish_at = PublishAtIndex()
 
@@ -214,6 +217,13 @@ class DeliveryRecord(Model):
     # Queued since clicks are also added up per delivery (parley.links.clicks, keys.click_tally_key): absent on
     # older deliveries, whose summary rows are read from their links and snapshots instead.
     tallied = BooleanAttribute(null=True)
+    # A thread (parley.publishing.threads): its later parts, how they go out, and the parts out so far
+    # ([{index, remote_id, cid, url}], written under the lease after each part: parley.publishing.thread_steps).
+    thread = ListAttribute(of=UnicodeAttribute, null=True)
+    thread_mode = UnicodeAttribute(null=True)
+    parts_out = ListAttribute(of=MapAttribute, null=True)
+    stop_requested_by = UnicodeAttribute(null=True)  # a cancel came while the thread went out: who
+    first_comment = UnicodeAttribute(null=True)  # the account's own reply/comment to the post, right after it
 
     by_state = DeliveryStateIndex()
 
