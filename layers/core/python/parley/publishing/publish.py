@@ -349,6 +349,9 @@ def _partial(record: DeliveryRecord, reason: str, by: str) -> Outcome:
     _start_watching(record)  # its first part is out: replies to it reach the inbox
     metrics.add_metric(name="PublishPartial", unit=MetricUnit.Count, value=1)
     logger.error("thread ended partial", extra={"reason": record.failure_reason})
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())  # a series goes on after a partial thread, as after a failure
     return Outcome(State.PARTIAL.value, str(record.failure_reason))
 
 
