@@ -91,3 +91,25 @@ def test_filter_claim_answer_with_an_approved_answer_and_mark_done(
     assert serious(page) == []
     page.set_viewport_size({"width": 1280, "height": 900})
     _shot(page, "web-inbox.png")
+
+
+def test_a_spike_and_the_held_queue_are_a_banner_whose_hold_an_admin_releases(page: Page, web: WebApp) -> None:
+    from parley.listening import alerts
+    from parley.publishing import holds
+    from parley.scheduling.wiring import arming
+    from parley.shared import clock
+    from parley.store import ActivityRecord
+
+    admin = members.Principal(web.admin.workspace_id, web.admin.member_id, web.admin.role)
+    ActivityRecord(web.admin.workspace_id, alerts.hour_key(clock.now()), alerted={alerts.MENTIONS}).save()
+    holds.hold_workspace(admin, arming())
+    sign_in(page, web, web.admin.token)
+    page.goto(web.url + "/app/inbox")
+    banner = page.get_by_role("region", name="Listening alert")
+    expect(banner).to_contain_text("Mentions spiked")
+    expect(banner).to_contain_text("held")
+    assert serious(page) == []
+    banner.get_by_role("button", name="Release the hold").click()
+    expect(page.get_by_role("status")).to_contain_text("The hold is released")
+    expect(page.get_by_role("button", name="Release the hold")).to_have_count(0)
+    assert not holds.is_held(web.admin.workspace_id)

@@ -185,3 +185,26 @@ def test_a_viewer_sees_the_inbox_but_is_offered_no_action_and_a_post_without_csr
     assert SESSION_COOKIE in ada.jar
     no_csrf = ada.call("POST", f"/app/inbox/{item.item_id}/claim", {"back": ""})
     assert no_csrf.status == 403 and InboxRecord.get(admin.workspace_id, item.item_id).status == "new"
+
+
+def test_a_spike_and_a_held_queue_show_a_banner_and_an_editor_releases_the_hold(team: Any) -> None:
+    from parley.listening import alerts
+    from parley.publishing import holds
+    from parley.scheduling.wiring import arming
+    from parley.store import ActivityRecord
+
+    admin, ed, _ = team
+    ActivityRecord(admin.workspace_id, alerts.hour_key(clock.now()), alerted={alerts.NEGATIVE_SHARE}).save()
+    holds.hold_workspace(members.Principal(admin.workspace_id, admin.member_id, admin.role), arming())
+    viewer = tokens.add_member(admin.workspace_id, "Vi", members.Role.VIEWER)
+    seen, _ = _signed_in(viewer)
+    page = seen.call("GET", "/app/inbox")
+    assert "The share of negative replies and mentions spiked" in page.body and "<strong>held</strong>" in page.body
+    assert "Release the hold" not in page.body and "An editor or an admin can release it" in page.body
+
+    eddie, csrf = _signed_in(ed)
+    assert "Release the hold" in eddie.call("GET", "/app/inbox").body
+    released = eddie.call("POST", "/app/inbox/release-hold", {"csrf": csrf, "back": "status=new"})
+    assert released.status == 200 and "The hold is released: 0 queued deliveries" in released.body
+    assert not holds.is_held(admin.workspace_id) and "Release the hold" not in released.body
+    assert 'value="new" selected' in released.body  # the filters kept

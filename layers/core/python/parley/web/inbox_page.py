@@ -11,6 +11,7 @@ whole page again with the error beside the item."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -18,8 +19,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from parley.connect.channels import list_channels
-from parley.listening import answers, inbox, sentiment
+from parley.listening import alerts, answers, inbox, sentiment
 from parley.networks.base import InvalidCredential, PermanentNetworkError, TransientNetworkError
+from parley.publishing import holds
+from parley.scheduling.wiring import arming
+from parley.shared import clock
 from parley.shared.errors import Conflict, FieldProblem, Forbidden, ValidationFailed
 from parley.team import members
 from parley.team.members import Principal, Role
@@ -32,6 +36,8 @@ PATH = "/app/inbox"
 FILTERS = ("status", "sentiment", "channel")
 PAGE_SIZE = 25
 VALUE_PREFIX = "value."  # an approved answer's placeholder `{order}` is the form's field `value.order`
+ALERTS_SHOWN_FOR = timedelta(hours=24)  # the banner names the spikes of the last day
+ALERT_WORDS = {alerts.MENTIONS: "Mentions", alerts.NEGATIVE_SHARE: "The share of negative replies and mentions"}
 ACTIONS = {"claim": inbox.claim, "release": inbox.release, "dismiss": inbox.dismiss}
 
 
@@ -75,6 +81,19 @@ def inbox_page() -> Response[str]:
     session = requests.session(router.current_event)
     wanted = parse(dict(router.current_event.query_string_parameters or {}))
     return page("inbox.html", session=session, here=PATH, **build(session.principal, wanted))
+
+
+@router.post(f"{PATH}/release-hold")
+def release_hold() -> Response[str]:
+    """The banner's "Release the hold": the same core call as `POST /workspace/resume` (editors and up)."""
+    session, form = requests.posted_by_session(router.current_event)
+    wanted = parse(dict(parse_qsl(form.get("back", ""))))
+    resumed = holds.resume_workspace(session.principal, arming())
+    notice = f"The hold is released: {len(resumed['resumed'])} queued deliveries are on their way again."
+    if resumed["still_held"]:
+        notice += f" {len(resumed['still_held'])} stay held: their time passed meanwhile (edit their times)."
+    context = build(session.principal, wanted) | {"notice": notice}
+    return page("inbox.html", session=session, here=PATH, **context)
 
 
 @router.post(f"{PATH}/<item_id>/<action>")
@@ -170,6 +189,12 @@ def build(principal: Principal, wanted: InboxFilter, typed: Typed | None = None)
         "back": wanted.query(wanted.cursor),
         "next": f"{PATH}?{wanted.query(listed['next_cursor'])}" if listed["next_cursor"] else None,
         "first": f"{PATH}?{wanted.query()}" if wanted.cursor else None,
+        "held": holds.is_held(principal.workspace_id),
+        "spikes": [
+            {"what": ALERT_WORDS.get(a["kind"], a["kind"]), "hour": a["hour"].replace("T", " ") + ":00 UTC"}
+            for a in alerts.raised_since(principal.workspace_id, clock.now() - ALERTS_SHOWN_FOR, clock.now())
+        ],
+        "notice": None,
     }
     context["items"] = [_shown(item, context) for item in listed["items"]]
     return context
