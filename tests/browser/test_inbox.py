@@ -66,8 +66,10 @@ def test_filter_claim_answer_with_an_approved_answer_and_mark_done(
     expect(page.locator(".inbox-item", has_text="Love the new look")).to_have_count(1)
 
     item = page.locator(f"#item-{asked.item_id}")
-    item.get_by_role("button", name="Claim").click()
+    item.get_by_role("button", name="Claim").focus()
+    page.keyboard.press("Enter")  # by keyboard: the focus stays with the item, its Claim button gone
     expect(item).to_contain_text("claimed by Ada")
+    expect(page.locator(f"#item-{asked.item_id}")).to_be_focused()
     item = page.locator(f"#item-{asked.item_id}")
     item.get_by_text("Answer", exact=True).click()
     item.get_by_label("Approved answer").select_option(approved["id"])

@@ -9,3 +9,15 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// The keyboard stays with the item: htmx puts the focus back on an element of the same id (the answer's
+// fields, Send, Done); when the pressed button is gone (Claim, once claimed), the item itself takes it.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var target = event.detail.target;
+  if (!target || !target.id || target.id.indexOf("item-") !== 0) return;
+  var active = document.activeElement;
+  if (!active || active === document.body) {
+    var item = document.getElementById(target.id);
+    if (item) item.focus();
+  }
+});
