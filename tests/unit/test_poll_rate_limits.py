@@ -42,8 +42,9 @@ def test_a_rate_limit_stops_the_runs_calls_while_a_plain_failure_moves_on(
     listener = LimitedListener(retry_at)
     monkeypatch.setattr(poll.kept_adapters, "adapter_for_channel", lambda channel: None)
     monkeypatch.setattr(poll, "listener_for", lambda network, adapter: listener)
-    monkeypatch.setattr(poll, "_read_mentions", lambda channel, listener, result: listener.read_mentions(None))
+    monkeypatch.setattr(poll, "_read_mentions", lambda channel, listener, result, own: listener.read_mentions(None))
     channel = ChannelRecord("ws", "ch", network="mastodon", remote_id="1", credential_parameter="/p/cred")
+    monkeypatch.setattr(poll.own_voice, "of_workspace", lambda reading: poll.own_voice.accounts([], reading))
 
     poll._read(channel, [_watch(1), _watch(2), _watch(3)], poll.PollResult())
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools.metrics import MetricUnit
 
 from parley.connect import health, kept_adapters
-from parley.listening import alerts, inbox, sentiment, watches
+from parley.listening import alerts, inbox, own_voice, sentiment, watches
 from parley.listening import seen as seen_mod
 from parley.listening.listeners_by_network import listener_for
 from parley.listening.seen import Seen
@@ -61,9 +61,10 @@ def run(workspace_id: str, channel_id: str, polls: PollScheduler) -> PollResult:
 def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult) -> None:
     # Kept between polls while the channel record allows it: a warm poll reads nothing from SSM.
     listener = listener_for(channel.network, kept_adapters.adapter_for_channel(channel))
+    own = own_voice.of_workspace(channel)  # every account of the workspace on this network, read once a run
     for watch in claimed:
         if watch.kind is not None:
-            _read_listener(channel, listener, watch, result)
+            _read_listener(channel, listener, watch, result, own)
             continue
         try:
             conversation = listener.read_conversation(watch.remote_id, channel.remote_id)
@@ -81,9 +82,9 @@ def _read(channel: ChannelRecord, claimed: list[WatchRecord], result: PollResult
         watches.save_counters(watch, conversation.counters)
         engagement_snapshots.record(watch, channel.network, conversation.counters)
         for found in conversation.replies:
-            _file(channel, found, watch.post_id, result)
+            _file(channel, found, watch.post_id, result, own)
     try:
-        _read_mentions(channel, listener, result)
+        _read_mentions(channel, listener, result, own)
     except NetworkError as exc:
         logger.warning("could not read mentions", extra={"reason": exc.reason})
         _refused(channel, exc)
@@ -100,7 +101,9 @@ def _rate_limited(exc: NetworkError) -> bool:
     return isinstance(exc, TransientNetworkError) and exc.retry_at is not None
 
 
-def _read_listener(channel: ChannelRecord, listener: Listener, watch: WatchRecord, result: PollResult) -> None:
+def _read_listener(
+    channel: ChannelRecord, listener: Listener, watch: WatchRecord, result: PollResult, own: own_voice.OwnAccounts
+) -> None:
     """A hashtag or keyword: the newest matches down to the last one taken. (A mentions listener only
     keeps the channel polled: every run reads the mentions.)"""
     if watch.kind == MENTIONS_LISTENER or not watch.search_query:
@@ -114,27 +117,34 @@ def _read_listener(channel: ChannelRecord, listener: Listener, watch: WatchRecor
         return
     result.network_calls += found.calls
     for match in found.items:
-        _file(channel, match, None, result, listener_id=watch.watch_id)
+        _file(channel, match, None, result, own, listener_id=watch.watch_id)
     if found.newest:
         watch.update(actions=[WatchRecord.search_seen.set(found.newest)], condition=WatchRecord.watch_id.exists())
 
 
-def _read_mentions(channel: ChannelRecord, listener: Listener, result: PollResult) -> None:
+def _read_mentions(channel: ChannelRecord, listener: Listener, result: PollResult, own: own_voice.OwnAccounts) -> None:
     state = watches.poll_state(channel.workspace_id, channel.channel_id)
     since = state.mentions_seen if state is not None else None
     found = listener.read_mentions(since)
     result.network_calls += found.calls
     for mention in found.items:
-        _file(channel, mention, None, result)
+        _file(channel, mention, None, result, own)
     if found.newest:
         watches.save_mentions_seen(channel.workspace_id, channel.channel_id, found.newest)
 
 
 def _file(
-    channel: ChannelRecord, found: Seen, post_id: str | None, result: PollResult, listener_id: str | None = None
+    channel: ChannelRecord,
+    found: Seen,
+    post_id: str | None,
+    result: PollResult,
+    own: own_voice.OwnAccounts,
+    listener_id: str | None = None,
 ) -> None:
     """A conditional put keyed by the network id: a reply seen again (next poll, or as a mention too)
-    is not filed twice."""
+    is not filed twice. What any channel of the workspace wrote is not filed at all (own_voice.py)."""
+    if own.wrote(found):
+        return
     now = clock.now()
     item_id = seen_mod.item_id(channel.network, found.uri)
     label, score = sentiment.score(found.text)
