@@ -9,9 +9,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from parley.http.fields import PathId
-from parley.http.posts import draft_of
 from parley.http.schemas import ApprovalSetting, CreatePost, RejectPost
-from parley.publishing import approval, posts, validation
+from parley.publishing import approval, post_requests, posts, validation
 from parley.scheduling.wiring import arming as _arming
 from parley.team import members
 
@@ -25,7 +24,7 @@ def _caller() -> members.Principal:
 
 @router.post("/posts/validate", summary="What queueing this post would refuse, per channel, and its text's counts")
 def validate_post(body: CreatePost) -> dict[str, Any]:
-    return validation.validate(_caller(), draft_of(body.model_dump()))
+    return validation.validate(_caller(), post_requests.draft_of(body.model_dump()))
 
 
 @router.post("/posts/<post_id>/approve", summary="Approve a post waiting for approval: scheduled for its time")
