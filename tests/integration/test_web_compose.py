@@ -5,7 +5,7 @@ typed, and the CSRF check on every post. The same in a real browser: tests/brows
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -174,3 +174,24 @@ def test_an_image_address_is_the_sessions_workspaces_only(admin: tokens.IssuedTo
 def test_a_form_with_several_channels_is_read_whole() -> None:
     form = compose_page.parse("text=hi&channels=a&channels=b&channels=a&when=next_slot&action=bogus")
     assert form.channel_ids == ["a", "b"] and form.when == "next_slot" and form.action == compose_page.SCHEDULE
+
+
+def test_publish_now_and_the_next_free_slot_queue_as_the_api_does(admin: tokens.IssuedToken, channel_id: str) -> None:
+    from tests.support.api import ApiClient
+
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    slots = {"time_zone": ZONE, "times": [{"days": days, "at": ["09:00"]}]}
+    assert ApiClient(admin.token).call("PUT", f"/channels/{channel_id}/slots", slots).status == 200
+    browser, page = signed_in(admin.token)
+    form = {"csrf": page.field("csrf"), "channels": channel_id}
+
+    now = browser.call("POST", compose_page.PATH, form | {"text": "Right now", "action": "now"})
+    assert now.status == 303 and "saved=publishing" in (now.header("Location") or "")
+    queued = browser.call("POST", compose_page.PATH, form | {"text": "Next slot", "when": "next_slot"})
+    assert queued.status == 303 and "saved=scheduled" in (queued.header("Location") or "")
+
+    found = {p["text"]: p for p in posts.list_posts(_principal(admin), posts.PostQuery())["items"]}
+    assert found["Right now"]["status"] == "scheduled"
+    assert abs(datetime.fromisoformat(found["Right now"]["publish_at"]) - clock.now()) < timedelta(seconds=5)
+    slot = datetime.fromisoformat(found["Next slot"]["deliveries"][0]["publish_at"]).astimezone(ZoneInfo(ZONE))
+    assert (slot.hour, slot.minute) == (9, 0)
