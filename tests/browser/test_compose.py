@@ -88,3 +88,18 @@ def test_composing_with_the_keyboard_alone(page: Page, web: WebApp) -> None:
     page.get_by_role("button", name="Save as draft").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").filter(has_text="Saved as a draft.")).to_be_visible()
+
+
+def test_a_live_check_that_fails_says_so_and_keeps_the_text(page: Page, web: WebApp) -> None:
+    sign_in(page, web, web.admin.token)
+    page.goto(web.url + "/app/compose")
+    page.route("**/app/compose/preview", lambda route: route.fulfill(status=500, body="down"))
+    page.get_by_role("checkbox", name="bluesky acme.test").check()
+    text_field(page).fill("Still here")
+    expect(page.locator("#preview-error")).to_be_visible()
+    expect(text_field(page)).to_have_value("Still here")
+
+    page.unroute("**/app/compose/preview")
+    text_field(page).fill("Still here, checked")
+    expect(page.locator(".post-card.network-bluesky .count")).to_have_text("19 / 300 graphemes")
+    expect(page.locator("#preview-error")).to_be_hidden()

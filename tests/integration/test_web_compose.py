@@ -195,3 +195,12 @@ def test_publish_now_and_the_next_free_slot_queue_as_the_api_does(admin: tokens.
     assert abs(datetime.fromisoformat(found["Right now"]["publish_at"]) - clock.now()) < timedelta(seconds=5)
     slot = datetime.fromisoformat(found["Next slot"]["deliveries"][0]["publish_at"]).astimezone(ZoneInfo(ZONE))
     assert (slot.hour, slot.minute) == (9, 0)
+
+
+def test_a_channel_of_another_workspace_is_refused_and_the_text_kept(
+    admin: tokens.IssuedToken, channel_id: str
+) -> None:
+    browser, page = signed_in(admin.token)
+    form = {"csrf": page.field("csrf"), "text": "Kept", "channels": "ch_nothere", "action": "schedule"}
+    refused = browser.call("POST", compose_page.PATH, form | {"publish_at": local_in(4)})
+    assert refused.status in (404, 422) and ">Kept</textarea>" in refused.body and 'role="alert"' in refused.body

@@ -22,7 +22,7 @@ from parley.publishing import approval, post_requests, previews
 from parley.publishing.posts import PostDraft
 from parley.scheduling.wiring import arming
 from parley.shared import clock
-from parley.shared.errors import FieldProblem, ValidationFailed
+from parley.shared.errors import Conflict, FieldProblem, NotFound, ValidationFailed
 from parley.team.members import Principal, Role
 from parley.team.sessions import WebSession
 from parley.web import flash, requests
@@ -125,6 +125,8 @@ def save() -> Response[str]:
         created = post_requests.create(principal, arming(), draft_of(form, zone))
     except ValidationFailed as exc:
         return _page(session, form, exc.problems)
+    except (NotFound, Conflict) as exc:  # a channel gone, a slot taken meanwhile: said above the form, kept
+        return _page(session, form, [FieldProblem("form", str(exc))], status=404 if isinstance(exc, NotFound) else 409)
     return redirect(flash.calendar_after(created, zone, _saved_as(form, created)))
 
 
@@ -158,7 +160,9 @@ def _preview(principal: Principal, form: ComposeForm, zone: ZoneInfo) -> dict[st
     return {"checked": checked, "message": None}
 
 
-def _page(session: WebSession, form: ComposeForm, problems: list[FieldProblem] | None = None) -> Response[str]:
+def _page(
+    session: WebSession, form: ComposeForm, problems: list[FieldProblem] | None = None, status: int = 422
+) -> Response[str]:
     principal = session.principal
     channels = sorted(list_channels(principal.workspace_id), key=lambda c: (c.network, c.handle))
     zone = workspace_zone(channels)
@@ -168,7 +172,7 @@ def _page(session: WebSession, form: ComposeForm, problems: list[FieldProblem] |
     now_local = clock.now().astimezone(zone)
     return page(
         "compose.html",
-        status=422 if problems else 200,
+        status=status if problems else 200,
         session=session,
         here=PATH,
         form=form,
