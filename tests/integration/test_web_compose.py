@@ -5,6 +5,7 @@ typed, and the CSRF check on every post. The same in a real browser: tests/brows
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -165,8 +166,31 @@ def test_a_refused_save_shows_the_form_again_with_what_was_typed_and_each_reason
     assert forged.status == 403
 
 
-def test_an_image_address_is_the_sessions_workspaces_only(admin: tokens.IssuedToken) -> None:
-    browser, _ = signed_in(admin.token)
+def test_an_image_address_is_the_sessions_workspaces_only(admin: tokens.IssuedToken, channel_id: str) -> None:
+    from functions.web.handler import lambda_handler
+    from parley.media import uploads
+    from tests.support.api import FakeContext, api_event
+    from tests.support.images import png
+
+    data = png()
+    record = uploads.create_checked(_principal(admin), data, uploads.judge(data, "image/png", len(data)), "A dot")
+    browser, page = signed_in(admin.token)
+    cookie = "; ".join(f"{k}={v}" for k, v in browser.jar.items())
+    answer = lambda_handler(api_event("GET", f"/app/media/{record.media_id}", None, {"Cookie": cookie}), FakeContext())
+    assert answer["statusCode"] == 200 and answer["multiValueHeaders"]["Content-Type"] == ["image/png"]
+    assert answer["isBase64Encoded"] and base64.b64decode(answer["body"]) == data
+
+    shown = browser.call(
+        "POST",
+        compose_page.PREVIEW_PATH,
+        {"text": "With a picture", "channels": channel_id, "media": record.media_id},
+        **{"X-CSRF-Token": page.field("csrf")},
+    )
+    assert f'<img class="post-image" src="/app/media/{record.media_id}" alt="A dot" width="4" height="3">' in shown.body
+
+    other = tokens.create_workspace("Other", "Oz")
+    stranger, _ = signed_in(other.token)
+    assert stranger.call("GET", f"/app/media/{record.media_id}").status == 404
     assert browser.call("GET", "/app/media/med_nothere").status == 404
     assert Browser().call("GET", "/app/media/med_nothere").status == 303  # no session: sign in
 

@@ -50,6 +50,7 @@ class ComposeForm:
     publish_at: str = ""  # local, LOCAL_FORMAT, in the workspace's zone
     link: str = ""  # the link card's URL (else the first link of the text)
     action: str = SCHEDULE
+    media_ids: list[str] = field(default_factory=list)  # images already uploaded (`POST /media`), in order
 
 
 def parse(body: str) -> ComposeForm:
@@ -66,6 +67,7 @@ def parse(body: str) -> ComposeForm:
         publish_at=one("publish_at").strip(),
         link=one("link").strip(),
         action=one("action") if one("action") in ACTIONS else SCHEDULE,
+        media_ids=[m for m in dict.fromkeys(fields.get("media") or []) if m],
     )
 
 
@@ -82,6 +84,8 @@ def draft_of(form: ComposeForm, zone: ZoneInfo) -> PostDraft:
         body["status"] = "draft"
         if body.get("publish_at") == post_requests.NEXT_SLOT:
             body["publish_at"] = None  # a draft takes its slot when it is queued
+    if form.media_ids:
+        body["media"] = form.media_ids
     if form.link:
         body["link_card"] = {"url": form.link}
     return post_requests.draft_of(body)
