@@ -66,7 +66,11 @@ _PUBLISHING_TABLES: dict[names.Table, Access | Exactly] = {
     names.Table.DELIVERIES: Access.READ_WRITE,
     names.Table.WATCHES: Access.READ_WRITE,  # a published delivery starts being watched
     names.Table.MEDIA: Access.READ_WRITE,  # images to send; retired when the delivery ends
-    names.Table.LINKS: Access.READ,  # Bluesky shows a short link's original as its text
+    # Bluesky shows a short link's original as its text; a series' next occurrence (parley.publishing.series),
+    # made when the last one ends, gets short links of its own
+    names.Table.LINKS: Access.READ_WRITE,
+    names.Table.CAMPAIGNS: Access.READ,  # ... tagged with its campaign's preset
+    names.Table.QUEUE: Access.READ_WRITE,  # ... and an evergreen post takes the next free slot
 }
 
 # The API's calls on the tokens table (parley.team.tokens): the check of every request reads a token by its

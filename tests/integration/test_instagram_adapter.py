@@ -183,6 +183,21 @@ def test_a_conversation_reads_counters_and_comments_and_an_answer_is_threaded_on
     assert meta.objects[first.remote_id]["parent"] == comment_id
 
 
+def test_a_comment_on_the_accounts_own_post_is_posted_once(meta: MetaStandIn) -> None:
+    # a first comment, or a thread's part as a comment (docs/threads.md): `to` is the media itself
+    adapter = _adapter(meta)
+    published = adapter.publish(_request(meta))
+    listener = InstagramListener(adapter)
+    to = AnswerTo(remote_id=published.remote_id, cid="", root_id=published.remote_id, root_cid="", author_handle="")
+
+    first = listener.answer("p_1.ch_1/comment", clock.now(), "Link in bio", to)
+    again = listener.answer("p_1.ch_1/comment", clock.now(), "Link in bio", to)
+
+    assert meta.count("POST", "comments") == 1 and meta.count("POST", "replies") == 0
+    assert again.already_there and again.remote_id == first.remote_id
+    assert meta.objects[first.remote_id]["parent"] == published.remote_id
+
+
 def test_a_gone_post_reads_as_none_and_insights_not_granted_are_left_out(meta: MetaStandIn) -> None:
     listener = InstagramListener(_adapter(meta))
     assert listener.read_conversation("404404", ig.USER_ID) is None

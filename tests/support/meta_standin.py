@@ -263,6 +263,24 @@ class MetaStandIn:
     def _get_mentions(self, user: str, query: dict[str, str], form: dict[str, str]):
         return 200, th.MENTIONS, {}
 
+    def _post_comments(self, media_id: str, query: dict[str, str], form: dict[str, str]):
+        """Instagram: our own comment on our media (`POST /{ig-media-id}/comments`, `message`: its id)."""
+        if media_id not in self.objects:
+            return 400, {"error": {"message": "Invalid parameter", "code": 100}}, {}
+        with self._lock:
+            comment_id = str(next(self._ids))
+            self.objects[comment_id] = {
+                "kind": "comment",
+                "id": comment_id,
+                "post": media_id,
+                "parent": media_id,
+                "username": self.username,
+                "user_id": self.user_id,
+                "text": form.get("message", ""),
+                "timestamp": _now(),
+            }
+        return 200, {"id": comment_id}, {}
+
     def _post_replies(self, comment_id: str, query: dict[str, str], form: dict[str, str]):
         """Instagram: our reply to a comment."""
         if comment_id not in self.objects:

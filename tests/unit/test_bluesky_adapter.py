@@ -179,6 +179,7 @@ def test_publish_creates_the_post_under_the_delivery_key(pds: responses.Requests
         remote_id=URI,
         url=f"https://bsky.app/profile/alice.test/post/{RKEY}",
         acknowledged_at=datetime(2026, 3, 1, 9, 0, 2, tzinfo=UTC),
+        cid="bafyrei",  # the record's content hash: a thread's next part refers to it (docs/threads.md)
     )
 
 

@@ -18,3 +18,11 @@ def test_a_network_said_to_be_searchable_takes_listeners_and_one_said_not_refuse
     for network, entry in CAPABILITIES.items():
         assert entry["search"] == (network not in NO_LISTENERS), network
     assert set(KEYWORDS_UNSEARCHABLE) <= {n for n, e in CAPABILITIES.items() if e["search"]}
+
+
+def test_a_network_said_to_thread_by_replies_or_to_take_comments_has_a_listener_that_answers() -> None:
+    # a thread's later parts and its comments go out through the network's own answer path
+    for network, entry in CAPABILITIES.items():
+        assert entry["thread"] in ("replies", None), network
+        if entry["thread"] == "replies" or entry["comments"]:
+            assert entry["answers"], network

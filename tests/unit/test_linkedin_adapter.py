@@ -248,6 +248,25 @@ def test_an_answer_is_a_nested_comment_created_once(api: responses.RequestsMock)
     }
 
 
+def test_a_comment_on_the_post_itself_has_no_parent_comment(api: responses.RequestsMock) -> None:
+    # A first comment or a thread's part as a comment (docs/threads.md): `to` is the post, not a comment.
+    comments = f"{API}/rest/socialActions/{linkedin.encoded(rec.CREATED_URN)}/comments"
+    api.add(responses.GET, comments, json={"paging": {"total": 0}, "elements": []})
+    created = {k: v for k, v in rec.CREATED_COMMENT_201.items() if k != "parentComment"}
+    api.add(responses.POST, comments, status=201, json=created, headers={"x-restli-id": "6636062862760562700"})
+    to = AnswerTo(rec.CREATED_URN, "", rec.CREATED_URN, "", "")
+
+    published = listener().answer("p_1.ch_1/comment", DUE, "Details: https://example.com", to)
+
+    assert published.remote_id == rec.ANSWER_URN
+    (post,) = [c for c in api.calls if c.request.method == "POST"]
+    assert json.loads(post.request.body or b"{}") == {
+        "actor": rec.ORG,
+        "object": rec.CREATED_URN,
+        "message": {"text": "Details: https://example.com"},
+    }
+
+
 def test_an_answer_already_there_is_not_posted_again(api: responses.RequestsMock) -> None:
     api.add(
         responses.GET,

@@ -282,7 +282,7 @@ def test_describe_says_when_a_linkedin_channel_will_need_reconnecting() -> None:
 
 def test_every_network_says_what_it_can_and_cannot_provide() -> None:
     assert set(CAPABILITIES) == {"bluesky", "mastodon", "x", "linkedin", "facebook", "instagram", "threads"}
-    keys = {"publish", "replies", "mentions", "counters", "answers", "search", "images", "notes"}
+    keys = {"publish", "replies", "mentions", "counters", "answers", "search", "images", "thread", "comments", "notes"}
     assert all(set(entry) == keys for entry in CAPABILITIES.values())
     assert capabilities("instagram")["images"] == "required"
     copy = capabilities("x")

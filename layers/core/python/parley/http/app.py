@@ -39,6 +39,7 @@ from parley.http import oauth_connect as oauth_connect_routes
 from parley.http import posts as post_routes
 from parley.http import previews as preview_routes
 from parley.http import queue as queue_routes
+from parley.http import series as series_routes
 from parley.http import team as team_routes
 from parley.http import webhooks as webhook_routes
 from parley.http import workspace as workspace_routes
@@ -374,6 +375,7 @@ app.include_router(post_routes.router)
 app.include_router(approval_routes.router)  # drafts checked on demand, approval (docs/approval.md)
 app.include_router(preview_routes.router)  # the composer's previews (docs/composer.md)
 app.include_router(queue_routes.router)
+app.include_router(series_routes.router)  # repeating posts (docs/recurring.md)
 app.include_router(inbox_routes.router)
 app.include_router(workspace_routes.router)
 app.include_router(answer_routes.router)

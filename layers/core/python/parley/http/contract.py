@@ -265,7 +265,7 @@ def _link(document: dict[str, Any]) -> None:
 # The operations by what they are about, in the order a marketer meets them; an operation's tag is the one
 # whose prefix its path starts with (the longest).
 TAGS: list[tuple[str, tuple[str, ...], str]] = [
-    ("posts", ("/posts",), "Queue a post for its channels, read, edit, publish now or cancel it"),
+    ("posts", ("/posts", "/series"), "Queue a post for its channels, read, edit, publish now or cancel it; series"),
     (
         "channels",
         ("/channels", "/channel-groups"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.http import calendar_examples, queue_examples
+from parley.http import calendar_examples, queue_examples, series_examples, thread_examples
 from parley.http.problem_examples import IDS, WORKSPACE
 from parley.metrics.views import COUNTERS, to_csv
 from parley.networks.capabilities import capabilities
@@ -56,6 +56,8 @@ def _delivery(**changes: Any) -> dict[str, Any]:
         "remote_id": None,
         "last_error": None,
         "failure_reason": None,
+        "parts": None,  # a thread's parts (docs/threads.md)
+        "first_comment": None,
     } | changes
 
 
@@ -88,6 +90,10 @@ def _post(*deliveries: dict[str, Any], **changes: Any) -> dict[str, Any]:
         "link_card": None,
         "link_card_missing": None,
         "history": [{"at": "2029-12-20T14:03:11.482000+00:00", "action": "scheduled", "by": MEMBER}],
+        "series": None,  # an occurrence of a repeating post: {id, occurrence} (docs/recurring.md)
+        "thread": [],
+        "thread_mode": None,
+        "first_comment": None,
     } | changes
 
 
@@ -318,7 +324,7 @@ SUCCESS: dict[tuple[str, str, int], Any] = {
         "valid_lines": [2, 4],
         "errors": [{"line": 3, "column": "channels", "reason": "no channel acme.tset (an id or a handle)"}],
     },
-    ("get", _P, 200): _post(PUBLISHED),
+    ("get", _P, 200): _post(PUBLISHED | thread_examples.PARTIAL_DELIVERY, **thread_examples.THREAD_POST),
     ("get", f"{_P}/deliveries", 200): {"items": [PUBLISHED]},
     ("patch", _P, 200): {
         "post": _post(
@@ -521,6 +527,7 @@ TEXT: dict[tuple[str, str], str] = {
 
 
 SUCCESS |= calendar_examples.SUCCESS
+SUCCESS |= series_examples.SUCCESS  # repeating posts (docs/recurring.md)
 TEXT[("get", "/calendar.ics")] = calendar_examples.ICS
 
 

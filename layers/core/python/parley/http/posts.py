@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from parley.http.fields import Cursor, Limit, PathId, QueryTime
 from parley.http.schemas import CreatePost, EditPost
-from parley.publishing import post_requests, posts, queue_posts
+from parley.publishing import post_requests, posts, queue_posts, series, series_edits
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws
@@ -38,7 +38,10 @@ draft_of = post_requests.draft_of  # kept here too: the API's other routes read 
 
 def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
     principal = members.Principal(request["workspace_id"], request["member_id"], members.Role(request["role"]))
-    return post_requests.create(principal, _arming(), draft_of(request["body"]))
+    draft = draft_of(request["body"])
+    if request["body"].get("repeat"):  # a recurring or evergreen post (docs/recurring.md)
+        return series.create(principal, _arming(), draft, series.repeat_of(request["body"]["repeat"], draft))
+    return post_requests.create(principal, _arming(), draft)
 
 
 IDEMPOTENCY = IdempotencyConfig(
@@ -113,8 +116,12 @@ def get_deliveries(post_id: PathId) -> dict[str, Any]:
     return {"items": posts.get_post(_caller(), post_id)["deliveries"]}
 
 
-@router.patch("/posts/<post_id>", summary="Edit the deliveries that have not gone out")
+@router.patch(
+    "/posts/<post_id>", summary='Edit the deliveries that have not gone out (scope "future": a series\' to come)'
+)
 def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
+    if body.scope == "future" or body.variants is not None:  # the series' occurrences to come
+        return series_edits.edit_future_of_post(_caller(), _arming(), post_id, body.model_dump(exclude_none=True))
     changes = posts.PostChanges(
         text=body.text,
         publish_at=body.publish_at,
@@ -127,7 +134,8 @@ def edit_post(post_id: PathId, body: EditPost) -> dict[str, Any]:
 
 @router.delete("/posts/<post_id>", summary="Cancel the deliveries that have not gone out")
 def cancel_post(post_id: PathId) -> dict[str, Any]:
-    return queue_posts.cancel_post(_caller(), _arming(), post_id)  # its slots in the queue are free again
+    # its slots in the queue are free again; an occurrence of a series: the next one is made and armed
+    return series_edits.cancel_occurrence(_caller(), _arming(), post_id)
 
 
 @router.post("/posts/<post_id>/publish-now", summary="Publish the still-scheduled deliveries now")

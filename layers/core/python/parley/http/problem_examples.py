@@ -22,6 +22,7 @@ IDS = {
     "webhook_id": "wh_01m8zk1a3c5e7g9j1l3n5q7s9u",
     "name": "spring-sale",
     "network": "linkedin",
+    "series_id": "s_01m8zr3x5z7b9d1f3h5k7m9p1r",
 }
 WORKSPACE = "ws_01m8zf0d2f4h6k8m0p2r4t6v8x"
 
@@ -57,6 +58,7 @@ _NOT_FOUND = {
     "webhook_id": "no webhook {}",
     "name": "no campaign {}",
     "network": "{} is not a network parley connects through a consent page",
+    "series_id": "no series {}",
 }
 
 

@@ -39,6 +39,8 @@ def _queued_post() -> dict[str, Any]:
         "remote_id": None,
         "last_error": None,
         "failure_reason": None,
+        "parts": None,
+        "first_comment": None,
     }
     return {
         "id": POST,
@@ -55,6 +57,9 @@ def _queued_post() -> dict[str, Any]:
         "media_overrides": {},
         "link_card": None,
         "link_card_missing": None,
+        "thread": [],
+        "thread_mode": None,
+        "first_comment": None,
     }
 
 

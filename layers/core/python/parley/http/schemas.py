@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from parley.connect import providers as oauth_providers
 from parley.http.fields import (
+    LINE_PATTERN,
     Id,
     Name,
     Omitted,
@@ -20,7 +30,7 @@ from parley.http.fields import (
     not_null,
     text_field,
 )
-from parley.publishing import posts
+from parley.publishing import posts, threads
 
 
 def _consent_page_hint(network: object) -> object:
@@ -168,6 +178,50 @@ class LinkCardFields(BaseModel):
 
 
 Overrides = dict[Literal["bluesky", "mastodon", "x"], Override]
+Variants = Annotated[list[PostText], Field(max_length=10)]
+
+
+class RepeatFields(BaseModel):
+    # a series (rrule, tz) or evergreen (every_days, until); docs/recurring.md
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "oneOf": [{"required": ["rrule"]}, {"required": ["every_days", "until"]}],
+            "examples": [
+                {"rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6", "tz": "America/New_York"},
+                {"every_days": 30, "until": "2030-12-31T00:00:00Z", "variants": ["Still 20% off: example.com/sale"]},
+            ],
+        },
+    )
+
+    rrule: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=LINE_PATTERN)] | Omitted = Field(
+        default=None,
+        description="An RFC 5545 RRULE (FREQ DAILY, WEEKLY, MONTHLY or YEARLY, with COUNT or UNTIL, at most 100 "
+        "occurrences) read from publish_at in `tz`: the time of day stays the same local time across DST",
+    )
+    tz: Zone | Omitted = Field(default=None, description="The series' IANA zone (default: time_zone)")
+    every_days: Annotated[int, Field(ge=1, le=365)] | Omitted = Field(
+        default=None, description="Evergreen: queued again (next free slot) this many days after it goes out"
+    )
+    until: PublishAt | Omitted = Field(default=None, description="Evergreen: not queued again after this time")
+    variants: Variants | Omitted = Field(
+        default=None, description="Texts rotated per occurrence after the post's own (X refuses a word-for-word repeat)"
+    )
+
+    _not_null = field_validator("rrule", "tz", "every_days", "until", "variants", mode="before")(not_null)
+
+
+class ThreadPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "This part's text, checked against each network's rules as the post's is")
+
+
+class FirstComment(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str = text_field(10_000, "The comment's text, checked against each network's rules as the post's is")
 
 
 class CreatePost(BaseModel):
@@ -189,6 +243,23 @@ class CreatePost(BaseModel):
                     "publish_at": "2030-01-15T09:00:00",
                     "time_zone": "Europe/Paris",
                     "media": ["m_01m8zgb2xw5c0r7y3k9d4f6hta"],
+                },
+                {
+                    "text": "Tuesday tips: scheduling",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00",
+                    "time_zone": "America/New_York",
+                    "repeat": {"rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6", "variants": ["Tuesday tips: the queue"]},
+                },
+                {
+                    "text": "We are launching parley 2 today. A thread on what is new (1/3)",
+                    "channels": ["ch_01m8zg3q7k2v9x4t6b8n0c5dre"],
+                    "publish_at": "2030-01-15T09:00:00Z",
+                    "thread": [
+                        {"text": "Threads go out part by part, each exactly once (2/3)"},
+                        {"text": "A part that fails for good leaves the delivery partial, and says why (3/3)"},
+                    ],
+                    "first_comment": {"text": "Read the release notes: https://example.com/parley-2"},
                 },
             ]
         },
@@ -220,6 +291,29 @@ class CreatePost(BaseModel):
         default=None,
         description="Link card fields that supply or override the page's own (used when there is no image)",
     )
+    repeat: RepeatFields | None = Field(
+        default=None, description="A recurring (rrule) or evergreen (every_days) post: docs/recurring.md"
+    )
+    thread: list[ThreadPart] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=threads.MAX_PARTS,
+        description="The parts after the first (`text`), in order: a thread (docs/threads.md). Each part is checked "
+        "against every network's rules (a problem names `thread[i].text`, i from 0); a network without threads "
+        "refuses it unless thread_mode is comments",
+    )
+    first_comment: FirstComment | None = Field(
+        default=None,
+        description="The account's own reply (Bluesky, Mastodon, X, Threads) or comment (LinkedIn organization "
+        "pages, Facebook, Instagram) under the post, posted right after it (after the thread's last part), exactly "
+        "once; refused where parley cannot post one (a LinkedIn member profile)",
+    )
+    thread_mode: Literal["replies", "comments"] | None = Field(
+        default=None,
+        description="replies (the default): each part replies to the one before, the network's own thread; "
+        "comments: each part is the account's own reply or comment under the first (how LinkedIn, Facebook Pages "
+        "and Instagram take a thread)",
+    )
 
 
 TextOverrides = Annotated[dict[Literal["bluesky", "mastodon", "x"], TextOverride], Field(min_length=1)]
@@ -231,7 +325,7 @@ class EditPost(BaseModel):
         extra="forbid",
         strict=True,
         json_schema_extra={
-            "anyOf": [{"required": [name]} for name in ("text", "overrides", "publish_at", "campaign")],
+            "anyOf": [{"required": [name]} for name in ("text", "overrides", "publish_at", "campaign", "variants")],
             "examples": [
                 {"text": "Spring sale: 25% off everything until Sunday https://example.com/sale"},
                 {"publish_at": "2030-01-16T10:00:00+01:00", "overrides": {"x": {"text": "25% off until Sunday"}}},
@@ -250,13 +344,50 @@ class EditPost(BaseModel):
     )
     time_zone: Zone | Omitted = None
     campaign: Name | Omitted = None
+    scope: Literal["this", "future"] | Omitted = Field(
+        default=None,
+        description='An occurrence of a repeating post: "future" edits the series (this occurrence if it has not '
+        'gone out, and the ones to come); "this" (the default) this occurrence only',
+    )
+    variants: Variants | Omitted = Field(default=None, description='With scope "future": the series\' variants')
 
-    _not_null = field_validator("text", "overrides", "publish_at", "time_zone", "campaign", mode="before")(not_null)
+    _not_null = field_validator(
+        "text", "overrides", "publish_at", "time_zone", "campaign", "scope", "variants", mode="before"
+    )(not_null)
 
     @model_validator(mode="after")
     def something_to_change(self) -> EditPost:
-        if self.text is None and self.publish_at is None and self.campaign is None and not self.overrides:
-            raise ValueError("give at least one of text, overrides, publish_at, campaign")
+        nothing = self.text is None and self.publish_at is None and self.campaign is None and not self.overrides
+        if nothing and self.variants is None:
+            raise ValueError("give at least one of text, overrides, publish_at, campaign, variants")
+        return self
+
+
+class EditSeries(BaseModel):
+    # at least one of text, variants, overrides, campaign; none of them null (leave it out)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ("text", "variants", "overrides", "campaign")],
+            "examples": [
+                {"text": "Tuesday tips: this week, scheduling", "variants": ["Tuesday tips, part two: the queue"]},
+                {"overrides": {"x": {"text": "Tuesday tips on X"}}},
+            ],
+        },
+    )
+
+    text: PostText | Omitted = Field(default=None, description="What the occurrences to come get")
+    variants: Variants | Omitted = Field(default=None, description="Texts rotated per occurrence after `text`")
+    overrides: TextOverrides | Omitted = Field(default=None, description="Per-network texts to set")
+    campaign: Name | Omitted = None
+
+    _not_null = field_validator("text", "variants", "overrides", "campaign", mode="before")(not_null)
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> EditSeries:
+        if self.text is None and self.variants is None and not self.overrides and self.campaign is None:
+            raise ValueError("give at least one of text, variants, overrides, campaign")
         return self
 
 

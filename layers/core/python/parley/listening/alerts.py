@@ -145,6 +145,14 @@ def check(workspace_id: str, now: datetime, arming: Arming) -> list[Alert]:
     return raised
 
 
+def raised_since(workspace_id: str, since: datetime, now: datetime) -> list[dict[str, str]]:
+    """The alerts raised from `since`'s hour to `now`'s, newest first (one Query): what the web app's inbox
+    shows as a banner."""
+    condition = ActivityRecord.hour.between(hour_key(since), hour_key(now))
+    records = ActivityRecord.query(workspace_id, condition, scan_index_forward=False)
+    return [{"kind": kind, "hour": r.hour} for r in records for kind in sorted(r.alerted or ())]
+
+
 def _hour(record: ActivityRecord | None) -> Hour:
     if record is None:
         return Hour()

@@ -128,8 +128,12 @@ class InstagramListener:
         raise SearchUnsupported("Instagram listeners are not supported: its API offers no keyword search")
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
+        """A reply to a comment (`/{comment-id}/replies`), or, when `to` is the account's post itself (a first
+        comment, a thread's part as a comment: docs/threads.md), a comment on it (`/{ig-media-id}/comments`)."""
+        edge = _edge(to)
+
         def create() -> Published:
-            body = self._adapter.graph.post(f"{to.remote_id}/replies", {"message": text}, doing="post the answer")
+            body = self._adapter.graph.post(f"{to.remote_id}/{edge}", {"message": text}, doing="post the answer")
             reply_id = str(body.get("id") or "")
             if not reply_id:
                 raise TransientNetworkError("Instagram answered the answer with something unexpected")
@@ -139,7 +143,7 @@ class InstagramListener:
 
     def _find_answer(self, text: str, to: AnswerTo) -> Published | None:
         body = self._adapter.graph.get(
-            f"{to.remote_id}/replies", {"fields": "id,text,timestamp,username"}, doing="look for the answer"
+            f"{to.remote_id}/{_edge(to)}", {"fields": "id,text,timestamp,username"}, doing="look for the answer"
         )
         wanted, own = comparable_text(text), self._adapter.username()
         for reply in _list(body.get("data")):
@@ -153,6 +157,10 @@ class InstagramListener:
                     already_there=True,
                 )
         return None
+
+
+def _edge(to: AnswerTo) -> str:
+    return "comments" if to.remote_id == to.root_id else "replies"
 
 
 def _int(value: object) -> int:

@@ -116,15 +116,14 @@ class LinkedInListener:
         raise SearchUnsupported("LinkedIn's API offers no search of posts by keyword or hashtag")
 
     def answer(self, key: str, when: datetime, text: str, to: AnswerTo) -> Published:
+        """A nested comment under a comment (`parentComment`), or, when `to` is the post itself (a first
+        comment, a thread's part as a comment: docs/threads.md), a comment on the post."""
         post_urn = to.root_id or to.remote_id
 
         def create() -> Published:
-            body = {
-                "actor": self._adapter.author(),
-                "object": post_urn,
-                "message": {"text": text},
-                "parentComment": to.remote_id,
-            }
+            body: dict[str, Any] = {"actor": self._adapter.author(), "object": post_urn, "message": {"text": text}}
+            if to.remote_id != post_urn:
+                body["parentComment"] = to.remote_id
             created_id, created = self._adapter.post_json(
                 f"/rest/socialActions/{encoded(to.remote_id)}/comments", body, doing="post the answer"
             )

@@ -74,6 +74,7 @@ class Published:
     url: str  # a link a person can open
     acknowledged_at: datetime  # when the network acknowledged it (our clock)
     already_there: bool = False  # found by looking, not created by this call
+    cid: str = ""  # Bluesky: the record's content hash (a reply's strong ref needs it); "" elsewhere
 
 
 class SessionStore(Protocol):

@@ -44,6 +44,9 @@ MAX_BYTES = 3000
 APP_URL = "https://bsky.app"
 IMAGES_EMBED = "app.bsky.embed.images"
 EXTERNAL_EMBED = "app.bsky.embed.external"
+# How deep a conversation is read: a thread of parley's (26 parts, each a level: docs/threads.md) and replies a
+# few levels under its last part (getPostThread takes up to 1000).
+THREAD_DEPTH = 32
 
 # XRPC error names that mean "this access (or refresh) token is no longer good".
 _TOKEN_ERRORS = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired", "AuthMissing"})
@@ -158,6 +161,7 @@ class BlueskyAdapter:
             remote_id=_uri(body, "publish the post"),
             url=post_url(self._handle(), rkey),
             acknowledged_at=acknowledged_at,
+            cid=str(body.get("cid") or ""),
         )
 
     def find(self, request: PublishRequest) -> Published | None:
@@ -174,11 +178,12 @@ class BlueskyAdapter:
             # Its own createdAt (our clock when it was sent) says best when it went out.
             acknowledged_at=created or self._clock.now(),
             already_there=True,
+            cid=str(body.get("cid") or ""),
         )
 
     # -- listening and answering (parley.listening, parley.listening.inbox) ----------------------------------------
 
-    def get_thread(self, uri: str, depth: int = 10) -> dict[str, Any] | None:
+    def get_thread(self, uri: str, depth: int = THREAD_DEPTH) -> dict[str, Any] | None:
         """The post and the replies under it (None when the post is gone)."""
         params = {"uri": uri, "depth": str(depth), "parentHeight": "0"}
         try:
@@ -231,6 +236,7 @@ class BlueskyAdapter:
             remote_id=_uri(body, "post the answer"),
             url=post_url(self._handle(), rkey),
             acknowledged_at=self._clock.now(),
+            cid=str(body.get("cid") or ""),
         )
 
     # -- images and link cards (docs/media.md) -----------------------------------------------------------

@@ -6,7 +6,9 @@ Keys: publish; replies (comments on parley's posts come back to the inbox); ment
 counters (the engagement numbers the metrics keep, by parley's names: likes, reposts, replies, quotes,
 impressions; `impressions` only where the API gives them);
 answers (parley can reply from the inbox); search (listening by keyword); images: "optional", "required" or
-"none".
+"none"; thread: how a thread's later parts go out ("replies": each a reply to the one before, the network's
+own thread; None: the network has no threads, and a thread is refused unless `thread_mode` is "comments");
+comments: the account can comment on its own post (a thread's parts as comments, a first comment).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any, Final
 CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     "bluesky": {
         "publish": True,
+        "thread": "replies",
+        "comments": True,
         "replies": True,
         "mentions": True,
         "counters": ["likes", "reposts", "replies", "quotes"],
@@ -26,6 +30,8 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     },
     "mastodon": {
         "publish": True,
+        "thread": "replies",
+        "comments": True,
         "replies": True,
         "mentions": True,
         "counters": ["likes", "reposts", "replies", "quotes"],
@@ -40,6 +46,8 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     },
     "x": {
         "publish": True,
+        "thread": "replies",
+        "comments": True,
         "replies": True,
         "mentions": True,
         "counters": ["likes", "reposts", "replies", "quotes", "impressions"],
@@ -50,6 +58,8 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
     },
     "linkedin": {
         "publish": True,
+        "thread": None,
+        "comments": True,
         "replies": True,
         "mentions": False,
         "counters": ["likes", "replies"],
@@ -62,10 +72,14 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
             "likes count every reaction; no impressions (only organization share statistics have them,"
             " which parley does not read)",
             "no mentions or keyword search: LinkedIn's API offers neither",
+            "no threads: a thread's later parts go out as the account's own comments (thread_mode comments),"
+            " like a first comment",
         ],
     },
     "facebook": {
         "publish": True,
+        "thread": None,
+        "comments": True,
         "replies": True,
         "mentions": False,
         "counters": ["likes", "replies", "reposts", "impressions"],
@@ -77,10 +91,13 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
             "impressions only where the Page token has read_insights",
             "no mentions (Facebook sends Page mentions by webhook, which parley does not take) and no keyword"
             " search (the Graph API has none)",
+            "no threads: a thread's later parts go out as the Page's own comments (thread_mode comments)",
         ],
     },
     "instagram": {
         "publish": True,
+        "thread": None,
+        "comments": True,
         "replies": True,
         "mentions": False,
         "counters": ["likes", "replies", "impressions"],
@@ -91,10 +108,14 @@ CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
             "every post needs an image (Instagram has no text-only posts)",
             "impressions (views), reach, saves and shares only where insights were granted",
             "no mentions (Instagram reports them only by webhook) and no keyword search",
+            "no threads: a thread's later parts go out as the account's own comments (thread_mode comments),"
+            " like a first comment",
         ],
     },
     "threads": {
         "publish": True,
+        "thread": "replies",
+        "comments": True,
         "replies": True,
         "mentions": True,
         "counters": ["likes", "replies", "reposts", "quotes", "impressions"],
@@ -117,6 +138,8 @@ UNKNOWN: Final[dict[str, Any]] = {
     "answers": False,
     "search": False,
     "images": "none",
+    "thread": None,
+    "comments": False,
     "notes": ["parley does not know this network"],
 }
 

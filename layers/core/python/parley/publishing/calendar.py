@@ -140,7 +140,7 @@ def entry_view(record: DeliveryRecord, zone: ZoneInfo) -> dict[str, Any]:
         "publish_at": _iso(record.publish_at),
         "local_time": local.isoformat(),
         "text": preview(record.text),
-        "url": record.url if record.state == State.PUBLISHED.value else None,
+        "url": record.url if record.state in (State.PUBLISHED.value, State.PARTIAL.value) else None,
         "published_at": _iso(record.published_at) if record.published_at else None,
     }
 
@@ -220,10 +220,12 @@ def page(
         advance(state_name)
     taken: list[DeliveryRecord] = []
     last: dict[str, DeliveryRecord] = {}
-    while heads and len(taken) < limit:
+    while heads:
         _, _, state_name, record = heapq.heappop(heads)
         taken.append(record)
         last[state_name] = record
+        if len(taken) == limit:
+            break  # not read past: a stream's end is only ever its last Query's (not the `limit` it was read with)
         advance(state_name)
     held = {head[2] for head in heads}  # read but not taken: their streams go on from their last taken
     after: dict[str, Any] = {s.value: 0 for s in STREAMS if positions.get(s.value) == 0}

@@ -78,14 +78,14 @@ def event(record: DeliveryRecord) -> Event:
     item.add("status", STATUS.get(record.state, "CONFIRMED"))
     item.add("transp", "TRANSPARENT")  # a post does not make anyone busy
     item.add("categories", [network, record.state])
-    if record.url and record.state == State.PUBLISHED.value:
+    if record.url and record.state in (State.PUBLISHED.value, State.PARTIAL.value):
         item.add("url", record.url)
     return item
 
 
 def _description(record: DeliveryRecord, network: str) -> str:
     lines = [record.text, "", f"State: {record.state}", f"In parley: {_post_url(record.post_id)}"]
-    if record.url and record.state == State.PUBLISHED.value:
+    if record.url and record.state in (State.PUBLISHED.value, State.PARTIAL.value):
         lines.append(f"On {network}: {record.url}")
     if record.failure_reason:
         lines.append(f"Why it failed: {record.failure_reason}")

@@ -11,7 +11,7 @@ from parley.connect.channels import get_channel, text_limits
 from parley.links import short_links
 from parley.media import link_cards, post_media
 from parley.networks.registry import check_text as network_check_text
-from parley.publishing import quotas
+from parley.publishing import quotas, threads
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.shared.timeparse import parse_publish_at
 from parley.store import ChannelRecord
@@ -107,6 +107,8 @@ def problems(
         check_text(draft.text, channels, draft.overrides)
     except ValidationFailed as exc:
         found.problems += exc.problems
+    found.problems += threads.problems(draft, channels)  # each part of a thread, on each network
+    found.problems += threads.comment_problems(draft, channels)
     found.problems += time_problems or []
     if publish_at is not None:
         found.problems += quotas.check(workspace_id, channels, publish_at, post_id, draft.delivery_times)

@@ -31,9 +31,10 @@ class State(StrEnum):
     PUBLISHED = "published"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PARTIAL = "partial"  # a thread of which some parts are out and the rest never will be (docs/threads.md)
 
 
-FINAL = frozenset({State.PUBLISHED, State.FAILED, State.CANCELLED})
+FINAL = frozenset({State.PUBLISHED, State.FAILED, State.CANCELLED, State.PARTIAL})
 EDITABLE = frozenset({State.SCHEDULED, State.HELD, State.PENDING_APPROVAL, State.DRAFT})
 # What has not gone out and has no attempt under way: what a hold or a cancel acts on. A retry waiting
 # for its next attempt is one (its schedule is named by its attempt: scheduling.arming.schedule_name);
@@ -69,6 +70,9 @@ TRANSITIONS: frozenset[tuple[State, State]] = frozenset(
         (State.PENDING_APPROVAL, State.DRAFT),  # rejected: back to its writer
         (State.PENDING_APPROVAL, State.CANCELLED),  # cancelled, or its time came first (missed_approval)
         (State.SCHEDULED, State.PENDING_APPROVAL),  # a contributor edited an approved post
+        # threads (docs/threads.md): a part failed for good, or a cancel came, after the first part was out
+        (State.PUBLISHING, State.PARTIAL),
+        (State.RETRYING, State.PARTIAL),
     }
 )
 
@@ -226,6 +230,57 @@ def mark_failed(record: DeliveryRecord, *, reason: str, by: str) -> DeliveryReco
             DeliveryRecord.lease_token.remove(),
         ],
     )
+
+
+def note_part(record: DeliveryRecord, part: dict[str, Any]) -> DeliveryRecord:
+    """A thread's part is out: add it to `parts_out`, by the lease holder only (LostRace: the lease is gone,
+    and whoever took over looks for this part before posting it)."""
+    entry = DeliveryRecord.parts_out.append([part])  # type: ignore[list-item]
+    actions = [
+        DeliveryRecord.parts_out.set(entry if record.parts_out else [part]),  # type: ignore[list-item]
+        DeliveryRecord.updated_at.set(clock.now()),
+    ]
+    try:
+        record.update(actions=actions, condition=_holding(record))  # type: ignore[arg-type]
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            raise LostRace(f"delivery {record.post_id}.{record.channel_id}: its lease is gone") from exc
+        raise
+    return record
+
+
+def request_stop(record: DeliveryRecord, *, by: str) -> DeliveryRecord:
+    """A cancel while a thread goes out: it stops before its next part (parley.publishing.thread_steps)."""
+    try:
+        record.update(
+            actions=[DeliveryRecord.stop_requested_by.set(by)],  # type: ignore[list-item]
+            condition=DeliveryRecord.state == State.PUBLISHING.value,
+        )
+    except UpdateError as exc:
+        if _is_condition_failure(exc):
+            raise LostRace(f"delivery {record.post_id}.{record.channel_id} is no longer publishing") from exc
+        raise
+    return record
+
+
+def mark_partial(record: DeliveryRecord, *, reason: str, by: str) -> DeliveryRecord:
+    """A thread that will not go out whole: the parts out stay recorded, the first is the delivery's post."""
+    retrying = (DeliveryRecord.state == State.RETRYING.value) & (DeliveryRecord.due_at == record.due_at)
+    condition = _holding(record) if record.state == State.PUBLISHING.value else retrying
+    parts = [p.as_dict() if hasattr(p, "as_dict") else dict(p) for p in record.parts_out or []]
+    first = next((p for p in parts if int(p["index"]) == 0), None)
+    actions: list[object] = [
+        DeliveryRecord.failure_reason.set(reason),
+        DeliveryRecord.lease_until.remove(),
+        DeliveryRecord.lease_token.remove(),
+    ]
+    if first is not None:  # the delivery's post is out: its id, URL and time (so it is watched, and shown)
+        actions += [DeliveryRecord.remote_id.set(str(first["remote_id"])), DeliveryRecord.url.set(str(first["url"]))]
+        if first.get("at") and record.publish_at is not None:
+            published_at = datetime.fromisoformat(str(first["at"]))
+            lag_ms = int((published_at - record.publish_at).total_seconds() * 1000)
+            actions += [DeliveryRecord.published_at.set(published_at), DeliveryRecord.lag_ms.set(lag_ms)]
+    return _transition(record, State.PARTIAL, condition, by, actions)
 
 
 def cancel(record: DeliveryRecord, *, by: str) -> DeliveryRecord:

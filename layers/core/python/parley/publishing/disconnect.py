@@ -88,4 +88,14 @@ def disconnect(principal: Principal, arming: Arming, channel_id: str, *, cancel_
     watches.forget_channel(principal.workspace_id, channel_id)
     credentials.delete_credential(channel.credential_parameter)  # and its login session
     channel.delete()
+    _series_go_on(principal, arming, cancelled + failed)
     return {"id": channel_id, "disconnected": True, "cancelled_posts": cancelled, "failed_posts": failed}
+
+
+def _series_go_on(principal: Principal, arming: Arming, post_ids: list[str]) -> None:
+    """Occurrences of repeating posts that ended here move their series on, once the channel is gone: the next
+    occurrence cannot be queued on it, so the series stops, saying why (docs/recurring.md)."""
+    from parley.publishing import series
+
+    for post_id in dict.fromkeys(post_ids):
+        series.occurrence_ended(principal.workspace_id, post_id, arming)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from parley.connect.channels import get_channel
 from parley.links import short_links
 from parley.media import post_media
-from parley.publishing import approval, checks, deliveries, holds
+from parley.publishing import approval, checks, deliveries, holds, threads
 from parley.publishing.deliveries import Move, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids
@@ -72,6 +72,7 @@ def create_draft(principal: Principal, draft: PostDraft) -> tuple[PostRecord, li
         )
         for c in channels
     ]
+    threads.attach(post, records, draft)  # checked when it is scheduled, as the rest
     with store_transaction() as transaction:
         transaction.save(post, condition=PostRecord.post_id.does_not_exist())
         for record in records:
@@ -151,6 +152,7 @@ def schedule(
         media_overrides={n: list(m) for n, m in post.media_overrides.as_dict().items()} if post.media_overrides else {},
         link_card=post.link_card.as_dict() if post.link_card and not post.link_card_missing else None,
         delivery_times=delivery_times or {},  # each channel's quota is checked at its own slot
+        **threads.of_post(post),
     )
     checked = checks.check(ws, draft, clock.now(), post_id=post_id)
     waits = not approval.may_publish(principal)

@@ -27,6 +27,9 @@ def draft_of(body: dict[str, Any]) -> posts.PostDraft:
         media=list(body.get("media") or []),
         media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
         link_card=body.get("link_card"),
+        thread=[part["text"] for part in body.get("thread") or []],
+        thread_mode=body.get("thread_mode"),
+        first_comment=(body.get("first_comment") or {}).get("text"),
     )
 
 

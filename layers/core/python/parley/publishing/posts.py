@@ -10,7 +10,7 @@ from typing import Any, Literal
 from parley.connect.channels import get_channel
 from parley.links import short_links
 from parley.media import link_cards, post_media
-from parley.publishing import approval, checks, deliveries, drafts, holds, quotas
+from parley.publishing import approval, checks, deliveries, drafts, holds, quotas, threads
 from parley.publishing.deliveries import EDITABLE, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock, ids, timeparse
@@ -43,6 +43,11 @@ class PostDraft:
     status: str | None = None  # "draft": stored, not queued, even with a time
     post_id: str | None = None  # given by the queue (parley.publishing.queue_posts): its slots are claimed for it
     delivery_times: dict[str, datetime] = field(default_factory=dict)  # channel -> its own slot (else publish_at)
+    series_id: str | None = None  # an occurrence of a repeating post (parley.publishing.series)
+    occurrence: int | None = None
+    thread: list[str] = field(default_factory=list)  # the parts after the first (parley.publishing.threads)
+    thread_mode: str | None = None  # "replies" (the default) | "comments"
+    first_comment: str | None = None  # the account's own reply/comment right after the post
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     post = new_post_record(
         principal, post_id, draft, publish_at=publish_at, key=key, now=now, link_card=card, link_card_missing=missing
     )
+    post.series_id, post.occurrence = draft.series_id, draft.occurrence
     waits = not approval.may_publish(principal)  # a contributor's post waits for an editor (docs/approval.md)
     post.history = [approval.entry("submitted" if waits else "scheduled", principal.member_id)]  # type: ignore[list-item]
     held = holds.is_held(principal.workspace_id)  # queued while the workspace is held: held too
@@ -104,6 +110,7 @@ def create_post(principal: Principal, arming: Arming, draft: PostDraft) -> dict[
     for record in records:
         record.media_ids = (attached.ids_for(record.network) if attached else []) or None  # type: ignore[assignment]
         record.link_card = card if not record.media_ids else None  # an image wins over a card
+    threads.attach(post, records, draft)
     if attached is not None:
         post_media.mark_in_use(attached, records)  # before anything can publish them
     for record in (r for r in records if r.state in approval.ARMED):
@@ -290,6 +297,9 @@ def cancel_post(principal: Principal, arming: Arming, post_id: str) -> dict[str,
     approval.may_cancel(principal, records)
     outcome = Outcome(post={})
     for record in records:
+        if threads.cancel_started(record, arming, by=principal.member_id):  # stops before its next part
+            outcome.changed.append(record.channel_id)
+            continue
         try:
             deliveries.cancel(record, by=principal.member_id)
             post_media.delivery_ended(record)
@@ -427,6 +437,8 @@ def delivery_view(record: DeliveryRecord) -> dict[str, Any]:
         "remote_id": record.remote_id,
         "last_error": record.last_error,
         "failure_reason": record.failure_reason,
+        "parts": threads.view(record),  # a thread's parts, each with its state and, once out, its URL
+        "first_comment": threads.comment_view(record),
     }
 
 
@@ -449,4 +461,8 @@ def post_view(post: PostRecord, records: list[DeliveryRecord]) -> dict[str, Any]
         "link_card": post.link_card.as_dict() if post.link_card else None,
         "link_card_missing": post.link_card_missing,  # a link and no card: why, and what to do
         "history": [dict(e.as_dict() if hasattr(e, "as_dict") else e) for e in post.history or []],
+        "series": {"id": post.series_id, "occurrence": int(post.occurrence or 0)} if post.series_id else None,
+        "thread": [{"text": str(t)} for t in post.thread or []],
+        "thread_mode": post.thread_mode,
+        "first_comment": {"text": post.first_comment} if post.first_comment else None,
     }

@@ -28,7 +28,7 @@ from parley.networks.base import (
     PublishRequest,
     TransientNetworkError,
 )
-from parley.publishing import approval, deliveries, webhook_events
+from parley.publishing import approval, deliveries, thread_steps, threads, webhook_events
 from parley.publishing.deliveries import FINAL, MISSED_APPROVAL, State
 from parley.scheduling import Arming, PublishMessage
 from parley.shared import clock
@@ -88,6 +88,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
         return Outcome("missing", "no such delivery (its post was never written)")
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
         webhook_events.delivery_ended(record)  # a repeat after a crash: its webhooks may not have been told
+        _next_occurrence(record, arming)  # ... nor its series moved on
         return Outcome(record.state, "nothing to do")
     waits = record.state == State.PENDING_APPROVAL.value
     if (waits or record.state in (State.SCHEDULED.value, State.RETRYING.value)) and record.due_at != message.due_at:
@@ -104,6 +105,7 @@ def handle_due(message: PublishMessage, arming: Arming, by: str = "publish") -> 
     if waits:  # its time came while it waited for approval: cancelled, unless an approval lands first
         clock.get_clock().sleep(max(wait, 0))
         if approval.miss(record, due_at=message.due_at, by=by):
+            _next_occurrence(deliveries.get(message.key) or record, arming)  # a series goes on without it
             return Outcome(State.CANCELLED.value, MISSED_APPROVAL)
         return handle_due(message, arming, by)  # approved meanwhile: read it again and publish it
     ready = _prepared(record)  # while the message waits for its second, not after it
@@ -173,7 +175,19 @@ def attempt(
         if adapter is None:
             reason = channel.status_reason or "the network refused its credentials"
             return _fail(record, f"the channel needs to be reconnected ({reason})", by, Failure.CREDENTIALS)
-        published = adapter.find(request) if look_only else adapter.publish(request)
+        if threads.has_steps(record):  # part by part, each once (parley.publishing.thread_steps)
+            published = thread_steps.first_part(record, adapter, request, look_only=look_only)
+            if published is not None:
+                thread_steps.rest(record, adapter, published, look_only=look_only)
+        else:
+            published = adapter.find(request) if look_only else adapter.publish(request)
+    except LostRace:
+        logger.warning("lease lost while the thread went out; the taker resumes it")
+        return Outcome("lost", "lease expired during the thread")
+    except thread_steps.Stopped as stop:
+        return _fail(record, f"cancelled while the thread went out (by {stop.by})", by, Failure.CANCELLED)
+    except thread_steps.NotFound as exc:
+        return _fail(record, f"gave up after {int(record.attempt) - 1} attempts: {exc}", by, Failure.GAVE_UP)
     except ChannelRecord.DoesNotExist:
         return _fail(record, "the channel was disconnected", by, Failure.CHANNEL_GONE)
     except TransientNetworkError as exc:
@@ -219,6 +233,7 @@ def attempt(
     metrics.add_metric(name="Published", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="PublishLag", unit=MetricUnit.Milliseconds, value=lag_ms)
     logger.info("published", extra={"url": published.url, "lag_ms": round(lag_ms), "found": published.already_there})
+    _next_occurrence(record, arming)  # last: the post is out and told whatever happens here
     return Outcome(State.PUBLISHED.value, published.url)
 
 
@@ -235,6 +250,23 @@ def _start_watching(record: DeliveryRecord) -> None:
     except Exception:
         logger.exception("could not start watching the published delivery")
         metrics.add_metric(name="WatchFailed", unit=MetricUnit.Count, value=1)
+
+
+def _next_occurrence(record: DeliveryRecord, arming: Arming) -> None:
+    """An occurrence of a repeating post ended: the next one is made and armed (parley.publishing.series), last,
+    after everything else the end does. A failure here (a refusal stops the series instead: never one of these)
+    is logged, counted and raised: the delivery's end stands, and the message comes back, whose repeat finds the
+    delivery ended and tries again (so does the reconciler's settling)."""
+    from parley.publishing import series
+
+    if record.state not in FINAL or series.of_post(record.post_id) is None:
+        return
+    try:
+        series.occurrence_ended(record.workspace_id, record.post_id, arming)
+    except Exception:
+        logger.exception("could not make the series' next occurrence; the message comes back")
+        metrics.add_metric(name="SeriesNextFailed", unit=MetricUnit.Count, value=1)
+        raise
 
 
 def _media_done(record: DeliveryRecord) -> None:
@@ -278,9 +310,12 @@ class Failure(StrEnum):
     CREDENTIALS = "credentials"  # the channel must be reconnected
     GAVE_UP = "gave_up"  # transient errors until the attempts ran out
     CHANNEL_GONE = "channel_gone"
+    CANCELLED = "cancelled"  # a thread's cancel came after its first part was out (it ends partial)
 
 
 def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Outcome:
+    if record.parts_out:  # a thread with parts out: never `failed` (they are on the network)
+        return _partial(record, reason, by)
     try:
         record = deliveries.mark_failed(record, reason=reason, by=by)
     except LostRace:
@@ -297,7 +332,27 @@ def _fail(record: DeliveryRecord, reason: str, by: str, failure: Failure) -> Out
     ):
         pass
     logger.error("publish failed", extra={"reason": reason})
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())  # last, as after a publish
     return Outcome(State.FAILED.value, reason)
+
+
+def _partial(record: DeliveryRecord, reason: str, by: str) -> Outcome:
+    """A thread that will not go out whole: `partial`, with the parts out and why the next did not."""
+    try:
+        record = deliveries.mark_partial(record, reason=threads.partial_reason(record, reason), by=by)
+    except LostRace:
+        return Outcome("lost", "someone else settled it")
+    webhook_events.delivery_ended(record)
+    _media_done(record)
+    _start_watching(record)  # its first part is out: replies to it reach the inbox
+    metrics.add_metric(name="PublishPartial", unit=MetricUnit.Count, value=1)
+    logger.error("thread ended partial", extra={"reason": record.failure_reason})
+    from parley.scheduling.wiring import arming
+
+    _next_occurrence(record, arming())  # a series goes on after a partial thread, as after a failure
+    return Outcome(State.PARTIAL.value, str(record.failure_reason))
 
 
 def settle(key: DeliveryKey, arming: Arming) -> Outcome:
@@ -308,6 +363,7 @@ def settle(key: DeliveryKey, arming: Arming) -> Outcome:
         return Outcome("missing", "no such delivery")
     now = clock.now()
     if record.state in FINAL or record.state in (State.HELD.value, State.DRAFT.value):
+        _next_occurrence(record, arming)  # a crash between the end and the series' next occurrence
         return Outcome(record.state, "already settled")
     if record.state in (State.SCHEDULED.value, State.RETRYING.value, State.PENDING_APPROVAL.value):
         arming.arm(PublishMessage(key, record.due_at), attempt=int(record.attempt or 0))

@@ -48,7 +48,7 @@ def create_queued(principal: Principal, arming: Arming, draft: posts.PostDraft) 
     _check_channel_ids(draft.channel_ids)
     for channel_id in draft.channel_ids:
         get_channel(ws, channel_id)  # 404 before anything is taken
-    post_id = "p_" + ids.new_id()
+    post_id = draft.post_id or "p_" + ids.new_id()  # given: an evergreen post's first round (publishing.series)
     taken = queue.claim_next_slots(ws, draft.channel_ids, post_id, not_before=clock.now())
     timed = replace(
         draft, publish_at=queue.iso(min(taken.values())), time_zone=None, post_id=post_id, delivery_times=taken

@@ -75,13 +75,18 @@ def _channel(
     counted = counts.count(
         channel.network, short_links.preview(channel.network, text), mastodon_limits=text_limits(channel)
     )
-    return {
+    found = {
         "channel_id": channel_id,
         "network": channel.network,
         "ok": not problems,
         "problems": [_problem(p) for p in problems],
         "counts": counted.to_dict(),
     }
+    if draft.thread:  # each later part's counts, by this network's rule (docs/threads.md)
+        limits = text_limits(channel)
+        counted_parts = [counts.count(channel.network, t, mastodon_limits=limits) for t in draft.thread]
+        found["thread_counts"] = [c.to_dict() for c in counted_parts]
+    return found
 
 
 def _problem(problem: FieldProblem) -> dict[str, str]:

@@ -19,6 +19,16 @@ def delivery_ended(record: DeliveryRecord) -> None:
         published_at = record.published_at.isoformat() if record.published_at else None
         data = common | {"url": record.url, "remote_id": record.remote_id, "published_at": published_at}
         emit(key.workspace_id, EventType.POST_PUBLISHED, key.id, data)
+    elif record.state == State.PARTIAL.value:
+        parts = [
+            {"index": int(p["index"]), "url": p["url"], "remote_id": p["remote_id"]} for p in record.parts_out or []
+        ]
+        emit(
+            key.workspace_id,
+            EventType.DELIVERY_PARTIAL,
+            key.id,
+            common | {"reason": record.failure_reason, "parts": parts},
+        )
     elif record.state == State.FAILED.value:
         emit(key.workspace_id, EventType.DELIVERY_FAILED, key.id, common | {"reason": record.failure_reason})
         _post_failed(record)
@@ -30,7 +40,8 @@ def delivery_ended(record: DeliveryRecord) -> None:
 
 def _post_failed(record: DeliveryRecord) -> None:
     siblings = list(DeliveryRecord.query(record.post_id, consistent_read=True))
-    if not all(d.state in FINAL for d in siblings) or any(d.state == State.PUBLISHED.value for d in siblings):
+    out = (State.PUBLISHED.value, State.PARTIAL.value)  # a partial thread's first parts went out
+    if not all(d.state in FINAL for d in siblings) or any(d.state in out for d in siblings):
         return
     failed = [
         {"channel_id": d.channel_id, "network": d.network, "reason": d.failure_reason or d.state} for d in siblings

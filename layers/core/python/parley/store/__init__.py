@@ -22,6 +22,7 @@ from parley.store.models import (
     bind,
     create_tables,
 )
+from parley.store.series_models import SeriesRecord
 from parley.store.session_models import SessionRecord
 from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
@@ -54,6 +55,7 @@ __all__ = [
     "PostRecord",
     "PutError",
     "QueueRecord",
+    "SeriesRecord",
     "SessionRecord",
     "SnapshotRecord",
     "TokenRecord",

@@ -26,6 +26,7 @@ from parley.shared.config import Settings, get_settings
 from parley.shared.names import Table, physical_name
 from parley.store.campaign_models import CampaignRecord
 from parley.store.feed_models import FeedRecord
+from parley.store.series_models import SeriesRecord
 from parley.store.session_models import SessionRecord
 from parley.store.slot_models import QueueRecord
 from parley.store.webhook_models import WebhookDeliveryRecord, WebhookRecord
@@ -159,6 +160,11 @@ class PostRecord(Model):
     link_card: MapAttribute[str, Any] = MapAttribute(null=True)  # {url, title, description, thumbnail_url}
     link_card_missing = UnicodeAttribute(null=True)  # a link and no card: why (parley.media.link_cards)
     history = ListAttribute(of=MapAttribute, null=True)  # who drafted, submitted, approved...: [{at, by, action}]
+    series_id = UnicodeAttribute(null=True)  # an occurrence of a repeating post (parley.store.series_models)
+    occurrence = NumberAttribute(null=True)  # which one, from 1
+    thread = ListAttribute(of=UnicodeAttribute, null=True)  # the parts after the first (docs/threads.md)
+    thread_mode = UnicodeAttribute(null=True)  # "replies" | "comments"
+    first_comment = UnicodeAttribute(null=True)  # its text (docs/threads.md)
 
     by_publish_at = PublishAtIndex()
 
@@ -211,6 +217,13 @@ class DeliveryRecord(Model):
     # Queued since clicks are also added up per delivery (parley.links.clicks, keys.click_tally_key): absent on
     # older deliveries, whose summary rows are read from their links and snapshots instead.
     tallied = BooleanAttribute(null=True)
+    # A thread (parley.publishing.threads): its later parts, how they go out, and the parts out so far
+    # ([{index, remote_id, cid, url}], written under the lease after each part: parley.publishing.thread_steps).
+    thread = ListAttribute(of=UnicodeAttribute, null=True)
+    thread_mode = UnicodeAttribute(null=True)
+    parts_out = ListAttribute(of=MapAttribute, null=True)
+    stop_requested_by = UnicodeAttribute(null=True)  # a cancel came while the thread went out: who
+    first_comment = UnicodeAttribute(null=True)  # the account's own reply/comment to the post, right after it
 
     by_state = DeliveryStateIndex()
 
@@ -469,6 +482,7 @@ def bind(settings: Settings | None = None) -> None:
         model._connection = None  # PynamoDB caches the connection with the old name
     FeedRecord.Meta.table_name, FeedRecord._connection = settings.tables[Table.TOKENS], None  # shares the table
     SessionRecord.Meta.table_name, SessionRecord._connection = settings.tables[Table.TOKENS], None  # so do these
+    SeriesRecord.Meta.table_name, SeriesRecord._connection = settings.tables[Table.POSTS], None  # shares the table
 
 
 def create_tables(settings: Settings | None = None) -> None:

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     POST_PUBLISHED = "post.published"  # one delivery went out: per channel, with its URL
     POST_FAILED = "post.failed"  # every delivery of a post ended and none went out
     DELIVERY_FAILED = "delivery.failed"  # one delivery failed for good, with the reason
+    DELIVERY_PARTIAL = "delivery.partial"  # a thread ended with only some parts out: which, and why
     INBOX_ITEM = "inbox.item"  # a reply or a mention reached the inbox
     ALERT_SPIKE = "alert.spike"  # listening saw a spike (mentions, or the negative share)
     CHANNEL_NEEDS_REAUTH = "channel.needs_reauth"  # a channel's network refused its credentials
@@ -35,6 +36,7 @@ EVENT_DESCRIPTIONS = {
     EventType.POST_PUBLISHED: "a delivery went out on one channel (its URL and network id)",
     EventType.POST_FAILED: "every delivery of a post ended and none went out",
     EventType.DELIVERY_FAILED: "a delivery failed for good (the reason)",
+    EventType.DELIVERY_PARTIAL: "a thread ended with only some of its parts out (their URLs, and why)",
     EventType.INBOX_ITEM: "a reply or a mention reached the inbox",
     EventType.ALERT_SPIKE: "listening saw a spike of mentions or of negative replies",
     EventType.CHANNEL_NEEDS_REAUTH: "a channel must be connected again",
