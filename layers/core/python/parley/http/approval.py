@@ -9,9 +9,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from parley.http.fields import PathId
-from parley.http.posts import draft_of
 from parley.http.schemas import ApprovalSetting, CreatePost, RejectPost
-from parley.publishing import approval, posts, series, validation
+from parley.publishing import approval, post_requests, posts, series, validation
 from parley.scheduling.wiring import arming as _arming
 from parley.team import members
 
@@ -25,7 +24,7 @@ def _caller() -> members.Principal:
 
 @router.post("/posts/validate", summary="What queueing this post would refuse, per channel, and its text's counts")
 def validate_post(body: CreatePost) -> dict[str, Any]:
-    draft = draft_of(body.model_dump())
+    draft = post_requests.draft_of(body.model_dump())
     answer = validation.validate(_caller(), draft)
     if body.repeat is not None:  # a recurring or evergreen post's rules too (docs/recurring.md)
         answer = series.validated(_caller(), answer, draft, body.repeat.model_dump(exclude_none=True))

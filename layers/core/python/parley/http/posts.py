@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from parley.http.fields import Cursor, Limit, PathId, QueryTime
 from parley.http.schemas import CreatePost, EditPost
-from parley.publishing import posts, queue_posts, series, series_edits
+from parley.publishing import post_requests, posts, queue_posts, series, series_edits
 from parley.publishing.deliveries import State
 from parley.scheduling.wiring import arming as _arming
 from parley.shared import aws
@@ -33,23 +33,7 @@ def _caller() -> members.Principal:
     return principal
 
 
-def draft_of(body: dict[str, Any]) -> posts.PostDraft:
-    """A POST /posts body (also POST /posts/validate's) as the core takes it."""
-    return posts.PostDraft(
-        text=body["text"],
-        channel_ids=body["channels"],
-        publish_at=body.get("publish_at"),
-        status=body.get("status"),
-        time_zone=body.get("time_zone"),
-        campaign=body.get("campaign"),
-        overrides={n: o["text"] for n, o in (body.get("overrides") or {}).items() if o.get("text") is not None},
-        media=list(body.get("media") or []),
-        media_overrides={n: o["media"] for n, o in (body.get("overrides") or {}).items() if o.get("media") is not None},
-        link_card=body.get("link_card"),
-        thread=[part["text"] for part in body.get("thread") or []],
-        thread_mode=body.get("thread_mode"),
-        first_comment=(body.get("first_comment") or {}).get("text"),
-    )
+draft_of = post_requests.draft_of  # kept here too: the API's other routes read a body the same way
 
 
 def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
@@ -57,12 +41,7 @@ def _idempotent_create(request: dict[str, Any]) -> dict[str, Any]:
     draft = draft_of(request["body"])
     if request["body"].get("repeat"):  # a recurring or evergreen post (docs/recurring.md)
         return series.create(principal, _arming(), draft, series.repeat_of(request["body"]["repeat"], draft))
-    if draft.publish_at == queue_posts.NEXT_SLOT:
-        if draft.status == "draft":
-            reason = "next_slot takes a slot now; a draft gets one when added to the queue (POST /posts/{id}/queue)"
-            raise ValidationFailed(FieldProblem("publish_at", reason))
-        return queue_posts.create_queued(principal, _arming(), draft)
-    return posts.create_post(principal, _arming(), draft)
+    return post_requests.create(principal, _arming(), draft)
 
 
 IDEMPOTENCY = IdempotencyConfig(

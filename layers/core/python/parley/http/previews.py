@@ -7,9 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from parley.http.posts import draft_of
 from parley.http.schemas import CreatePost
-from parley.publishing import previews
+from parley.publishing import post_requests, previews
 from parley.team import members
 
 router = Router()
@@ -26,4 +25,4 @@ def _caller() -> members.Principal:
     "link card), with its counts and refusals",
 )
 def preview_post(body: CreatePost) -> dict[str, Any]:
-    return previews.preview(_caller(), draft_of(body.model_dump()))
+    return previews.preview(_caller(), post_requests.draft_of(body.model_dump()))

@@ -12,17 +12,17 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from parley.shared.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from parley.web import calendar_page, inbox_page, requests, sign_in
+from parley.web import calendar_page, compose_page, inbox_page, requests, sign_in
 from parley.web.render import HTML, page, redirect
 from parley.web.security import SESSION_COOKIE, cleared, with_security_headers
 
 app = APIGatewayRestResolver()  # no request validation: forms and query strings, checked where they are read
 app.include_router(sign_in.router)
 app.include_router(calendar_page.router)
+app.include_router(compose_page.router)
 app.include_router(inbox_page.router)
 
 PAGES_TO_COME = {
-    "/app/compose": "Compose",
     "/app/reports": "Reports",
     "/app/settings": "Settings",
 }

@@ -19,7 +19,7 @@ from parley.publishing.deliveries import State
 from parley.shared import clock
 from parley.shared.errors import FieldProblem, ValidationFailed
 from parley.team.members import Principal
-from parley.web import requests
+from parley.web import flash, requests
 from parley.web.render import page
 
 router = Router()
@@ -35,8 +35,10 @@ MAX_PAGES = 20  # 20 pages of 500: a month of 10,000 deliveries; past that the p
 @router.get(PATH)
 def calendar_page() -> Response[str]:
     session = requests.session(router.current_event)
-    wanted = parse(dict(router.current_event.query_string_parameters or {}))
-    return page("calendar.html", session=session, here=PATH, **build(session.principal, wanted))
+    params = dict(router.current_event.query_string_parameters or {})
+    wanted = parse(params)
+    shown = build(session.principal, wanted)
+    return page("calendar.html", session=session, here=PATH, flash=flash.message(params), **shown)
 
 
 @dataclass(frozen=True)

@@ -20,15 +20,20 @@ def cookies(event: BaseProxyEvent) -> dict[str, str]:
     return cookies_of(dict(event.headers or {}), event.get("multiValueHeaders"))
 
 
-def form(event: BaseProxyEvent) -> dict[str, str]:
-    """A urlencoded body's fields (a body that is not UTF-8: none)."""
-    body = event.body or ""
+def body(event: BaseProxyEvent) -> str:
+    """The request's body as text (a body that is not UTF-8: empty), for a form with repeated fields."""
+    text = event.body or ""
     if event.is_base64_encoded:
         try:
-            body = base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(text, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeError):
-            return {}
-    return form_of(body)
+            return ""
+    return text
+
+
+def form(event: BaseProxyEvent) -> dict[str, str]:
+    """A urlencoded body's fields, the first value of each (a body that is not UTF-8: none)."""
+    return form_of(body(event))
 
 
 def session(event: BaseProxyEvent) -> sessions.WebSession:
