@@ -1,7 +1,9 @@
-"""Where moto is slow for what parley asks of it, a faster way to the same answer.
+"""Where moto is slow for what parley asks of it, a faster way to the same answer; and where its server is
+less atomic than DynamoDB, one request at a time.
 
 The local runtime (and the tests' endpoint) install these once per process; each is checked against moto's
-own outcome in tests/unit (test_local_moto_*.py). They change how fast moto answers, never what it answers.
+own outcome in tests/unit (test_local_moto_*.py). The speed-ups change how fast moto answers, never what it
+answers.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import threading
 from typing import Any
 
 _projection_installed = False
@@ -177,6 +180,32 @@ def install_plain_value_sort() -> None:
     _sort_installed = True
 
 
+_atomic_installed = False
+# One DynamoDB request at a time (reentrant: a handler may call another).
+DYNAMODB_LOCK = threading.RLock()
+
+
+def install_one_request_at_a_time() -> None:
+    """DynamoDB makes each request atomic: a transaction's conditions and writes, an update's read and write.
+    moto's server answers requests on many threads at once with nothing between them, so a transaction that
+    fails and rolls back can put back an item another request wrote meanwhile (seen: two racing schedules of
+    one draft left the post without its time). This runs moto's DynamoDB requests one at a time; they hold
+    the GIL anyway, so little is lost. Idempotent."""
+    global _atomic_installed
+    from moto.dynamodb.responses import DynamoHandler
+
+    if _atomic_installed:
+        return
+    call_action = DynamoHandler.call_action
+
+    def one_at_a_time(self: DynamoHandler) -> Any:
+        with DYNAMODB_LOCK:
+            return call_action(self)
+
+    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
+    _atomic_installed = True
+
+
 _direct_reads_installed = False
 # DynamoDB's reads: their results are items already in DynamoDB's JSON ({"S": ...}), which moto's serializer
 # walks value by value against the service model (half of moto's time in a month of the calendar).
@@ -219,7 +248,8 @@ def install_direct_json_reads() -> None:
 
 
 def install_all() -> None:
-    """Every speed-up above: the local runtime's endpoint and the tests' install the same."""
+    """Everything above: the local runtime's endpoint and the tests' install the same."""
+    install_one_request_at_a_time()
     install_single_pass_projection()
     install_item_level_transactions()
     install_uncopied_read_results()

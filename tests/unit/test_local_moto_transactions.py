@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from infra.local.moto_speedups import install_item_level_transactions
+from infra.local.moto_speedups import DYNAMODB_LOCK, install_item_level_transactions, install_one_request_at_a_time
 
 
 @pytest.fixture
@@ -111,3 +111,22 @@ def test_a_transaction_that_holds_applies_whole(dynamodb: Any) -> None:
         {**key("a"), "n": {"N": "2"}},
         {**key("new"), "v": {"S": "made"}},
     ]
+
+
+def test_a_transaction_runs_alone_so_no_other_request_lands_between_its_check_and_its_rollback(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moto.dynamodb.models as dynamodb_models
+
+    install_one_request_at_a_time()
+    held: list[bool] = []
+    transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def watched(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        held.append(DYNAMODB_LOCK._is_owned())  # type: ignore[attr-defined]  # RLock's own check
+        transact(self, transact_items)
+
+    monkeypatch.setattr(dynamodb_models.DynamoDBBackend, "transact_write_items", watched)
+    dynamodb.transact_write_items(TransactItems=CHANGES)
+    assert held == [True]  # any other DynamoDB request waits for the lock: it cannot land in between
+    assert not DYNAMODB_LOCK._is_owned()  # type: ignore[attr-defined]
