@@ -32,7 +32,26 @@ SEMANTIC: list[tuple[str, dict[str, str]]] = [
     (r"PUT /(channels/\{channel_id\}/slots|channel-groups/\{name\})", {"times": ""}),
     # publish_at must be in the future (the clock) and exist in its zone (DST gaps); texts and media are
     # judged by each target channel's network (graphemes, weighted characters, images per network).
-    (r"(POST /posts|PATCH /posts/\{post_id\})", {"publish_at": "", "text": "", "overrides": "", "media": ""}),
+    # A thread's parts and a first comment are judged by each network like the text (a network without threads
+    # or comments refuses them); a series' rule by its occurrences (how many, how far ahead, a local time a DST
+    # change skips); variants change a series only with scope "future" (a relation between two fields).
+    (
+        r"(POST /posts|PATCH /posts/\{post_id\}|PATCH /series/\{series_id\})",
+        dict.fromkeys(
+            (
+                "publish_at",
+                "text",
+                "overrides",
+                "media",
+                "thread",
+                "thread_mode",
+                "first_comment",
+                "repeat",
+                "variants",
+            ),
+            "",
+        ),
+    ),
     # A CSV import's body is a file the schema can only call text/csv: its header and each row are judged as
     # POST /posts judges a post (parley.publishing.csv_rows, .imports), a refusal naming the line's column.
     (r"POST /posts/import", dict.fromkeys(("file", "header", "row", "Idempotency-Key", *IMPORT_COLUMNS), "")),

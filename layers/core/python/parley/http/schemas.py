@@ -211,6 +211,17 @@ class RepeatFields(BaseModel):
 
     _not_null = field_validator("rrule", "tz", "every_days", "until", "variants", mode="before")(not_null)
 
+    @model_validator(mode="after")
+    def one_kind_of_repeat(self) -> RepeatFields:
+        # the schema's oneOf, held on every route that takes a post (POST /posts, validate, preview)
+        evergreen = self.every_days is not None and self.until is not None
+        if self.rrule is not None and evergreen:
+            raise ValueError("a series (rrule) or evergreen (every_days and until), not both")
+        if self.rrule is None and not evergreen:
+            missing = "until" if self.every_days is not None else "every_days" if self.until is not None else "rrule"
+            raise ValueError(f"{missing} is missing: give rrule (a series) or every_days and until (evergreen)")
+        return self
+
 
 class ThreadPart(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
