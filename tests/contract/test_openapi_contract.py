@@ -37,10 +37,10 @@ from parley.team import tokens
 pytestmark = pytest.mark.bluesky
 
 HERE = Path(__file__).parent
-SEED = 20261203
+SEED = 20261206
 DEFAULT_EXAMPLES = 6
 EXAMPLES = int(os.environ.get("PARLEY_CONTRACT_EXAMPLES", str(DEFAULT_EXAMPLES)))
-CHAIN_EXAMPLES = 60  # stateful scenarios over the posts' operations
+CHAIN_EXAMPLES = 100  # stateful scenarios over the posts' operations
 
 
 @pytest.fixture(scope="module")
