@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -210,6 +210,12 @@ class RepeatFields(BaseModel):
     )
 
     _not_null = field_validator("rrule", "tz", "every_days", "until", "variants", mode="before")(not_null)
+
+    @field_validator("every_days", mode="before")
+    @classmethod
+    def whole_number(cls, value: Any) -> Any:
+        # JSON Schema's integer includes 30.0 (a number with no fraction); strict pydantic would refuse it
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
     @model_validator(mode="after")
     def one_kind_of_repeat(self) -> RepeatFields:
